@@ -1,0 +1,96 @@
+// The run configuration (SPEC 1.3): a TOML file, every key optional, unknown keys an error.
+// `sitewatch config --defaults` prints default_config_toml(); docs/CONFIG.md explains the keys.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sw {
+
+enum class reference_strategy { previous, median, fixed };
+enum class threshold_rule { fixed, kmad, otsu };
+enum class polarity { brighter, darker, any };
+enum class background_model { reference, local };
+enum class split_rule { length, none };
+
+// One object class ([classes.NAME]). Sizes in metres and square metres.
+struct class_config {
+  std::string name;
+  double length_m = 14.6;  // nominal object length (split = length divides by it)
+  double width_m = 3.2;    // nominal object width (sets the local-background window)
+  polarity object_polarity = polarity::any;
+  background_model background = background_model::reference;
+  double min_area_m2 = 25.0;
+  double max_area_m2 = 20000.0;
+  split_rule split = split_rule::length;
+  int open_px = 0;   // radius of the opening (removes specks) before labelling; 0 = none
+  int close_px = 1;  // radius of the closing (bridges gaps) before labelling; 0 = none
+};
+
+struct reference_config {
+  reference_strategy strategy = reference_strategy::median;
+  int window = 7;         // scenes in the median (1..15)
+  int min_scenes = 3;     // observable scenes needed before the reference is used
+  std::string date;       // for fixed: YYYY-MM-DD, the observable scene nearest this date
+  std::string scene_id;   // for fixed: this scene (takes precedence over date)
+};
+
+struct change_config {
+  threshold_rule threshold = threshold_rule::kmad;
+  double k = 4.0;         // kmad: median + k * 1.4826 * MAD of the magnitude
+  double value = 800.0;   // fixed: threshold in reflectance x10000
+};
+
+struct coregistration_config {
+  int search_radius_px = 4;  // 0 turns co-registration off
+};
+
+struct anomaly_config {
+  int window = 20;      // previous observable rows the robust z-score looks at
+  double z = 4.0;       // |z| above this flags an anomaly
+  int min_history = 5;  // fewer previous observable rows: anomaly is NULL
+};
+
+struct config {
+  double gsd_m = 3.0;               // site grid pixel size where the catalog gives none
+  double min_valid_fraction = 0.5;  // a zone with less clear coverage is not observable
+  double grid_margin_m = 60.0;      // margin around the zones' bounding box in the site grid
+  // [bands]: band name -> weight in the change magnitude, in file order of the TOML.
+  // Empty: every band of the scene, weight 1.
+  std::vector<std::pair<std::string, double>> band_weights;
+  reference_config reference;
+  change_config change;
+  coregistration_config coregistration;
+  anomaly_config anomaly;
+  std::map<std::string, class_config> classes;  // by name
+
+  // The canonical TOML text of this configuration (every key, defaults filled in), the
+  // text stored in the `runs` table and hashed for --resume.
+  std::string canonical_toml() const;
+};
+
+// The built-in configuration: the defaults above plus the classes railcar, ship and
+// container_stack.
+config default_config();
+
+// The text `sitewatch config --defaults` prints: every key, its default, a one-line comment.
+// Parsing this text gives default_config().
+std::string default_config_toml();
+
+// Parses and validates a config file. Keys missing from the file take their defaults; a
+// file with any [classes.*] table replaces the built-in class set. Throws sw::input_error
+// naming the file, the key (e.g. "classes.railcar.length_m") and what is wrong.
+config load_config(const std::string& path);
+
+// Same, from text; `origin` names the source in messages.
+config parse_config(const std::string& toml_text, const std::string& origin);
+
+std::string to_string(reference_strategy v);
+std::string to_string(threshold_rule v);
+std::string to_string(polarity v);
+std::string to_string(background_model v);
+std::string to_string(split_rule v);
+
+}  // namespace sw

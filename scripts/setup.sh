@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of sitewatch from Debian packages.
+# Idempotent: when everything is present it prints one line and touches nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libgdal-dev gdal-bin
+  libtbb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev
+  sqlite3
+  python3-gdal python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# CCCL (Thrust, CUB, libcu++): the CUDA toolkit's copy is preferred; CMake finds it
+# through scripts/find-cccl.sh. Say which one a CPU build will use.
+cccl=$("$(dirname "$0")/find-cccl.sh" || true)
+if [[ -n "$cccl" ]]; then
+  echo "setup: all dependencies present; CCCL from $cccl"
+else
+  echo "setup: all dependencies present; no CCCL found: installing libthrust-dev as CPU fallback"
+  apt-get install -y -qq --no-install-recommends libthrust-dev libcub-dev >/dev/null
+fi
