@@ -27,30 +27,40 @@ struct class_config {
   split_rule split = split_rule::length;
   int open_px = 0;   // radius of the opening (removes specks) before labelling; 0 = none
   int close_px = 1;  // radius of the closing (bridges gaps) before labelling; 0 = none
+
+  bool operator==(const class_config&) const = default;
 };
 
 struct reference_config {
   reference_strategy strategy = reference_strategy::median;
-  int window = 7;         // scenes in the median (1..15)
-  int min_scenes = 3;     // observable scenes needed before the reference is used
-  std::string date;       // for fixed: YYYY-MM-DD, the observable scene nearest this date
-  std::string scene_id;   // for fixed: this scene (takes precedence over date)
+  int window = 7;        // scenes in the median (1..15)
+  int min_scenes = 3;    // observable scenes needed before the reference is used
+  std::string date;      // for fixed: YYYY-MM-DD, the observable scene nearest this date
+  std::string scene_id;  // for fixed: this scene (takes precedence over date)
+
+  bool operator==(const reference_config&) const = default;
 };
 
 struct change_config {
   threshold_rule threshold = threshold_rule::kmad;
-  double k = 4.0;         // kmad: median + k * 1.4826 * MAD of the magnitude
-  double value = 800.0;   // fixed: threshold in reflectance x10000
+  double k = 4.0;        // kmad: median + k * 1.4826 * MAD of the magnitude
+  double value = 800.0;  // fixed: threshold in reflectance x10000
+
+  bool operator==(const change_config&) const = default;
 };
 
 struct coregistration_config {
   int search_radius_px = 4;  // 0 turns co-registration off
+
+  bool operator==(const coregistration_config&) const = default;
 };
 
 struct anomaly_config {
   int window = 20;      // previous observable rows the robust z-score looks at
   double z = 4.0;       // |z| above this flags an anomaly
   int min_history = 5;  // fewer previous observable rows: anomaly is NULL
+
+  bool operator==(const anomaly_config&) const = default;
 };
 
 struct config {
@@ -69,6 +79,9 @@ struct config {
   // The canonical TOML text of this configuration (every key, defaults filled in), the
   // text stored in the `runs` table and hashed for --resume.
   std::string canonical_toml() const;
+
+  // Field by field; equal configs have equal canonical_toml() and the other way round.
+  bool operator==(const config&) const = default;
 };
 
 // The built-in configuration: the defaults above plus the classes railcar, ship and
