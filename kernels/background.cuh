@@ -1,0 +1,78 @@
+// Object evidence per pixel (SPEC 2 step 7), for the two background models.
+//
+// reference: the object is where the scene changed against the site's reference with the
+//   class's polarity (darker: the scene got darker, brighter: brighter, any: either).
+// local: the object is where the scene stands out from its own local background: the
+//   white top-hat (brightness minus its grey opening) for bright objects on a darker
+//   ground, the black top-hat (closing minus brightness) for dark ones, both; the
+//   structuring element is a square wider than the object, so the opening removes the
+//   object and keeps the background (ships on water, stacks on asphalt). The opening is
+//   taken within the zone only, so land next to a berth does not count as background.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common.hpp"
+
+namespace sw::kern {
+
+enum class object_polarity : int { brighter = 0, darker = 1, any = 2 };
+
+// candidate = change mask and the sign of the brightness difference fits the polarity.
+struct reference_evidence_fn {
+  const std::uint8_t* change_mask;
+  const float* difference;
+  object_polarity pol;
+  std::uint8_t* out;
+
+  SW_HD void operator()(index_t i) const {
+    bool ok = change_mask[i] != 0;
+    if (pol == object_polarity::brighter) ok = ok && difference[i] > 0.0f;
+    if (pol == object_polarity::darker) ok = ok && difference[i] < 0.0f;
+    out[i] = ok ? 1 : 0;
+  }
+};
+
+// Top-hat value where domain, else -1: white (bright - opened) or black (closed - bright).
+struct tophat_fn {
+  const float* brightness;
+  const float* morphed;  // the opening (white) or the closing (black)
+  const std::uint8_t* domain;
+  bool white;
+  float* out;
+
+  SW_HD void operator()(index_t i) const {
+    if (!domain[i]) {
+      out[i] = -1.0f;
+      return;
+    }
+    const float v = white ? brightness[i] - morphed[i] : morphed[i] - brightness[i];
+    out[i] = v > 0.0f ? v : 0.0f;
+  }
+};
+
+// candidate = value > threshold (values are -1 outside the domain).
+struct above_fn {
+  const float* value;
+  float threshold;
+  std::uint8_t* out;
+  SW_HD void operator()(index_t i) const { out[i] = value[i] > threshold ? 1 : 0; }
+};
+
+// out = a and b (masks).
+struct and_fn {
+  const std::uint8_t* a;
+  const std::uint8_t* b;
+  std::uint8_t* out;
+  SW_HD void operator()(index_t i) const { out[i] = (a[i] && b[i]) ? 1 : 0; }
+};
+
+// out = a or b.
+struct or_fn {
+  const std::uint8_t* a;
+  const std::uint8_t* b;
+  std::uint8_t* out;
+  SW_HD void operator()(index_t i) const { out[i] = (a[i] || b[i]) ? 1 : 0; }
+};
+
+}  // namespace sw::kern

@@ -1,0 +1,86 @@
+// The CPU backend: host memory, oneTBB for parallel loops, Thrust with its TBB system for
+// scans and sorts. Every generic algorithm (kernels/*.hpp) is a template over a backend;
+// this one and kernels/cuda/backend.cuh offer the same members.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/blocked_range2d.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <thrust/system/tbb/execution_policy.h>
+
+#include "kernels/common.hpp"
+
+namespace sw::kern {
+
+struct cpu_backend {
+  static constexpr const char* name = "cpu";
+
+  // Buffers are plain vectors: `.data()` is the pointer kernels get.
+  template <class T>
+  using buffer = std::vector<T>;
+
+  template <class T>
+  buffer<T> alloc(index_t n) const {
+    return buffer<T>(static_cast<std::size_t>(n));
+  }
+  template <class T>
+  void fill(buffer<T>& b, T value) const {
+    std::fill(b.begin(), b.end(), value);
+  }
+  template <class T>
+  void upload(buffer<T>& dst, const T* src, index_t n) const {
+    dst.resize(static_cast<std::size_t>(n));
+    if (n > 0) std::memcpy(dst.data(), src, static_cast<std::size_t>(n) * sizeof(T));
+  }
+  template <class T>
+  void download(T* dst, const buffer<T>& src, index_t n) const {
+    if (n > 0) std::memcpy(dst, src.data(), static_cast<std::size_t>(n) * sizeof(T));
+  }
+  template <class T>
+  std::vector<T> to_host(const buffer<T>& b) const {
+    return b;
+  }
+  template <class T>
+  void copy_range(buffer<T>& dst, index_t dst_offset, const buffer<T>& src, index_t src_offset,
+                  index_t n) const {
+    if (n > 0)
+      std::memcpy(dst.data() + dst_offset, src.data() + src_offset,
+                  static_cast<std::size_t>(n) * sizeof(T));
+  }
+  template <class T>
+  T read_one(const buffer<T>& b, index_t i) const {
+    return b[static_cast<std::size_t>(i)];
+  }
+
+  // f(i) for i in [0, n).
+  template <class F>
+  void for_each(index_t n, F f) const {
+    if (n <= 0) return;
+    tbb::parallel_for(tbb::blocked_range<index_t>(0, n, 4096),
+                      [&](const tbb::blocked_range<index_t>& r) {
+                        for (index_t i = r.begin(); i != r.end(); ++i) f(i);
+                      });
+  }
+
+  // f(x, y) for every pixel of a width x height grid, rows split across threads.
+  template <class F>
+  void for_each_2d(int width, int height, F f) const {
+    if (width <= 0 || height <= 0) return;
+    const int grain = std::max(1, 16384 / width);
+    tbb::parallel_for(tbb::blocked_range<int>(0, height, grain),
+                      [&](const tbb::blocked_range<int>& r) {
+                        for (int y = r.begin(); y != r.end(); ++y)
+                          for (int x = 0; x < width; ++x) f(x, y);
+                      });
+  }
+
+  auto policy() const { return thrust::tbb::par; }
+  // Makes this backend's device current for the calling thread (nothing to do on the CPU).
+  void activate() const {}
+};
+
+}  // namespace sw::kern

@@ -1,0 +1,121 @@
+// The per-site compute engine, as the host sees it: plain structs in and out, the backend
+// hidden behind a small interface so that host code does not compile kernel templates.
+// The implementation is kernels/site_engine.hpp (one template over the backend).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/background.cuh"
+
+namespace sw::kern {
+
+enum class threshold_kind { fixed, kmad, otsu };
+enum class reference_kind { previous, median, fixed };
+
+// What is counted in one zone class of a site.
+struct engine_class {
+  std::string name;            // "change" for a change-only zone
+  bool counts = true;          // false for "change"
+  bool local = false;          // background = local
+  object_polarity pol = object_polarity::any;
+  int tophat_radius_px = 5;    // half-width of the local-background square
+  int open_px = 0;
+  int close_px = 0;
+  double min_area_px = 0;
+  double max_area_px = 1e300;
+  double split_length_px = 0;  // > 0: a component counts round(length / this)
+  std::vector<std::uint8_t> zone;  // union of the class's zones, one byte per grid pixel
+};
+
+struct engine_params {
+  int width = 0;
+  int height = 0;
+  int bands = 0;
+  std::vector<float> weights;  // one per band
+  threshold_kind threshold = threshold_kind::kmad;
+  double k = 4.0;
+  double fixed_threshold = 800.0;
+  int search_radius_px = 4;
+  reference_kind reference = reference_kind::median;
+  int window = 7;
+  int min_scenes = 3;
+  double min_valid_fraction = 0.5;
+  std::vector<engine_class> classes;
+};
+
+// One warped scene on the site grid, in host memory the caller owns.
+struct engine_scene {
+  std::string id;
+  const float* bands = nullptr;        // `bands` planes, reflectance x10000
+  const std::uint8_t* alpha = nullptr; // coverage 0..255
+  const std::uint8_t* udm2 = nullptr;  // 8 planes, or nullptr
+};
+
+// One counted component, in site-grid pixels (x = column, y = row, pixel centres at
+// integer coordinates).
+struct engine_component {
+  double area_px = 0;
+  double cx = 0, cy = 0;
+  double theta = 0;       // major axis angle, image coordinates, radians
+  double length_px = 0, width_px = 0;
+  double u_min = 0, u_max = 0, v_min = 0, v_max = 0;  // oriented box around (cx, cy)
+  double mean_change = std::numeric_limits<double>::quiet_NaN();
+  int est_count = 1;
+};
+
+struct engine_class_result {
+  long long zone_px = 0;
+  long long valid_px = 0;
+  long long changed_px = 0;
+  bool observable = false;
+  bool has_counts = false;   // counts can be given (observable and a background exists)
+  bool has_change = false;   // change stats can be given (observable and a reference)
+  int count = 0;
+  int components = 0;
+  std::vector<engine_component> detections;
+};
+
+struct engine_result {
+  double grid_valid_fraction = 0;
+  bool site_observable = false;
+  bool has_reference = false;     // a reference was used for change
+  std::string reference;          // what it was, e.g. "median:id1+id2+id3"
+  bool has_shift = false;
+  double shift_x = 0, shift_y = 0;
+  double threshold = -1;          // change threshold used, reflectance x10000
+  std::vector<engine_class_result> classes;  // parallel to engine_params::classes
+  bool joined_reference = false;  // this scene became a reference member
+  // Filled when asked (--rasters): magnitude (-1 where not comparable), change mask, valid.
+  std::vector<float> magnitude;
+  std::vector<std::uint8_t> change_mask;
+  std::vector<std::uint8_t> valid;
+};
+
+class engine {
+ public:
+  virtual ~engine() = default;
+  virtual const engine_params& params() const = 0;
+  // Reference members held now.
+  virtual int members() const = 0;
+  // Processes the next scene of the site (scenes come in time order). `join_reference`:
+  // whether this scene joins the reference if the site is observable in it (false under
+  // strategy fixed, except for the fixed scene). `want_rasters`: fill the raster fields.
+  virtual engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) = 0;
+};
+
+// The CPU engine (oneTBB; `threads` is governed by the caller's task arena).
+std::unique_ptr<engine> make_cpu_engine(engine_params params);
+
+// The CUDA engine on device `device`, or nullptr in a build without CUDA.
+std::unique_ptr<engine> make_cuda_engine(engine_params params, int device);
+
+// CUDA devices visible to this process (0 in a build without CUDA or without a driver).
+int cuda_device_count();
+// One line per device: name, memory, compute capability.
+std::vector<std::string> cuda_device_descriptions();
+
+}  // namespace sw::kern

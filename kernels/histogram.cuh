@@ -1,0 +1,138 @@
+// Histograms and the statistics taken from them (median, MAD, Otsu).
+//
+// Quantiles of a per-pixel quantity are read off an integer histogram with a fixed bin
+// width rather than by sorting: counts are exact integers, so the result is the same for
+// any thread count and on either backend, and the cost is one pass plus a host scan.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <cuda/atomic>
+
+#include "kernels/common.hpp"
+
+namespace sw::kern {
+
+// hist[bin(value(i))] += 1 for every i whose value is >= 0 (negative means "skip").
+// Values at or above (bins - 1) * bin_width land in the last bin.
+template <class ValueFn>
+struct histogram_fn {
+  ValueFn value;
+  float bin_width;
+  int bins;
+  std::uint32_t* hist;
+
+  SW_HD void operator()(index_t i) const {
+    const float v = value(i);
+    if (!(v >= 0.0f)) return;  // also skips NaN
+    const float b = v / bin_width;
+    const int bin = b >= static_cast<float>(bins - 1) ? bins - 1 : static_cast<int>(b);
+    cuda::atomic_ref<std::uint32_t, cuda::thread_scope_device> h(hist[bin]);
+    h.fetch_add(1u, cuda::memory_order_relaxed);
+  }
+};
+
+// Reads a float array; negative entries are skipped.
+struct array_value {
+  const float* v;
+  SW_HD float operator()(index_t i) const { return v[i]; }
+};
+
+// |v[i] - center| where v[i] >= 0, else -1.
+struct abs_deviation_value {
+  const float* v;
+  float center;
+  SW_HD float operator()(index_t i) const {
+    const float x = v[i];
+    if (!(x >= 0.0f)) return -1.0f;
+    return x > center ? x - center : center - x;
+  }
+};
+
+// v[i] where mask[i] != 0, else -1.
+struct masked_value {
+  const float* v;
+  const std::uint8_t* mask;
+  SW_HD float operator()(index_t i) const { return mask[i] ? v[i] : -1.0f; }
+};
+
+// The q-quantile (0..1) of the histogrammed values: the centre of the first bin at which
+// the cumulative count reaches q * total. Returns -1 for an empty histogram.
+inline double histogram_quantile(const std::vector<std::uint32_t>& hist, float bin_width,
+                                 double q) {
+  std::uint64_t total = 0;
+  for (auto c : hist) total += c;
+  if (total == 0) return -1.0;
+  const double target = q * static_cast<double>(total);
+  std::uint64_t cum = 0;
+  for (std::size_t b = 0; b < hist.size(); ++b) {
+    cum += hist[b];
+    if (static_cast<double>(cum) >= target && cum > 0) return (static_cast<double>(b) + 0.5) * bin_width;
+  }
+  return (static_cast<double>(hist.size()) - 0.5) * bin_width;
+}
+
+// Otsu's threshold on a histogram: the bin edge that maximises the between-class variance.
+// Returns -1 for an empty histogram or one with a single occupied bin.
+inline double histogram_otsu(const std::vector<std::uint32_t>& hist, float bin_width) {
+  double total = 0.0, sum_all = 0.0;
+  for (std::size_t b = 0; b < hist.size(); ++b) {
+    total += hist[b];
+    sum_all += static_cast<double>(b) * hist[b];
+  }
+  if (total <= 0.0) return -1.0;
+  double w0 = 0.0, sum0 = 0.0, best = -1.0;
+  std::size_t best_bin = 0;
+  bool found = false;
+  for (std::size_t b = 0; b + 1 < hist.size(); ++b) {
+    w0 += hist[b];
+    sum0 += static_cast<double>(b) * hist[b];
+    const double w1 = total - w0;
+    if (w0 <= 0.0) continue;
+    if (w1 <= 0.0) break;
+    const double m0 = sum0 / w0, m1 = (sum_all - sum0) / w1;
+    const double between = w0 * w1 * (m0 - m1) * (m0 - m1);
+    if (between > best) {
+      best = between;
+      best_bin = b;
+      found = true;
+    }
+  }
+  if (!found) return -1.0;
+  return (static_cast<double>(best_bin) + 1.0) * bin_width;  // upper edge of class 0
+}
+
+// Builds the histogram of value(i), i in [0, n), on the backend and returns it on the host.
+template <class Backend, class ValueFn>
+std::vector<std::uint32_t> histogram(const Backend& be, index_t n, ValueFn value, float bin_width,
+                                     int bins) {
+  auto hist = be.template alloc<std::uint32_t>(bins);
+  be.fill(hist, std::uint32_t{0});
+  be.for_each(n, histogram_fn<ValueFn>{value, bin_width, bins, hist.data()});
+  return be.to_host(hist);
+}
+
+// Median and MAD of the non-negative values, from two histogram passes with bin width
+// `bin_width` (so both are exact to half a bin). Returns {-1, -1} when there are none.
+struct median_mad {
+  double median = -1.0;
+  double mad = -1.0;
+  std::uint64_t count = 0;
+};
+
+template <class Backend>
+median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width,
+                        int bins) {
+  median_mad r;
+  const auto h = histogram(be, n, array_value{values}, bin_width, bins);
+  for (auto c : h) r.count += c;
+  if (r.count == 0) return r;
+  r.median = histogram_quantile(h, bin_width, 0.5);
+  const auto hd =
+      histogram(be, n, abs_deviation_value{values, static_cast<float>(r.median)}, bin_width, bins);
+  r.mad = histogram_quantile(hd, bin_width, 0.5);
+  return r;
+}
+
+}  // namespace sw::kern

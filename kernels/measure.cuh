@@ -1,0 +1,157 @@
+// Measurement of connected components (SPEC 2 step 7): area, bounding box, centroid,
+// second moments -> orientation, length, width; the oriented bounding box; mean change.
+//
+// Per-component sums are integers (pixel coordinates, and the change magnitude in fixed
+// point), accumulated with atomics: integer addition is associative, so the sums are the
+// same whatever the order, on any thread count and on either backend.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include <cuda/atomic>
+
+#include "kernels/common.hpp"
+
+namespace sw::kern {
+
+// Fixed-point scale of the change magnitude in the per-component sum (1/16 unit).
+inline constexpr double change_fixed_scale = 16.0;
+inline constexpr double extent_fixed_scale = 1024.0;
+
+// Raw per-component sums, structure of arrays; n_components entries each.
+struct component_sums {
+  std::int64_t* area;
+  std::int64_t* sx;
+  std::int64_t* sy;
+  std::int64_t* sxx;
+  std::int64_t* syy;
+  std::int64_t* sxy;
+  std::int64_t* schange;
+  std::int32_t* xmin;
+  std::int32_t* ymin;
+  std::int32_t* xmax;
+  std::int32_t* ymax;
+};
+
+template <class T>
+SW_HD inline void atomic_add(T* p, T v) {
+  cuda::atomic_ref<T, cuda::thread_scope_device> a(*p);
+  a.fetch_add(v, cuda::memory_order_relaxed);
+}
+template <class T>
+SW_HD inline void atomic_min(T* p, T v) {
+  cuda::atomic_ref<T, cuda::thread_scope_device> a(*p);
+  a.fetch_min(v, cuda::memory_order_relaxed);
+}
+template <class T>
+SW_HD inline void atomic_max(T* p, T v) {
+  cuda::atomic_ref<T, cuda::thread_scope_device> a(*p);
+  a.fetch_max(v, cuda::memory_order_relaxed);
+}
+
+// Pass 1: sums per component. change may be nullptr (then schange stays 0).
+template <class Label>
+struct moments_fn {
+  const Label* component;
+  const float* change;
+  int width;
+  component_sums out;
+
+  SW_HD void operator()(index_t i) const {
+    const Label c = component[i];
+    if (c < 0) return;
+    const std::int64_t x = i % width, y = i / width;
+    atomic_add<std::int64_t>(out.area + c, 1);
+    atomic_add<std::int64_t>(out.sx + c, x);
+    atomic_add<std::int64_t>(out.sy + c, y);
+    atomic_add<std::int64_t>(out.sxx + c, x * x);
+    atomic_add<std::int64_t>(out.syy + c, y * y);
+    atomic_add<std::int64_t>(out.sxy + c, x * y);
+    if (change != nullptr && change[i] > 0.0f)
+      atomic_add<std::int64_t>(out.schange + c,
+                               static_cast<std::int64_t>(llround(change[i] * change_fixed_scale)));
+    atomic_min<std::int32_t>(out.xmin + c, static_cast<std::int32_t>(x));
+    atomic_min<std::int32_t>(out.ymin + c, static_cast<std::int32_t>(y));
+    atomic_max<std::int32_t>(out.xmax + c, static_cast<std::int32_t>(x));
+    atomic_max<std::int32_t>(out.ymax + c, static_cast<std::int32_t>(y));
+  }
+};
+
+// Shape of one component from its sums, in pixels. theta is the major axis angle in image
+// coordinates (x right, y down), radians in (-pi/2, pi/2].
+struct component_shape {
+  double area = 0;
+  double cx = 0, cy = 0;          // centroid, pixel centres at integer + 0 (x = column)
+  double theta = 0;
+  double length = 0, width = 0;   // sqrt(12 * eigenvalue): the side of a uniform rectangle
+};
+
+// Moments to shape. The +1/12 is the variance of a unit pixel: a one-pixel object has
+// length and width 1, a row of n pixels length n.
+SW_HD inline component_shape shape_from_sums(double area, double sx, double sy, double sxx,
+                                             double syy, double sxy) {
+  component_shape s;
+  s.area = area;
+  if (area <= 0) return s;
+  s.cx = sx / area;
+  s.cy = sy / area;
+  const double vxx = sxx / area - s.cx * s.cx + 1.0 / 12.0;
+  const double vyy = syy / area - s.cy * s.cy + 1.0 / 12.0;
+  const double vxy = sxy / area - s.cx * s.cy;
+  const double half_tr = 0.5 * (vxx + vyy);
+  const double disc = sqrt(0.25 * (vxx - vyy) * (vxx - vyy) + vxy * vxy);
+  const double l1 = half_tr + disc, l2 = half_tr - disc > 0 ? half_tr - disc : 0.0;
+  s.theta = 0.5 * atan2(2.0 * vxy, vxx - vyy);
+  s.length = sqrt(12.0 * l1);
+  s.width = sqrt(12.0 * l2);
+  return s;
+}
+
+// Pass 2: extents of each component along its own axes (u along theta, v across), in
+// fixed point (1/1024 px), for the oriented bounding box. Pixel squares are accounted for
+// by the caller (half a pixel's projected size on each side).
+template <class Label>
+struct axis_extent_fn {
+  const Label* component;
+  int width;
+  const double* cx;
+  const double* cy;
+  const double* cos_t;
+  const double* sin_t;
+  std::int64_t* umin;
+  std::int64_t* umax;
+  std::int64_t* vmin;
+  std::int64_t* vmax;
+
+  SW_HD void operator()(index_t i) const {
+    const Label c = component[i];
+    if (c < 0) return;
+    const double x = static_cast<double>(i % width) - cx[c];
+    const double y = static_cast<double>(i / width) - cy[c];
+    const double u = x * cos_t[c] + y * sin_t[c];
+    const double v = -x * sin_t[c] + y * cos_t[c];
+    const auto fu = static_cast<std::int64_t>(llround(u * extent_fixed_scale));
+    const auto fv = static_cast<std::int64_t>(llround(v * extent_fixed_scale));
+    atomic_min<std::int64_t>(umin + c, fu);
+    atomic_max<std::int64_t>(umax + c, fu);
+    atomic_min<std::int64_t>(vmin + c, fv);
+    atomic_max<std::int64_t>(vmax + c, fv);
+  }
+};
+
+// Per-zone pixel counts: in zone, valid in zone, changed in zone (integers).
+struct zone_count_fn {
+  const std::uint8_t* zone;
+  const std::uint8_t* valid;
+  const std::uint8_t* changed;  // may be nullptr
+
+  SW_HD void operator()(index_t i, double* acc) const {
+    if (!zone[i]) return;
+    acc[0] += 1.0;
+    if (valid[i]) acc[1] += 1.0;
+    if (changed != nullptr && changed[i]) acc[2] += 1.0;
+  }
+};
+
+}  // namespace sw::kern

@@ -1,0 +1,53 @@
+// Deterministic reductions for both backends.
+//
+// Floating-point sums depend on the order of the additions. To give the same numbers for
+// any thread count and on either backend, sums are taken over fixed chunks of
+// `chunk_size` elements, each chunk summed sequentially in index order, and the chunk
+// partials summed on the host in chunk order. The chunking depends only on n.
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "kernels/common.hpp"
+
+namespace sw::kern {
+
+inline constexpr index_t chunk_size = 1024;
+
+inline index_t chunk_count(index_t n) { return (n + chunk_size - 1) / chunk_size; }
+
+namespace detail {
+// One thread per chunk: partial[c * K + k] = sum over i in chunk c of the K terms of f(i).
+template <int K, class F>
+struct chunk_sum_fn {
+  F f;
+  index_t n;
+  double* partial;
+
+  SW_HD void operator()(index_t c) const {
+    double acc[K];
+    for (int k = 0; k < K; ++k) acc[k] = 0.0;
+    const index_t begin = c * chunk_size;
+    const index_t end = min_of(n, begin + chunk_size);
+    for (index_t i = begin; i < end; ++i) f(i, acc);
+    for (int k = 0; k < K; ++k) partial[c * K + k] = acc[k];
+  }
+};
+}  // namespace detail
+
+// Sums K terms over i in [0, n). f(i, double acc[K]) adds element i's terms to acc.
+template <int K, class Backend, class F>
+std::array<double, K> chunked_sum(const Backend& be, index_t n, F f) {
+  std::array<double, K> total{};
+  if (n <= 0) return total;
+  const index_t chunks = chunk_count(n);
+  auto partial = be.template alloc<double>(chunks * K);
+  be.for_each(chunks, detail::chunk_sum_fn<K, F>{f, n, partial.data()});
+  const std::vector<double> host = be.to_host(partial);
+  for (index_t c = 0; c < chunks; ++c)
+    for (int k = 0; k < K; ++k) total[k] += host[c * K + k];
+  return total;
+}
+
+}  // namespace sw::kern

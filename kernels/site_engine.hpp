@@ -1,0 +1,481 @@
+// The per-site compute of SPEC 2 steps 3-9, written once over a backend (cpu_backend in
+// kernels/cpu/backend.hpp, cuda_backend in kernels/cuda/backend.cuh).
+//
+// A site_engine owns the state of one site on its backend (zone masks, the reference and
+// its members) and processes that site's scenes one at a time, in time order. Inputs come
+// already warped onto the site grid (host/io/scene_reader); outputs are plain host structs
+// (measurements in pixels of the site grid) that host/pipeline turns into table rows.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <thrust/count.h>
+#include <thrust/scan.h>
+
+#include "kernels/background.cuh"
+#include "kernels/change.cuh"
+#include "kernels/common.hpp"
+#include "kernels/coregister.cuh"
+#include "kernels/engine.hpp"
+#include "kernels/histogram.cuh"
+#include "kernels/label.cuh"
+#include "kernels/measure.cuh"
+#include "kernels/morphology.cuh"
+#include "kernels/normalise.cuh"
+#include "kernels/reduce.hpp"
+#include "kernels/reference.cuh"
+#include "kernels/valid_mask.cuh"
+
+namespace sw::kern {
+
+// Floor under the local-background threshold (reflectance x10000): on a perfectly flat
+// background the MAD is ~0 and noise alone would pass a k*MAD rule.
+inline constexpr double local_min_contrast = 100.0;
+// Fewest gradient pixels an NCC candidate needs before a shift is trusted.
+inline constexpr double min_coregistration_pixels = 200.0;
+
+struct nonzero_byte {
+  SW_HD bool operator()(std::uint8_t v) const { return v != 0; }
+};
+
+template <class Backend>
+class site_engine final : public engine {
+ public:
+  template <class T>
+  using buffer = typename Backend::template buffer<T>;
+
+  site_engine(Backend be, engine_params params) : be_(be), p_(std::move(params)) {
+    be_.activate();
+    n_ = static_cast<index_t>(p_.width) * p_.height;
+    for (const auto& c : p_.classes) {
+      auto z = be_.template alloc<std::uint8_t>(n_);
+      be_.upload(z, c.zone.data(), n_);
+      zones_.push_back(std::move(z));
+    }
+    weights_ = be_.template alloc<float>(p_.bands);
+    be_.upload(weights_, p_.weights.data(), p_.bands);
+    capacity_ = p_.reference == reference_kind::median ? p_.window : 1;
+    member_bands_ = be_.template alloc<float>(static_cast<index_t>(capacity_) * p_.bands * n_);
+    member_valid_ = be_.template alloc<std::uint8_t>(static_cast<index_t>(capacity_) * n_);
+    ref_bands_ = be_.template alloc<float>(p_.bands * n_);
+    ref_valid_ = be_.template alloc<std::uint8_t>(n_);
+  }
+
+  const engine_params& params() const override { return p_; }
+  int members() const override { return static_cast<int>(member_ids_.size()); }
+
+  engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) override {
+    be_.activate();
+    engine_result r;
+    const int nb = p_.bands;
+    const int w = p_.width, h = p_.height;
+
+    // 1. upload, valid mask (step 3)
+    auto bands = be_.template alloc<float>(nb * n_);
+    be_.upload(bands, s.bands, nb * n_);
+    auto alpha = be_.template alloc<std::uint8_t>(n_);
+    be_.upload(alpha, s.alpha, n_);
+    buffer<std::uint8_t> udm2;
+    if (s.udm2 != nullptr) {
+      udm2 = be_.template alloc<std::uint8_t>(udm2_planes * n_);
+      be_.upload(udm2, s.udm2, udm2_planes * n_);
+    }
+    auto valid = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each(n_, valid_mask_fn{alpha.data(), s.udm2 ? udm2.data() : nullptr, n_, valid.data()});
+    r.grid_valid_fraction = n_ > 0 ? static_cast<double>(count_nonzero(valid)) / n_ : 0.0;
+    r.site_observable = n_ > 0 && r.grid_valid_fraction >= p_.min_valid_fraction;
+
+    // 2. co-register and normalise against the current reference (steps 4, 5)
+    const bool have_ref = members() > 0;
+    if (have_ref && r.grid_valid_fraction > 0) {
+      align_to_reference(bands, valid, r);
+      normalise_to_reference(bands, valid);
+    }
+    const bool ref_ready = have_ref && members() >= required_members();
+    auto covalid = be_.template alloc<std::uint8_t>(n_);
+    auto magnitude = be_.template alloc<float>(n_);
+    auto difference = be_.template alloc<float>(n_);
+    auto change = be_.template alloc<std::uint8_t>(n_);
+    be_.fill(change, std::uint8_t{0});
+    be_.fill(magnitude, -1.0f);
+    if (ref_ready) {
+      // 3. change (step 6)
+      be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
+      be_.for_each(n_, change_magnitude_fn{{bands.data(), w, h, nb},
+                                           {ref_bands_.data(), w, h, nb},
+                                           weights_.data(), covalid.data(), magnitude.data(),
+                                           difference.data()});
+      r.threshold = change_threshold(magnitude);
+      be_.for_each(n_, threshold_fn{magnitude.data(), static_cast<float>(r.threshold), change.data()});
+      r.has_reference = true;
+      r.reference = reference_text();
+    }
+
+    // 4. per class zone: observability, change stats, objects (steps 7, 8)
+    buffer<float> brightness;
+    for (std::size_t c = 0; c < p_.classes.size(); ++c) {
+      const engine_class& cls = p_.classes[c];
+      engine_class_result cr;
+      const auto zc = chunked_sum<3>(
+          be_, n_, zone_count_fn{zones_[c].data(), valid.data(), ref_ready ? change.data() : nullptr});
+      cr.zone_px = static_cast<long long>(zc[0]);
+      cr.valid_px = static_cast<long long>(zc[1]);
+      cr.changed_px = static_cast<long long>(zc[2]);
+      cr.observable = cr.zone_px > 0 &&
+                      static_cast<double>(cr.valid_px) / cr.zone_px >= p_.min_valid_fraction;
+      cr.has_change = cr.observable && ref_ready;
+      if (cr.observable && cls.counts && (cls.local || ref_ready)) {
+        auto evidence = be_.template alloc<std::uint8_t>(n_);
+        if (cls.local) {
+          if (brightness.size() == 0) {
+            brightness = be_.template alloc<float>(n_);
+            be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(),
+                                           brightness.data()});
+          }
+          local_evidence(cls, zones_[c], valid, brightness, evidence);
+        } else {
+          be_.for_each(n_, reference_evidence_fn{change.data(), difference.data(), cls.pol,
+                                                 evidence.data()});
+        }
+        count_objects(cls, zones_[c], valid, evidence, ref_ready ? magnitude.data() : nullptr, cr);
+        cr.has_counts = true;
+      }
+      r.classes.push_back(std::move(cr));
+    }
+
+    if (want_rasters) {
+      r.magnitude = be_.to_host(magnitude);
+      r.change_mask = be_.to_host(change);
+      r.valid = be_.to_host(valid);
+    }
+
+    // 5. reference update (step 9)
+    if (r.site_observable && join_reference) {
+      push_member(s.id, bands, valid);
+      r.joined_reference = true;
+    }
+    return r;
+  }
+
+ private:
+  int required_members() const {
+    return p_.reference == reference_kind::median ? p_.min_scenes : 1;
+  }
+
+  std::string reference_text() const {
+    std::string t = p_.reference == reference_kind::median
+                        ? "median:"
+                        : (p_.reference == reference_kind::previous ? "previous:" : "fixed:");
+    for (std::size_t i = 0; i < member_ids_.size(); ++i) t += (i ? "+" : "") + member_ids_[i];
+    return t;
+  }
+
+  index_t count_nonzero(const buffer<std::uint8_t>& m) const {
+    return static_cast<index_t>(
+        thrust::count_if(be_.policy(), m.data(), m.data() + n_, nonzero_byte{}));
+  }
+
+  // Co-registration: NCC of gradient images over integer shifts within the radius, then a
+  // parabola per axis; the scene (bands and valid) is resampled onto the reference.
+  void align_to_reference(buffer<float>& bands, buffer<std::uint8_t>& valid, engine_result& r) {
+    const int R = p_.search_radius_px;
+    const int w = p_.width, h = p_.height, nb = p_.bands;
+    r.has_shift = true;
+    if (R <= 0) return;
+    auto sb = be_.template alloc<float>(n_);
+    auto rb = be_.template alloc<float>(n_);
+    be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(), sb.data()});
+    be_.for_each(n_, brightness_fn{{ref_bands_.data(), w, h, nb}, weights_.data(), ref_valid_.data(),
+                                   rb.data()});
+    auto sg = be_.template alloc<float>(n_);
+    auto rg = be_.template alloc<float>(n_);
+    be_.for_each_2d(w, h, gradient_fn{{sb.data(), w, h}, valid.data(), sg.data()});
+    be_.for_each_2d(w, h, gradient_fn{{rb.data(), w, h}, ref_valid_.data(), rg.data()});
+    const int side = 2 * R + 1;
+    std::vector<double> score(static_cast<std::size_t>(side) * side, -2.0);
+    int best = -1;
+    for (int dy = -R; dy <= R; ++dy)
+      for (int dx = -R; dx <= R; ++dx) {
+        const auto s = chunked_sum<6>(be_, n_, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy});
+        if (s[0] < min_coregistration_pixels) continue;
+        const int k = (dy + R) * side + (dx + R);
+        score[k] = ncc_from_sums(s.data());
+        if (best < 0 || score[k] > score[best]) best = k;
+      }
+    if (best < 0) return;  // too little overlap: shift 0
+    const int bx = best % side - R, by = best / side - R;
+    auto at = [&](int dx, int dy) { return score[(dy + R) * side + (dx + R)]; };
+    double fx = 0, fy = 0;
+    if (bx > -R && bx < R && at(bx - 1, by) > -2 && at(bx + 1, by) > -2)
+      fx = parabola_peak(at(bx - 1, by), at(bx, by), at(bx + 1, by));
+    if (by > -R && by < R && at(bx, by - 1) > -2 && at(bx, by + 1) > -2)
+      fy = parabola_peak(at(bx, by - 1), at(bx, by), at(bx, by + 1));
+    r.shift_x = bx + fx;
+    r.shift_y = by + fy;
+    if (r.shift_x == 0.0 && r.shift_y == 0.0) return;
+    auto out = be_.template alloc<float>(nb * n_);
+    auto out_valid = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each_2d(w, h, shift_resample_fn{{bands.data(), w, h, nb}, valid.data(), r.shift_x,
+                                            r.shift_y, {out.data(), w, h, nb}, out_valid.data()});
+    bands = std::move(out);
+    valid = std::move(out_valid);
+  }
+
+  // Per band robust gain/offset to the reference (three passes, docs/ALGORITHMS.md).
+  void normalise_to_reference(buffer<float>& bands, const buffer<std::uint8_t>& valid) {
+    const int nb = p_.bands;
+    auto covalid = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
+    std::vector<float> gain(nb, 1.0f), offset(nb, 0.0f);
+    for (int b = 0; b < nb; ++b) {
+      const float* x = bands.data() + b * n_;
+      const float* y = ref_bands_.data() + b * n_;
+      float cut = -1.0f;
+      for (int pass = 0; pass < 3; ++pass) {
+        const auto s = chunked_sum<5>(be_, n_,
+                                      gain_offset_terms_fn{x, y, covalid.data(), gain[b], offset[b], cut});
+        if (s[0] < 2.0) break;
+        const line_fit f = fit_line(s.data());
+        gain[b] = static_cast<float>(f.gain);
+        offset[b] = static_cast<float>(f.offset);
+        const auto hist = histogram(be_, n_,
+                                    abs_residual_value{x, y, covalid.data(), gain[b], offset[b]},
+                                    1.0f, 8192);
+        const double mad = histogram_quantile(hist, 1.0f, 0.5);
+        cut = static_cast<float>(std::max(3.0 * 1.4826 * mad, 3.0));
+      }
+    }
+    auto g = be_.template alloc<float>(nb);
+    auto o = be_.template alloc<float>(nb);
+    be_.upload(g, gain.data(), nb);
+    be_.upload(o, offset.data(), nb);
+    be_.for_each(n_, apply_gain_offset_fn{{bands.data(), p_.width, p_.height, nb}, g.data(),
+                                          o.data(), valid.data()});
+  }
+
+  double change_threshold(const buffer<float>& magnitude) const {
+    switch (p_.threshold) {
+      case threshold_kind::fixed:
+        return p_.fixed_threshold;
+      case threshold_kind::otsu: {
+        const auto hist = histogram(be_, n_, array_value{magnitude.data()}, 1.0f, 32768);
+        const double t = histogram_otsu(hist, 1.0f);
+        return t < 0 ? std::numeric_limits<double>::infinity() : t;
+      }
+      case threshold_kind::kmad:
+      default: {
+        const auto st = robust_stats(be_, magnitude.data(), n_, 1.0f, 32768);
+        if (st.count == 0) return std::numeric_limits<double>::infinity();
+        return st.median + p_.k * 1.4826 * st.mad;
+      }
+    }
+  }
+
+  // Top-hat against the zone's own background, thresholded at median + k * 1.4826 * MAD of
+  // the top-hat inside the zone (at least local_min_contrast).
+  void local_evidence(const engine_class& cls, const buffer<std::uint8_t>& zone,
+                      const buffer<std::uint8_t>& valid, const buffer<float>& brightness,
+                      buffer<std::uint8_t>& evidence) {
+    const int w = p_.width, h = p_.height;
+    auto domain = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each(n_, and_fn{zone.data(), valid.data(), domain.data()});
+    auto tmp = be_.template alloc<float>(n_);
+    auto a = be_.template alloc<float>(n_);
+    auto b = be_.template alloc<float>(n_);
+    const int r = cls.tophat_radius_px;
+    auto grey = [&](const float* in, const std::uint8_t* dom, bool erosion, float* out) {
+      be_.for_each_2d(w, h, grey_morph_pass_fn{{in, w, h}, dom, tmp.data(), r, true, erosion});
+      be_.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, out, r, false, erosion});
+    };
+    auto th_bright = be_.template alloc<float>(n_);
+    auto th_dark = be_.template alloc<float>(n_);
+    const bool want_bright = cls.pol != object_polarity::darker;
+    const bool want_dark = cls.pol != object_polarity::brighter;
+    be_.fill(evidence, std::uint8_t{0});
+    auto ev = be_.template alloc<std::uint8_t>(n_);
+    if (want_bright) {  // opening = dilate(erode(b))
+      grey(brightness.data(), domain.data(), true, a.data());
+      grey(a.data(), domain.data(), false, b.data());
+      be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
+      threshold_local(th_bright, ev);
+      be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
+    }
+    if (want_dark) {  // closing = erode(dilate(b))
+      grey(brightness.data(), domain.data(), false, a.data());
+      grey(a.data(), domain.data(), true, b.data());
+      be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
+      threshold_local(th_dark, ev);
+      be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
+    }
+  }
+
+  void threshold_local(const buffer<float>& tophat, buffer<std::uint8_t>& out) {
+    const auto st = robust_stats(be_, tophat.data(), n_, 1.0f, 32768);
+    double t = std::numeric_limits<double>::infinity();
+    if (st.count > 0) t = std::max(st.median + p_.k * 1.4826 * st.mad, local_min_contrast);
+    be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(t), out.data()});
+  }
+
+  void morph(buffer<std::uint8_t>& m, int r, bool erosion) {
+    if (r <= 0) return;
+    const int w = p_.width, h = p_.height;
+    auto tmp = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each_2d(w, h, binary_morph_pass_fn{{m.data(), w, h}, tmp.data(), r, true, erosion});
+    be_.for_each_2d(w, h, binary_morph_pass_fn{{tmp.data(), w, h}, m.data(), r, false, erosion});
+  }
+
+  // Evidence inside the zone and valid -> morphology -> labels -> measurement -> filters.
+  void count_objects(const engine_class& cls, const buffer<std::uint8_t>& zone,
+                     const buffer<std::uint8_t>& valid, buffer<std::uint8_t>& evidence,
+                     const float* magnitude, engine_class_result& cr) {
+    auto inside = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each(n_, and_fn{zone.data(), valid.data(), inside.data()});
+    be_.for_each(n_, and_fn{evidence.data(), inside.data(), evidence.data()});
+    morph(evidence, cls.open_px, true);
+    morph(evidence, cls.open_px, false);
+    morph(evidence, cls.close_px, false);
+    morph(evidence, cls.close_px, true);
+    // closing may grow objects over invalid pixels or out of the zone: cut back
+    be_.for_each(n_, and_fn{evidence.data(), inside.data(), evidence.data()});
+    if (n_ < std::numeric_limits<std::int32_t>::max())
+      label_and_measure<std::int32_t>(cls, evidence, magnitude, cr);
+    else
+      label_and_measure<std::int64_t>(cls, evidence, magnitude, cr);
+  }
+
+  template <class Label>
+  void label_and_measure(const engine_class& cls, const buffer<std::uint8_t>& mask,
+                         const float* magnitude, engine_class_result& cr) {
+    const int w = p_.width, h = p_.height;
+    auto parent = be_.template alloc<Label>(n_);
+    be_.for_each(n_, label_init_fn<Label>{mask.data(), parent.data()});
+    be_.for_each_2d(w, h, label_merge_fn<Label>{mask.data(), parent.data(), w, h});
+    be_.for_each(n_, label_flatten_fn<Label>{parent.data()});
+    auto rank = be_.template alloc<Label>(n_);
+    be_.for_each(n_, root_flag_fn<Label>{parent.data(), rank.data()});
+    const Label last_flag = n_ > 0 ? last_of(rank) : 0;
+    thrust::exclusive_scan(be_.policy(), rank.data(), rank.data() + n_, rank.data());
+    const index_t ncomp = n_ > 0 ? static_cast<index_t>(last_of(rank) + last_flag) : 0;
+    if (ncomp == 0) return;
+    auto comp = be_.template alloc<Label>(n_);
+    be_.for_each(n_, compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
+
+    // pass 1: moments
+    auto i64 = be_.template alloc<std::int64_t>(7 * ncomp);
+    be_.fill(i64, std::int64_t{0});
+    auto lo = be_.template alloc<std::int32_t>(2 * ncomp);
+    auto hi = be_.template alloc<std::int32_t>(2 * ncomp);
+    be_.fill(lo, std::numeric_limits<std::int32_t>::max());
+    be_.fill(hi, std::numeric_limits<std::int32_t>::min());
+    std::int64_t* q = i64.data();
+    component_sums sums{q, q + ncomp, q + 2 * ncomp, q + 3 * ncomp, q + 4 * ncomp, q + 5 * ncomp,
+                        q + 6 * ncomp, lo.data(), lo.data() + ncomp, hi.data(), hi.data() + ncomp};
+    be_.for_each(n_, moments_fn<Label>{comp.data(), magnitude, w, sums});
+    const std::vector<std::int64_t> hs = be_.to_host(i64);
+
+    // shapes on the host (few components), then pass 2: extents along the axes
+    std::vector<component_shape> shapes(ncomp);
+    std::vector<double> geo(4 * ncomp);  // cx, cy, cos, sin
+    for (index_t c = 0; c < ncomp; ++c) {
+      shapes[c] = shape_from_sums(static_cast<double>(hs[c]), static_cast<double>(hs[ncomp + c]),
+                                  static_cast<double>(hs[2 * ncomp + c]),
+                                  static_cast<double>(hs[3 * ncomp + c]),
+                                  static_cast<double>(hs[4 * ncomp + c]),
+                                  static_cast<double>(hs[5 * ncomp + c]));
+      geo[c] = shapes[c].cx;
+      geo[ncomp + c] = shapes[c].cy;
+      geo[2 * ncomp + c] = std::cos(shapes[c].theta);
+      geo[3 * ncomp + c] = std::sin(shapes[c].theta);
+    }
+    auto g = be_.template alloc<double>(4 * ncomp);
+    be_.upload(g, geo.data(), 4 * ncomp);
+    auto ext = be_.template alloc<std::int64_t>(4 * ncomp);
+    std::vector<std::int64_t> ext_init(4 * ncomp);
+    for (index_t c = 0; c < ncomp; ++c) {
+      ext_init[c] = ext_init[2 * ncomp + c] = std::numeric_limits<std::int64_t>::max();
+      ext_init[ncomp + c] = ext_init[3 * ncomp + c] = std::numeric_limits<std::int64_t>::min();
+    }
+    be_.upload(ext, ext_init.data(), 4 * ncomp);
+    std::int64_t* e = ext.data();
+    be_.for_each(n_, axis_extent_fn<Label>{comp.data(), w, g.data(), g.data() + ncomp,
+                                           g.data() + 2 * ncomp, g.data() + 3 * ncomp, e,
+                                           e + ncomp, e + 2 * ncomp, e + 3 * ncomp});
+    const std::vector<std::int64_t> he = be_.to_host(ext);
+
+    for (index_t c = 0; c < ncomp; ++c) {
+      const component_shape& s = shapes[c];
+      if (s.area < cls.min_area_px || s.area > cls.max_area_px) continue;
+      engine_component d;
+      d.area_px = s.area;
+      d.cx = s.cx;
+      d.cy = s.cy;
+      d.theta = s.theta;
+      d.length_px = s.length;
+      d.width_px = s.width;
+      // half a pixel's footprint projected on each axis, so the box encloses the pixels
+      const double ct = std::fabs(std::cos(s.theta)), st = std::fabs(std::sin(s.theta));
+      const double pad = 0.5 * (ct + st);
+      d.u_min = he[c] / extent_fixed_scale - pad;
+      d.u_max = he[ncomp + c] / extent_fixed_scale + pad;
+      d.v_min = he[2 * ncomp + c] / extent_fixed_scale - pad;
+      d.v_max = he[3 * ncomp + c] / extent_fixed_scale + pad;
+      if (magnitude != nullptr)
+        d.mean_change = static_cast<double>(hs[6 * ncomp + c]) / change_fixed_scale / s.area;
+      d.est_count = 1;
+      if (cls.split_length_px > 0)
+        d.est_count = std::max(1, static_cast<int>(std::lround(s.length / cls.split_length_px)));
+      cr.count += d.est_count;
+      cr.components += 1;
+      cr.detections.push_back(d);
+    }
+  }
+
+  template <class T>
+  T last_of(const buffer<T>& b) const {
+    return be_.read_one(b, n_ - 1);
+  }
+
+  // Appends a member (ring of `capacity_`), recomputes the reference.
+  void push_member(const std::string& id, const buffer<float>& bands,
+                   const buffer<std::uint8_t>& valid) {
+    const int nb = p_.bands;
+    int slot;
+    if (static_cast<int>(member_ids_.size()) < capacity_) {
+      slot = static_cast<int>(member_ids_.size());
+      member_slots_.push_back(slot);
+    } else {
+      slot = member_slots_.front();
+      member_slots_.pop_front();
+      member_slots_.push_back(slot);
+      member_ids_.pop_front();
+    }
+    member_ids_.push_back(id);
+    be_.copy_range(member_bands_, static_cast<index_t>(slot) * nb * n_, bands, 0, nb * n_);
+    be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, valid, 0, n_);
+    // The median is over the occupied slots: their order does not matter to a median.
+    const int count = static_cast<int>(member_ids_.size());
+    be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
+                                         ref_bands_.data(), ref_valid_.data()});
+  }
+
+  Backend be_;
+  engine_params p_;
+  index_t n_ = 0;
+  std::vector<buffer<std::uint8_t>> zones_;
+  buffer<float> weights_;
+  int capacity_ = 1;
+  buffer<float> member_bands_;
+  buffer<std::uint8_t> member_valid_;
+  buffer<float> ref_bands_;
+  buffer<std::uint8_t> ref_valid_;
+  std::deque<std::string> member_ids_;  // oldest first
+  std::deque<int> member_slots_;        // slot of each member, oldest first
+};
+
+}  // namespace sw::kern
