@@ -15,8 +15,8 @@ struct config;
 // One zone: one catalog feature.
 struct zone {
   std::string site_id;
-  std::string name;        // the feature's `name`, may be empty
-  std::string class_name;  // a class of the config, or "change"
+  std::string name;           // the feature's `name`, may be empty
+  std::string class_name;     // a class of the config, or "change"
   long long feature_id = -1;  // the feature's FID in the catalog, for messages
   // All catalog properties as text, in field order (written back to the `sites` layer).
   std::vector<std::pair<std::string, std::string>> properties;
@@ -42,7 +42,8 @@ struct site_catalog {
 // feature (FID and site_id when known) and what is wrong: unreadable source, no
 // features, missing or empty site_id or class, a class not in the config, a missing,
 // empty or non-polygonal geometry, an invalid grid_crs, a grid_gsd_m that is not a
-// positive number, zones of one site that disagree on grid_crs or grid_gsd_m.
+// positive number, zones of one site that disagree on grid_crs or grid_gsd_m. Every problem
+// of the catalog is in the one message, one line each. Rules in docs/CONFIG.md.
 site_catalog load_sites(const std::string& path, const config& cfg);
 
 }  // namespace sw

@@ -10,7 +10,7 @@
 namespace sw {
 
 struct site_grid {
-  std::string crs;   // as given ("EPSG:32652") or derived from the UTM zone
+  std::string crs;  // as given ("EPSG:32652") or derived from the UTM zone
   std::string crs_wkt;
   double x0 = 0.0;   // west edge, CRS units (metres)
   double y0 = 0.0;   // north edge
