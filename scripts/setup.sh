@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev
-  sqlite3
+  sqlite3 libssl-dev
   python3-gdal python3-numpy
 )
 

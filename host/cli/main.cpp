@@ -1,3 +1,147 @@
-// sitewatch command line: placeholder until the commands land (see host/cli/).
+// sitewatch command line (SPEC 3). Each subcommand's options map onto a plain options
+// struct of host/; this file only parses, dispatches and turns exceptions into exit codes:
+// 0 success, 1 failure of the whole run, 2 bad usage or invalid input (arguments, config,
+// site catalog), 3 finished but some scenes failed.
 #include <cstdio>
-int main() { std::puts("sitewatch: under construction"); return 0; }
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "build_info.hpp"
+#include "host/common/error.hpp"
+#include "host/config/config.hpp"
+#include "host/io/gdal_util.hpp"
+#include "host/output/export.hpp"
+#include "host/pipeline/run.hpp"
+#include "host/synth/synth.hpp"
+#include "kernels/engine.hpp"
+
+#include <gdal.h>
+#include <oneapi/tbb/version.h>
+
+namespace {
+
+std::string join_args(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+void print_info() {
+  std::printf("sitewatch %s (git %s, %s build)\n", sw::build::version, sw::build::git_hash,
+              sw::build::build_type);
+  std::printf("compiler: %s\n", sw::build::cxx_compiler);
+#if defined(SW_WITH_CUDA)
+  std::printf("backends: cpu, cuda\n");
+#else
+  std::printf("backends: cpu (built without CUDA)\n");
+#endif
+  if (*sw::build::sanitizers) std::printf("sanitizers: %s\n", sw::build::sanitizers);
+  std::printf("GDAL: %s\n", GDALVersionInfo("RELEASE_NAME"));
+  std::printf("oneTBB: %d.%d\n", TBB_VERSION_MAJOR, TBB_VERSION_MINOR);
+  std::printf("CCCL: %s\n", sw::build::cccl_include);
+  const auto devices = sw::kern::cuda_device_descriptions();
+  if (devices.empty()) std::printf("CUDA devices: none\n");
+  for (const auto& d : devices) std::printf("CUDA device: %s\n", d.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "sitewatch: counts objects and measures change at fixed sites in archives of "
+      "Planet-style satellite scenes, on CPU or CUDA, into per-site tables (GeoPackage)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
+  app.footer("Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
+             "but some scenes failed (see the scenes table).");
+
+  // run
+  sw::run_options ro;
+  auto* run = app.add_subcommand("run", "Process a scene archive for a site catalog into a GeoPackage");
+  run->add_option("--scenes", ro.scenes, "Directory (searched recursively), list file, or raster")->required();
+  run->add_option("--sites", ro.sites, "Site catalog: any OGR vector source (GeoJSON, GPKG, ...)")->required();
+  run->add_option("--out", ro.out, "Output GeoPackage")->required();
+  run->add_option("--config", ro.config_path, "Config TOML (default: `sitewatch config --defaults`)");
+  run->add_option("--device", ro.device, "auto | cpu | cuda | cuda:N[,M...]")->default_val("auto");
+  run->add_option("--threads", ro.threads, "Worker threads (0: all cores)")->default_val(0);
+  run->add_option("--memory-budget", ro.memory_budget, "Memory limit, e.g. 4G (default: a quarter of RAM)");
+  run->add_option("--shard", ro.shard, "I/N: process site i of the catalog when i % N == I");
+  run->add_flag("--resume", ro.resume, "Continue an interrupted run into the same output; skips finished pairs, refuses a different config");
+  run->add_flag("--overwrite", ro.overwrite, "Replace an existing output");
+  run->add_option("--csv", ro.csv_dir, "Also write site_counts.csv and detections.csv here");
+  run->add_option("--rasters", ro.rasters_dir, "Also write per site and scene change rasters (COG) here");
+  run->add_flag("--quiet,-q", ro.quiet, "No progress or log output");
+
+  // synth
+  sw::synth_options so;
+  auto* synth = app.add_subcommand("synth", "Write a synthetic Planet-style archive with ground truth");
+  synth->add_option("--out", so.out_dir, "Output directory")->required();
+  synth->add_option("--scenario", so.scenario, "tumen | quiet")->default_val(so.scenario);
+  synth->add_option("--seed", so.seed, "Random seed")->default_val(so.seed);
+  synth->add_option("--dates", so.dates, "Number of acquisition dates")->default_val(so.dates);
+  synth->add_option("--start", so.start_date, "First date, YYYY-MM-DD")->default_val(so.start_date);
+  synth->add_option("--scale", so.scale, "Scene size as a fraction of a full SuperDove scene (10800 x 6500 px), 0.05..1")->default_val(so.scale);
+  synth->add_option("--threads", so.threads, "Worker threads (0: all cores)")->default_val(0);
+  synth->add_flag("--quiet,-q", so.quiet, "No log output");
+
+  // export
+  std::string ex_in, ex_format = "csv", ex_out;
+  auto* exp = app.add_subcommand("export", "Flat exports of a results GeoPackage");
+  exp->add_option("results", ex_in, "results.gpkg")->required();
+  exp->add_option("--format", ex_format, "csv | geojson")->check(CLI::IsMember({"csv", "geojson"}))->default_val("csv");
+  exp->add_option("--out", ex_out, "Output directory")->required();
+
+  // info, config
+  auto* info = app.add_subcommand("info", "Version, build options, devices found");
+  bool defaults = false;
+  auto* cfg = app.add_subcommand("config", "Configuration helpers");
+  cfg->add_flag("--defaults", defaults, "Print the default config with every key and a comment")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : sw::exit_usage;
+  }
+
+  try {
+    if (*run) {
+      ro.command_line = join_args(argc, argv);
+      if (ro.quiet) spdlog::set_level(spdlog::level::warn);
+      return sw::run_batch(ro);
+    }
+    if (*synth) {
+      const auto s = sw::write_synthetic_archive(so);
+      if (!so.quiet)
+        std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes, s.sites,
+                    s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
+      return 0;
+    }
+    if (*exp) {
+      sw::export_tables(ex_in, ex_format == "csv" ? sw::export_format::csv : sw::export_format::geojson,
+                        ex_out);
+      return 0;
+    }
+    if (*info) {
+      sw::gdal_init();
+      print_info();
+      return 0;
+    }
+    if (*cfg) {
+      std::fputs(sw::default_config_toml().c_str(), stdout);
+      return 0;
+    }
+  } catch (const sw::input_error& e) {
+    std::fprintf(stderr, "sitewatch: %s\n", e.what());
+    return sw::exit_usage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sitewatch: error: %s\n", e.what());
+    return sw::exit_failed;
+  }
+  return sw::exit_usage;
+}

@@ -1,0 +1,45 @@
+#include "host/io/gdal_util.hpp"
+
+#include <mutex>
+
+#include <cpl_error.h>
+#include <fmt/format.h>
+
+#include "host/common/error.hpp"
+
+namespace sw {
+
+void gdal_init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GDALAllRegister();
+    // Errors are read back with gdal_last_error and turned into exceptions; GDAL's own
+    // printing to stderr would only duplicate them.
+    CPLSetErrorHandler(CPLQuietErrorHandler);
+  });
+}
+
+std::string gdal_last_error(const std::string& fallback) {
+  const char* msg = CPLGetLastErrorMsg();
+  if (msg == nullptr || *msg == '\0') return fallback;
+  return msg;
+}
+
+gdal_dataset_ptr open_raster(const std::string& path) {
+  gdal_init();
+  CPLErrorReset();
+  auto* ds = GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
+  if (ds == nullptr)
+    throw error(fmt::format("{}: cannot open raster: {}", path, gdal_last_error("not recognised")));
+  return gdal_dataset_ptr(ds);
+}
+
+OGRSpatialReference make_srs(const std::string& definition) {
+  OGRSpatialReference srs;
+  if (srs.SetFromUserInput(definition.c_str()) != OGRERR_NONE)
+    throw input_error(fmt::format("not a coordinate reference system: '{}'", definition));
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+}  // namespace sw

@@ -1,0 +1,30 @@
+// GDAL at the boundary: RAII handles and error conversion, so that the rest of the host
+// code sees exceptions with the file name instead of CPLErr codes and null handles.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+namespace sw {
+
+// Registers the GDAL drivers once (thread-safe), and sets the options sitewatch relies on.
+void gdal_init();
+
+struct gdal_dataset_closer {
+  void operator()(GDALDataset* d) const { GDALClose(GDALDataset::ToHandle(d)); }
+};
+using gdal_dataset_ptr = std::unique_ptr<GDALDataset, gdal_dataset_closer>;
+
+// Opens a raster read-only; throws sw::error naming the path and GDAL's message.
+gdal_dataset_ptr open_raster(const std::string& path);
+
+// The last GDAL error message, or `fallback` when GDAL has none.
+std::string gdal_last_error(const std::string& fallback = "unknown GDAL error");
+
+// Spatial reference from user input ("EPSG:32652", WKT, PROJ), with x = easting/longitude.
+OGRSpatialReference make_srs(const std::string& definition);
+
+}  // namespace sw

@@ -1,0 +1,134 @@
+#include "host/io/scene_reader.hpp"
+
+#include <cstdio>
+#include <optional>
+
+#include <cpl_string.h>
+#include <fmt/format.h>
+#include <gdalwarper.h>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+
+namespace sw {
+namespace {
+
+// A MEM dataset on the site grid whose bands point at caller-owned planes (no copy).
+class grid_dataset {
+ public:
+  explicit grid_dataset(const site_grid& g) {
+    auto* drv = GetGDALDriverManager()->GetDriverByName("MEM");
+    SW_EXPECTS(drv != nullptr, "GDAL MEM driver missing");
+    ds_.reset(drv->Create("", g.width, g.height, 0, GDT_Byte, nullptr));
+    SW_EXPECTS(ds_ != nullptr, "cannot create in-memory grid dataset");
+    auto gt = g.geotransform();
+    ds_->SetGeoTransform(gt.data());
+    ds_->SetProjection(g.crs_wkt.c_str());
+  }
+  void add_band(GDALDataType type, void* data) {
+    char opt[64];
+    std::snprintf(opt, sizeof opt, "DATAPOINTER=%p", data);
+    const char* opts[] = {opt, nullptr};
+    SW_EXPECTS(ds_->AddBand(type, const_cast<char**>(opts)) == CE_None,
+               "cannot add band to in-memory grid dataset");
+  }
+  GDALDataset* get() { return ds_.get(); }
+
+ private:
+  gdal_dataset_ptr ds_;
+};
+
+struct warp_options_deleter {
+  void operator()(GDALWarpOptions* o) const { GDALDestroyWarpOptions(o); }
+};
+struct transformer_deleter {
+  void operator()(void* t) const { GDALDestroyGenImgProjTransformer(t); }
+};
+
+// Warps src_bands of `src` onto bands 1..n of `dst`; alpha_dst (0: none) receives coverage.
+void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
+          GDALResampleAlg alg, std::optional<double> nodata, int src_alpha, int dst_alpha,
+          const std::string& path) {
+  std::unique_ptr<void, transformer_deleter> tr(GDALCreateGenImgProjTransformer2(
+      GDALDataset::ToHandle(src), GDALDataset::ToHandle(dst), nullptr));
+  if (!tr) throw error(fmt::format("{}: cannot transform to the site grid: {}", path, gdal_last_error()));
+
+  std::unique_ptr<GDALWarpOptions, warp_options_deleter> wo(GDALCreateWarpOptions());
+  wo->hSrcDS = GDALDataset::ToHandle(src);
+  wo->hDstDS = GDALDataset::ToHandle(dst);
+  const int n = static_cast<int>(src_bands.size());
+  wo->nBandCount = n;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * n));
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * n));
+  for (int i = 0; i < n; ++i) {
+    wo->panSrcBands[i] = src_bands[i];
+    wo->panDstBands[i] = i + 1;
+  }
+  wo->eResampleAlg = alg;
+  wo->eWorkingDataType = alg == GRA_NearestNeighbour ? GDT_Byte : GDT_Float32;
+  if (nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * n));
+    for (int i = 0; i < n; ++i) wo->padfSrcNoDataReal[i] = *nodata;
+    // A pixel is nodata when any band is 0 (Planet's convention), not band by band.
+    wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "UNIFIED_SRC_NODATA", "YES");
+  }
+  wo->nSrcAlphaBand = src_alpha;
+  wo->nDstAlphaBand = dst_alpha;
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
+  wo->dfWarpMemoryLimit = 64.0 * 1024 * 1024;
+  wo->pfnTransformer = GDALGenImgProjTransform;
+  wo->pTransformerArg = tr.get();
+
+  GDALWarpOperation op;
+  CPLErrorReset();
+  if (op.Initialize(wo.get()) != CE_None)
+    throw error(fmt::format("{}: cannot set up the warp: {}", path, gdal_last_error()));
+  if (op.ChunkAndWarpImage(0, 0, dst->GetRasterXSize(), dst->GetRasterYSize()) != CE_None)
+    throw error(fmt::format("{}: read failed: {}", path, gdal_last_error()));
+}
+
+}  // namespace
+
+warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
+                            const std::vector<int>& bands) {
+  gdal_init();
+  warped_scene out;
+  out.width = grid.width;
+  out.height = grid.height;
+  out.bands = static_cast<int>(bands.size());
+  const auto plane = static_cast<std::size_t>(grid.pixels());
+  out.data.assign(plane * bands.size(), 0.0f);
+  out.alpha.assign(plane, 0);
+
+  {
+    auto src = open_raster(scene.path);
+    grid_dataset dst(grid);
+    for (std::size_t b = 0; b < bands.size(); ++b) dst.add_band(GDT_Float32, out.data.data() + b * plane);
+    dst.add_band(GDT_Byte, out.alpha.data());
+    // Planet data: 0 is nodata. Generic: the first data band's nodata value if it has one;
+    // an alpha band is passed as such, and per-dataset mask bands the warper reads itself.
+    std::optional<double> nodata;
+    int has_nodata = 0;
+    const double v = src->GetRasterBand(bands.front())->GetNoDataValue(&has_nodata);
+    if (scene.kind == scene_kind::planet)
+      nodata = 0.0;
+    else if (has_nodata)
+      nodata = v;
+    warp(src.get(), dst.get(), bands, GRA_Bilinear, nodata, scene.alpha_band, out.bands + 1,
+         scene.path);
+  }
+
+  if (!scene.udm2_path.empty()) {
+    out.udm2.assign(plane * 8, 0);
+    auto src = open_raster(scene.udm2_path);
+    if (src->GetRasterCount() < 8)
+      throw error(fmt::format("{}: UDM2 has {} bands, expected 8", scene.udm2_path, src->GetRasterCount()));
+    grid_dataset dst(grid);
+    for (int b = 0; b < 8; ++b) dst.add_band(GDT_Byte, out.udm2.data() + b * plane);
+    warp(src.get(), dst.get(), {1, 2, 3, 4, 5, 6, 7, 8}, GRA_NearestNeighbour, std::nullopt, 0, 0,
+         scene.udm2_path);
+  }
+  return out;
+}
+
+}  // namespace sw

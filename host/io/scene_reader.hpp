@@ -1,0 +1,29 @@
+// Reads the part of a scene that covers a site grid and warps it onto that grid (SPEC 2
+// steps 1-2): bilinear for reflectance, nearest for UDM2. GDAL's warper reads only the
+// source window it needs (plus the resampling halo), chunk by chunk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/io/scene.hpp"
+#include "host/plan/site_grid.hpp"
+
+namespace sw {
+
+struct warped_scene {
+  int width = 0;
+  int height = 0;
+  int bands = 0;
+  std::vector<float> data;           // `bands` planes, row-major, source units
+  std::vector<std::uint8_t> alpha;   // coverage 0..255: inside footprint and not nodata
+  std::vector<std::uint8_t> udm2;    // 8 planes, empty when the scene has no UDM2
+};
+
+// `bands`: 1-based band numbers of the data raster, in the site's band order.
+// Throws sw::error naming the file when GDAL fails (unreadable, truncated, ...).
+warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
+                            const std::vector<int>& bands);
+
+}  // namespace sw

@@ -1,0 +1,101 @@
+#include "host/output/export.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <cpl_string.h>
+#include <fmt/format.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+
+namespace sw {
+namespace {
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string cell(const OGRFeature& f, int i) {
+  if (!f.IsFieldSetAndNotNull(i)) return "";
+  const OGRFieldDefn* d = f.GetFieldDefnRef(i);
+  if (d->GetSubType() == OFSTBoolean) return f.GetFieldAsInteger(i) ? "true" : "false";
+  switch (d->GetType()) {
+    case OFTReal: return fmt::format("{}", f.GetFieldAsDouble(i));
+    case OFTInteger: return fmt::format("{}", f.GetFieldAsInteger(i));
+    case OFTInteger64: return fmt::format("{}", f.GetFieldAsInteger64(i));
+    default: return csv_escape(f.GetFieldAsString(i));
+  }
+}
+
+void write_csv(OGRLayer* l, const std::filesystem::path& file) {
+  const auto tmp = file.string() + ".part";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw error(fmt::format("{}: cannot write", file.string()));
+    OGRFeatureDefn* defn = l->GetLayerDefn();
+    const bool geom = l->GetGeomType() != wkbNone;
+    for (int i = 0; i < defn->GetFieldCount(); ++i) out << (i ? "," : "") << defn->GetFieldDefn(i)->GetNameRef();
+    if (geom) out << ",wkt";
+    out << "\n";
+    l->ResetReading();
+    for (auto& f : *l) {
+      for (int i = 0; i < defn->GetFieldCount(); ++i) out << (i ? "," : "") << cell(*f, i);
+      if (geom) {
+        std::string wkt;
+        if (const OGRGeometry* g = f->GetGeometryRef()) wkt = g->exportToWkt();
+        out << "," << csv_escape(wkt);
+      }
+      out << "\n";
+    }
+    if (!out) throw error(fmt::format("{}: write failed", file.string()));
+  }
+  std::filesystem::rename(tmp, file);
+}
+
+void write_geojson(OGRLayer* l, const std::filesystem::path& file) {
+  const auto tmp = file.string() + ".part";
+  auto* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
+  SW_EXPECTS(drv != nullptr, "GDAL GeoJSON driver missing");
+  std::filesystem::remove(tmp);
+  gdal_dataset_ptr out(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  if (!out) throw error(fmt::format("{}: cannot create: {}", file.string(), gdal_last_error()));
+  CPLStringList opts;
+  opts.SetNameValue("RFC7946", "YES");
+  if (out->CopyLayer(l, l->GetName(), opts.List()) == nullptr)
+    throw error(fmt::format("{}: cannot write: {}", file.string(), gdal_last_error()));
+  out.reset();
+  std::filesystem::rename(tmp, file);
+}
+
+}  // namespace
+
+void export_tables(const std::string& gpkg, export_format format, const std::string& dir,
+                   std::vector<std::string> layers) {
+  gdal_init();
+  gdal_dataset_ptr ds(GDALDataset::Open(gpkg.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+  if (!ds) throw input_error(fmt::format("{}: cannot open: {}", gpkg, gdal_last_error("not a GeoPackage")));
+  if (layers.empty()) {
+    layers = {"site_counts", "detections"};
+    if (format == export_format::geojson) layers.insert(layers.end(), {"scenes", "sites"});
+  }
+  std::filesystem::create_directories(dir);
+  for (const auto& name : layers) {
+    OGRLayer* l = ds->GetLayerByName(name.c_str());
+    if (l == nullptr) throw input_error(fmt::format("{}: no layer '{}'", gpkg, name));
+    if (format == export_format::csv)
+      write_csv(l, std::filesystem::path(dir) / (name + ".csv"));
+    else
+      write_geojson(l, std::filesystem::path(dir) / (name + ".geojson"));
+  }
+}
+
+}  // namespace sw

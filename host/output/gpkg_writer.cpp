@@ -1,0 +1,315 @@
+#include "host/output/gpkg_writer.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+
+namespace sw {
+namespace {
+
+constexpr const char* journal_layer = "sitewatch_journal";
+
+struct field_spec {
+  const char* name;
+  OGRFieldType type;
+  OGRFieldSubType sub = OFSTNone;
+};
+
+const std::vector<field_spec> count_fields = {
+    {"site_id", OFTString},        {"scene_id", OFTString},
+    {"acquired", OFTString},       {"class", OFTString},
+    {"observable", OFTInteger, OFSTBoolean},
+    {"count", OFTInteger64},       {"components", OFTInteger64},
+    {"valid_fraction", OFTReal},   {"changed_area_m2", OFTReal},
+    {"changed_fraction", OFTReal}, {"shift_x_px", OFTReal},
+    {"shift_y_px", OFTReal},       {"reference", OFTString},
+    {"anomaly", OFTInteger, OFSTBoolean},
+    {"run_id", OFTString}};
+
+const std::vector<field_spec> detection_fields = {
+    {"site_id", OFTString},   {"scene_id", OFTString},        {"acquired", OFTString},
+    {"class", OFTString},     {"est_count", OFTInteger64},    {"area_m2", OFTReal},
+    {"length_m", OFTReal},    {"width_m", OFTReal},           {"orientation_deg", OFTReal},
+    {"mean_change", OFTReal}, {"run_id", OFTString}};
+
+const std::vector<field_spec> scene_fields = {
+    {"scene_id", OFTString},     {"acquired", OFTString}, {"path", OFTString},
+    {"item_type", OFTString},    {"satellite_id", OFTString},
+    {"mask_source", OFTString},  {"status", OFTString},   {"error", OFTString},
+    {"sites_seen", OFTInteger64}};
+
+const std::vector<field_spec> run_fields = {
+    {"run_id", OFTString},        {"started", OFTString},       {"finished", OFTString},
+    {"version", OFTString},       {"git", OFTString},           {"config", OFTString},
+    {"config_sha256", OFTString}, {"inputs_sha256", OFTString}, {"device", OFTString},
+    {"args", OFTString}};
+
+const std::vector<field_spec> journal_fields = {
+    {"site_id", OFTString}, {"scene_id", OFTString}, {"run_id", OFTString}};
+
+OGRSpatialReference wgs84() {
+  OGRSpatialReference s;
+  s.importFromEPSG(4326);
+  s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return s;
+}
+
+OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geom,
+                       const std::vector<field_spec>& fields, const std::string& path) {
+  OGRSpatialReference srs = wgs84();
+  OGRLayer* l = ds->CreateLayer(name, geom == wkbNone ? nullptr : &srs, geom, nullptr);
+  if (l == nullptr)
+    throw error(fmt::format("{}: cannot create layer {}: {}", path, name, gdal_last_error()));
+  for (const auto& f : fields) {
+    OGRFieldDefn d(f.name, f.type);
+    d.SetSubType(f.sub);
+    if (l->CreateField(&d) != OGRERR_NONE)
+      throw error(fmt::format("{}: cannot create field {}.{}: {}", path, name, f.name, gdal_last_error()));
+  }
+  return l;
+}
+
+OGRLayer* layer(GDALDataset* ds, const char* name, const std::string& path) {
+  OGRLayer* l = ds->GetLayerByName(name);
+  if (l == nullptr) throw error(fmt::format("{}: layer {} missing: not a sitewatch output?", path, name));
+  return l;
+}
+
+void set_opt(OGRFeature& f, const char* name, const std::optional<double>& v) {
+  if (v) f.SetField(name, *v);
+  else f.SetFieldNull(f.GetFieldIndex(name));
+}
+void set_opt(OGRFeature& f, const char* name, const std::optional<long long>& v) {
+  if (v) f.SetField(name, static_cast<GIntBig>(*v));
+  else f.SetFieldNull(f.GetFieldIndex(name));
+}
+void set_opt(OGRFeature& f, const char* name, const std::optional<bool>& v) {
+  if (v) f.SetField(name, *v ? 1 : 0);
+  else f.SetFieldNull(f.GetFieldIndex(name));
+}
+void set_text(OGRFeature& f, const char* name, const std::string& v) {
+  f.SetField(name, v.c_str());
+}
+
+void set_geometry_wkt(OGRFeature& f, const std::string& wkt, const std::string& path) {
+  if (wkt.empty()) return;
+  OGRGeometry* g = nullptr;
+  OGRSpatialReference srs = wgs84();
+  if (OGRGeometryFactory::createFromWkt(wkt.c_str(), &srs, &g) != OGRERR_NONE || g == nullptr)
+    throw error(fmt::format("{}: bad geometry: {}", path, wkt.substr(0, 80)));
+  f.SetGeometryDirectly(g);
+}
+
+void insert(OGRLayer* l, OGRFeature& f, const std::string& path) {
+  if (l->CreateFeature(&f) != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot write to {}: {}", path, l->GetName(), gdal_last_error()));
+}
+
+}  // namespace
+
+gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
+  gdal_init();
+  namespace fs = std::filesystem;
+  const bool exists = fs::exists(path);
+  if (m == mode::resume) {
+    if (!exists) throw input_error(fmt::format("{}: --resume: no such output to resume", path));
+    ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
+    if (ds_ == nullptr) throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
+    for (const char* name : {"site_counts", "detections", "scenes", "sites", "runs", journal_layer})
+      layer(ds_, name, path);
+    return;
+  }
+  if (exists) {
+    if (m != mode::overwrite)
+      throw input_error(fmt::format(
+          "{}: output exists; use --resume to continue that run or --overwrite to replace it", path));
+    fs::remove(path);
+  }
+  auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+  SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
+  ds_ = drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  if (ds_ == nullptr) throw error(fmt::format("{}: cannot create: {}", path, gdal_last_error()));
+  create_layer(ds_, "site_counts", wkbNone, count_fields, path);
+  create_layer(ds_, "detections", wkbPolygon, detection_fields, path);
+  create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path);
+  create_layer(ds_, "sites", wkbMultiPolygon, {}, path);
+  create_layer(ds_, "runs", wkbNone, run_fields, path);
+  create_layer(ds_, journal_layer, wkbNone, journal_fields, path);
+}
+
+gpkg_writer::~gpkg_writer() {
+  if (ds_ != nullptr) GDALClose(GDALDataset::ToHandle(ds_));
+}
+
+std::set<std::pair<std::string, std::string>> gpkg_writer::done_pairs() const {
+  std::set<std::pair<std::string, std::string>> out;
+  OGRLayer* l = layer(ds_, journal_layer, path_);
+  l->ResetReading();
+  for (auto& f : *l) out.emplace(f->GetFieldAsString("site_id"), f->GetFieldAsString("scene_id"));
+  return out;
+}
+
+std::optional<std::string> gpkg_writer::last_config_sha256() const {
+  OGRLayer* l = layer(ds_, "runs", path_);
+  l->ResetReading();
+  std::optional<std::string> last;
+  for (auto& f : *l) last = f->GetFieldAsString("config_sha256");
+  return last;
+}
+
+void gpkg_writer::write_run(const run_row& r) {
+  OGRLayer* l = layer(ds_, "runs", path_);
+  OGRFeature f(l->GetLayerDefn());
+  set_text(f, "run_id", r.run_id);
+  set_text(f, "started", r.started);
+  if (!r.finished.empty()) set_text(f, "finished", r.finished);
+  set_text(f, "version", r.version);
+  set_text(f, "git", r.git);
+  set_text(f, "config", r.config);
+  set_text(f, "config_sha256", r.config_sha256);
+  set_text(f, "inputs_sha256", r.inputs_sha256);
+  set_text(f, "device", r.device);
+  set_text(f, "args", r.args);
+  insert(l, f, path_);
+}
+
+void gpkg_writer::finish_run(const std::string& run_id, const std::string& finished) {
+  OGRLayer* l = layer(ds_, "runs", path_);
+  l->SetAttributeFilter(fmt::format("run_id = '{}'", run_id).c_str());
+  l->ResetReading();
+  std::vector<std::unique_ptr<OGRFeature>> hits;
+  for (auto& f : *l) hits.emplace_back(f->Clone());
+  l->SetAttributeFilter(nullptr);
+  for (auto& f : hits) {
+    f->SetField("finished", finished.c_str());
+    if (l->SetFeature(f.get()) != OGRERR_NONE)
+      throw error(fmt::format("{}: cannot update runs: {}", path_, gdal_last_error()));
+  }
+}
+
+void gpkg_writer::write_sites(const site_catalog& catalog) {
+  OGRLayer* l = layer(ds_, "sites", path_);
+  if (l->GetFeatureCount() > 0) return;
+  // Fields: the union of the catalog's properties, in first-seen order.
+  std::vector<std::string> names;
+  for (const auto& s : catalog.sites)
+    for (const auto& z : s.zones)
+      for (const auto& [k, v] : z.properties)
+        if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  for (const auto& n : names) {
+    if (l->GetLayerDefn()->GetFieldIndex(n.c_str()) >= 0) continue;
+    OGRFieldDefn d(n.c_str(), OFTString);
+    if (l->CreateField(&d) != OGRERR_NONE)
+      throw error(fmt::format("{}: cannot create field sites.{}: {}", path_, n, gdal_last_error()));
+  }
+  ds_->StartTransaction();
+  for (const auto& s : catalog.sites)
+    for (const auto& z : s.zones) {
+      OGRFeature f(l->GetLayerDefn());
+      for (const auto& [k, v] : z.properties) set_text(f, k.c_str(), v);
+      OGRGeometry* g = nullptr;
+      OGRSpatialReference srs = wgs84();
+      if (OGRGeometryFactory::createFromWkt(z.wkt_lonlat.c_str(), &srs, &g) == OGRERR_NONE && g)
+        f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
+      insert(l, f, path_);
+    }
+  ds_->CommitTransaction();
+}
+
+void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
+  OGRLayer* lc = layer(ds_, "site_counts", path_);
+  OGRLayer* ld = layer(ds_, "detections", path_);
+  OGRLayer* lj = layer(ds_, journal_layer, path_);
+  if (ds_->StartTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot start a transaction: {}", path_, gdal_last_error()));
+  try {
+    for (const auto& r : rows.counts) {
+      OGRFeature f(lc->GetLayerDefn());
+      set_text(f, "site_id", r.site_id);
+      set_text(f, "scene_id", r.scene_id);
+      set_text(f, "acquired", r.acquired);
+      set_text(f, "class", r.class_name);
+      f.SetField("observable", r.observable ? 1 : 0);
+      set_opt(f, "count", r.count);
+      set_opt(f, "components", r.components);
+      f.SetField("valid_fraction", r.valid_fraction);
+      set_opt(f, "changed_area_m2", r.changed_area_m2);
+      set_opt(f, "changed_fraction", r.changed_fraction);
+      set_opt(f, "shift_x_px", r.shift_x_px);
+      set_opt(f, "shift_y_px", r.shift_y_px);
+      if (!r.reference.empty()) set_text(f, "reference", r.reference);
+      else f.SetFieldNull(f.GetFieldIndex("reference"));
+      set_opt(f, "anomaly", r.anomaly);
+      set_text(f, "run_id", run_id);
+      insert(lc, f, path_);
+    }
+    for (const auto& d : rows.detections) {
+      OGRFeature f(ld->GetLayerDefn());
+      set_text(f, "site_id", d.site_id);
+      set_text(f, "scene_id", d.scene_id);
+      set_text(f, "acquired", d.acquired);
+      set_text(f, "class", d.class_name);
+      f.SetField("est_count", static_cast<GIntBig>(d.est_count));
+      f.SetField("area_m2", d.area_m2);
+      f.SetField("length_m", d.length_m);
+      f.SetField("width_m", d.width_m);
+      f.SetField("orientation_deg", d.orientation_deg);
+      set_opt(f, "mean_change", d.mean_change);
+      set_text(f, "run_id", run_id);
+      set_geometry_wkt(f, d.wkt_lonlat, path_);
+      insert(ld, f, path_);
+    }
+    OGRFeature j(lj->GetLayerDefn());
+    set_text(j, "site_id", rows.site_id);
+    set_text(j, "scene_id", rows.scene_id);
+    set_text(j, "run_id", run_id);
+    insert(lj, j, path_);
+  } catch (...) {
+    ds_->RollbackTransaction();
+    throw;
+  }
+  if (ds_->CommitTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot commit: {}", path_, gdal_last_error()));
+}
+
+void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
+  OGRLayer* l = layer(ds_, "scenes", path_);
+  if (ds_->StartTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot start a transaction: {}", path_, gdal_last_error()));
+  try {
+    ds_->ExecuteSQL("DELETE FROM scenes", nullptr, nullptr);
+    for (const auto& r : rows) {
+      OGRFeature f(l->GetLayerDefn());
+      set_text(f, "scene_id", r.scene_id);
+      set_text(f, "acquired", r.acquired);
+      set_text(f, "path", r.path);
+      set_text(f, "item_type", r.item_type);
+      set_text(f, "satellite_id", r.satellite_id);
+      set_text(f, "mask_source", r.mask_source);
+      set_text(f, "status", r.status);
+      if (!r.error.empty()) set_text(f, "error", r.error);
+      else f.SetFieldNull(f.GetFieldIndex("error"));
+      f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
+      if (!r.footprint_wkt.empty()) {
+        OGRGeometry* g = nullptr;
+        OGRSpatialReference srs = wgs84();
+        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), &srs, &g) == OGRERR_NONE && g)
+          f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
+      }
+      insert(l, f, path_);
+    }
+  } catch (...) {
+    ds_->RollbackTransaction();
+    throw;
+  }
+  if (ds_->CommitTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot commit: {}", path_, gdal_last_error()));
+}
+
+}  // namespace sw

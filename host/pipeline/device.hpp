@@ -1,0 +1,20 @@
+// --device auto|cpu|cuda[:N,...]: which backend runs the kernels.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sw {
+
+struct device_choice {
+  bool cuda = false;
+  std::vector<int> gpus;  // CUDA device ordinals, when cuda
+  std::string describe() const;  // "cpu" or "cuda:0,1"
+};
+
+// Parses and checks the option against what this build and machine have. "auto": CUDA when
+// the build has it and a device is present, else the CPU. Throws sw::input_error for a
+// malformed value, a CUDA request in a CPU-only build, or a device that does not exist.
+device_choice choose_device(const std::string& option);
+
+}  // namespace sw

@@ -1,0 +1,242 @@
+#include "host/pipeline/site_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <ogr_spatialref.h>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+#include "host/io/scene_reader.hpp"
+#include "host/output/raster_writer.hpp"
+#include "host/plan/zone_mask.hpp"
+
+namespace sw {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+kern::object_polarity to_kernel(polarity p) {
+  switch (p) {
+    case polarity::brighter: return kern::object_polarity::brighter;
+    case polarity::darker: return kern::object_polarity::darker;
+    default: return kern::object_polarity::any;
+  }
+}
+
+}  // namespace
+
+std::optional<double> robust_z(const std::vector<double>& history, double value, int window,
+                               int min_history) {
+  const std::size_t n = std::min(history.size(), static_cast<std::size_t>(std::max(window, 0)));
+  if (static_cast<int>(n) < min_history || n == 0) return std::nullopt;
+  std::vector<double> h(history.end() - static_cast<std::ptrdiff_t>(n), history.end());
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  };
+  const double med = median(h);
+  std::vector<double> dev(h.size());
+  for (std::size_t i = 0; i < h.size(); ++i) dev[i] = std::fabs(h[i] - med);
+  const double scale = std::max(1.4826 * median(dev), 1.0);
+  return (value - med) / scale;
+}
+
+site_runner::site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
+                         std::string rasters_dir)
+    : site_(s), cfg_(cfg), dev_(dev), gpu_(gpu), rasters_dir_(std::move(rasters_dir)) {
+  OGRSpatialReference grid_srs;
+  grid_srs.importFromWkt(site_.grid.crs_wkt.c_str());
+  grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference wgs;
+  wgs.importFromEPSG(4326);
+  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  to_lonlat_ = OGRCreateCoordinateTransformation(&grid_srs, &wgs);
+  SW_EXPECTS(to_lonlat_ != nullptr, "no transformation from the site grid to EPSG:4326");
+}
+
+site_runner::~site_runner() { OGRCoordinateTransformation::DestroyCT(to_lonlat_); }
+
+kern::engine_params site_runner::make_params(int bands, const std::vector<float>& weights) const {
+  kern::engine_params p;
+  const site_grid& g = site_.grid;
+  p.width = g.width;
+  p.height = g.height;
+  p.bands = bands;
+  p.weights = weights;
+  p.threshold = cfg_.change.threshold == threshold_rule::fixed  ? kern::threshold_kind::fixed
+                : cfg_.change.threshold == threshold_rule::otsu ? kern::threshold_kind::otsu
+                                                                : kern::threshold_kind::kmad;
+  p.k = cfg_.change.k;
+  p.fixed_threshold = cfg_.change.value;
+  p.search_radius_px = cfg_.coregistration.search_radius_px;
+  p.reference = cfg_.reference.strategy == reference_strategy::median ? kern::reference_kind::median
+                : cfg_.reference.strategy == reference_strategy::previous
+                    ? kern::reference_kind::previous
+                    : kern::reference_kind::fixed;
+  p.window = cfg_.reference.window;
+  p.min_scenes = cfg_.reference.min_scenes;
+  p.min_valid_fraction = cfg_.min_valid_fraction;
+  const double px_area = g.gsd * g.gsd;
+  for (const auto& name : site_.classes()) {
+    kern::engine_class c;
+    c.name = name;
+    std::vector<const zone*> zs;
+    for (const auto& z : site_.zones)
+      if (z.class_name == name) zs.push_back(&z);
+    c.zone = rasterize_zones(g, zs);
+    if (name == "change") {
+      c.counts = false;
+    } else {
+      const class_config& cc = cfg_.classes.at(name);
+      c.local = cc.background == background_model::local;
+      c.pol = to_kernel(cc.object_polarity);
+      c.tophat_radius_px = std::max(1, static_cast<int>(std::ceil(cc.width_m / g.gsd)));
+      c.open_px = cc.open_px;
+      c.close_px = cc.close_px;
+      c.min_area_px = cc.min_area_m2 / px_area;
+      c.max_area_px = cc.max_area_m2 / px_area;
+      c.split_length_px = cc.split == split_rule::length ? cc.length_m / g.gsd : 0.0;
+    }
+    p.classes.push_back(std::move(c));
+  }
+  return p;
+}
+
+void site_runner::ensure_engine(const scene_info& scene) {
+  if (engine_) return;
+  bands_ = site_band_set(scene, cfg_);
+  auto params = make_params(static_cast<int>(bands_->names.size()), bands_->weights);
+  if (dev_.cuda) {
+    engine_ = kern::make_cuda_engine(std::move(params), gpu_);
+    SW_EXPECTS(engine_ != nullptr, "CUDA engine requested in a build without CUDA");
+  } else {
+    engine_ = kern::make_cpu_engine(std::move(params));
+  }
+}
+
+std::string site_runner::detection_wkt(const kern::engine_component& c) const {
+  const site_grid& g = site_.grid;
+  const double ct = std::cos(c.theta), st = std::sin(c.theta);
+  const double us[4] = {c.u_min, c.u_max, c.u_max, c.u_min};
+  const double vs[4] = {c.v_min, c.v_min, c.v_max, c.v_max};
+  double x[5], y[5];
+  for (int k = 0; k < 4; ++k) {
+    // pixel (col, row) centre sits at x0 + (col + 0.5) * gsd, y0 - (row + 0.5) * gsd
+    const double px = c.cx + us[k] * ct - vs[k] * st;
+    const double py = c.cy + us[k] * st + vs[k] * ct;
+    x[k] = g.x0 + (px + 0.5) * g.gsd;
+    y[k] = g.y0 - (py + 0.5) * g.gsd;
+  }
+  if (!to_lonlat_->Transform(4, x, y))
+    throw error(fmt::format("site {}: cannot transform a detection to EPSG:4326", site_.id));
+  x[4] = x[0];
+  y[4] = y[0];
+  std::string wkt = "POLYGON((";
+  for (int k = 0; k < 5; ++k) wkt += fmt::format("{}{:.9f} {:.9f}", k ? "," : "", x[k], y[k]);
+  return wkt + "))";
+}
+
+bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
+  ensure_engine(scene);
+  auto t0 = clock_type::now();
+  const warped_scene w = read_onto_grid(scene, site_.grid, select_bands(scene, *bands_));
+  t.read += seconds_since(t0);
+  t0 = clock_type::now();
+  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()};
+  const auto r = engine_->process(es, true, false);
+  t.compute += seconds_since(t0);
+  return r.joined_reference;
+}
+
+pair_rows site_runner::process(const scene_info& scene, bool join_reference, stage_times& t) {
+  ensure_engine(scene);
+  auto t0 = clock_type::now();
+  const std::vector<int> bands = select_bands(scene, *bands_);
+  const warped_scene w = read_onto_grid(scene, site_.grid, bands);
+  t.read += seconds_since(t0);
+
+  t0 = clock_type::now();
+  const bool want_rasters = !rasters_dir_.empty();
+  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()};
+  const kern::engine_result r = engine_->process(es, join_reference, want_rasters);
+  t.compute += seconds_since(t0);
+
+  t0 = clock_type::now();
+  pair_rows out;
+  out.site_id = site_.id;
+  out.scene_id = scene.id;
+  const site_grid& g = site_.grid;
+  const double px_area = g.gsd * g.gsd;
+  const auto& classes = engine_->params().classes;
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    const kern::engine_class_result& cr = r.classes[c];
+    count_row row;
+    row.site_id = site_.id;
+    row.scene_id = scene.id;
+    row.acquired = scene.acquired;
+    row.class_name = classes[c].name;
+    row.observable = cr.observable;
+    row.valid_fraction = cr.zone_px > 0 ? static_cast<double>(cr.valid_px) / cr.zone_px : 0.0;
+    if (r.has_shift) {
+      row.shift_x_px = r.shift_x;
+      row.shift_y_px = r.shift_y;
+    }
+    if (cr.has_change) {
+      row.changed_area_m2 = static_cast<double>(cr.changed_px) * px_area;
+      row.changed_fraction =
+          cr.valid_px > 0 ? static_cast<double>(cr.changed_px) / cr.valid_px : 0.0;
+    }
+    if (r.has_reference) row.reference = r.reference;
+    std::optional<double> value;  // what the anomaly score looks at
+    if (cr.has_counts) {
+      row.count = cr.count;
+      row.components = cr.components;
+      value = cr.count;
+    } else if (!classes[c].counts && cr.has_change) {
+      value = *row.changed_area_m2;
+    }
+    if (value) {
+      auto& h = history_[classes[c].name];
+      if (const auto z = robust_z(h, *value, cfg_.anomaly.window, cfg_.anomaly.min_history))
+        row.anomaly = std::fabs(*z) > cfg_.anomaly.z;
+      h.push_back(*value);
+    }
+    out.counts.push_back(std::move(row));
+
+    for (const auto& d : cr.detections) {
+      detection_row det;
+      det.site_id = site_.id;
+      det.scene_id = scene.id;
+      det.acquired = scene.acquired;
+      det.class_name = classes[c].name;
+      det.est_count = d.est_count;
+      det.area_m2 = d.area_px * px_area;
+      det.length_m = d.length_px * g.gsd;
+      det.width_m = d.width_px * g.gsd;
+      // image angle (y down) to map angle (y up), folded into [0, 180)
+      double deg = -d.theta * 180.0 / M_PI;
+      deg = std::fmod(deg + 360.0, 180.0);
+      det.orientation_deg = deg;
+      if (!std::isnan(d.mean_change)) det.mean_change = d.mean_change;
+      det.wkt_lonlat = detection_wkt(d);
+      out.detections.push_back(std::move(det));
+    }
+  }
+  t.rows += seconds_since(t0);
+
+  if (want_rasters) {
+    t0 = clock_type::now();
+    write_change_raster(rasters_dir_, site_.id, scene.id, g, r.magnitude, r.change_mask, r.valid);
+    t.rasters += seconds_since(t0);
+  }
+  return out;
+}
+
+}  // namespace sw

@@ -1,0 +1,74 @@
+// One site through its scenes, in time order: read and warp each scene onto the site grid,
+// run the engine, turn its results into table rows (SPEC 2 for one site).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/config/config.hpp"
+#include "host/io/scene.hpp"
+#include "host/io/sites.hpp"
+#include "host/output/rows.hpp"
+#include "host/plan/bands.hpp"
+#include "host/pipeline/device.hpp"
+#include "kernels/engine.hpp"
+
+class OGRCoordinateTransformation;
+
+namespace sw {
+
+// Wall time spent per stage, seconds (summed over pairs).
+struct stage_times {
+  double read = 0;     // read + decode + warp (GDAL)
+  double compute = 0;  // engine (upload, kernels, download)
+  double rows = 0;     // rows and geometry
+  double rasters = 0;  // --rasters output
+};
+
+class site_runner {
+ public:
+  // `gpu`: device ordinal when the choice is CUDA (the caller spreads sites over GPUs).
+  site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
+              std::string rasters_dir);
+  ~site_runner();
+  site_runner(const site_runner&) = delete;
+  site_runner& operator=(const site_runner&) = delete;
+
+  // Processes the next scene of the site. Throws on failure (the caller records it); the
+  // site's state is then as if the scene had not been seen.
+  pair_rows process(const scene_info& scene, bool join_reference, stage_times& t);
+
+  // For strategy fixed: feeds the fixed scene as the reference without producing rows.
+  // Returns whether the site was observable in it (and the reference is now set).
+  bool seed_reference(const scene_info& scene, stage_times& t);
+
+  int reference_members() const { return engine_ ? engine_->members() : 0; }
+
+ private:
+  kern::engine_params make_params(int bands, const std::vector<float>& weights) const;
+  void ensure_engine(const scene_info& scene);
+  std::string detection_wkt(const kern::engine_component& c) const;
+
+  const site& site_;
+  const config& cfg_;
+  device_choice dev_;
+  int gpu_ = 0;
+  std::string rasters_dir_;
+  std::optional<band_set> bands_;
+  std::unique_ptr<kern::engine> engine_;
+  OGRCoordinateTransformation* to_lonlat_ = nullptr;
+  // Per class: previous observable values for the anomaly score (counts, or changed area
+  // for "change").
+  std::map<std::string, std::vector<double>> history_;
+};
+
+// Robust z-score of `value` against the last `window` entries of `history`:
+// (value - median) / max(1.4826 * MAD, 1). nullopt when the history is shorter than
+// min_history.
+std::optional<double> robust_z(const std::vector<double>& history, double value, int window,
+                               int min_history);
+
+}  // namespace sw

@@ -1,0 +1,31 @@
+// The plan of a run: which scenes each site sees, in time order (SPEC 2: sites are
+// independent, scenes of one site are processed in time order).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "host/io/scene.hpp"
+#include "host/io/sites.hpp"
+
+namespace sw {
+
+struct site_work {
+  std::size_t site = 0;              // index into site_catalog::sites
+  std::vector<std::size_t> scenes;   // indices into run_plan::scenes, by (acquired, id)
+};
+
+struct run_plan {
+  std::vector<scene_info> scenes;    // sorted by (acquired, id)
+  std::vector<site_work> work;       // one per site of this shard, by site id
+  std::vector<int> sites_seen;       // per scene: sites of the catalog its footprint meets
+  long long pairs() const;
+};
+
+// Matches scenes to sites by footprint (EPSG:4326 footprint against the union of the
+// site's zones). Scenes with an error match nothing. shard_index/shard_count select the
+// sites of one shard (site i of the sorted catalog goes to shard i % shard_count).
+run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, int shard_index = 0,
+                   int shard_count = 1);
+
+}  // namespace sw
