@@ -10,11 +10,16 @@ struct synth_options {
   std::string out_dir;
   std::string scenario = "tumen";  // tumen | quiet (a control-only archive)
   std::uint64_t seed = 1;
-  int dates = 48;        // acquisition dates, from start_date on, roughly every 4 days
+  int dates = 48;  // acquisition dates, from start_date on, roughly every 4 days
   std::string start_date = "2023-08-01";
-  double scale = 0.1;    // scene size as a fraction of a full SuperDove scene (10,800 x 6,500 px)
-  int threads = 0;       // 0: all cores
+  double scale = 0.1;  // scene size as a fraction of a full SuperDove scene (10,800 x 6,500 px)
+  int threads = 0;     // 0: all cores
   bool quiet = false;
+  // Leave out the UDM2 of one scene in 15 and the metadata JSON of another, as real
+  // archives do (the reader must cope); false writes every asset.
+  bool drop_assets = true;
+  // Written to config.toml and used for truth.csv's `observable`.
+  double min_valid_fraction = 0.5;
 };
 
 struct synth_summary {

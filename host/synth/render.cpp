@@ -1,0 +1,592 @@
+// The synthetic picture. Materials carry a reflectance spectrum in all eight SuperDove bands;
+// edges are blended by coverage (a box filter of width `aa` across each straight edge), and
+// pixels near the sites average 4 x 4 sub-samples, so a 3.2 m rail car covers a 3 m pixel
+// partly, as on a real sensor. Far from the sites one sample per pixel keeps a full-size
+// scene fast.
+#include "host/synth/render.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "host/synth/random.hpp"
+
+namespace sw::synth {
+
+namespace {
+
+constexpr double pi = 3.14159265358979323846;
+
+// ---- materials (reflectance x10000: coastal_blue blue green_i green yellow red rededge nir)
+const spectrum forest_summer{220, 260, 420, 480, 360, 230, 1000, 3300};
+const spectrum forest_winter{380, 430, 560, 620, 700, 760, 1100, 1700};
+const spectrum conifer{180, 210, 330, 380, 300, 200, 700, 2200};
+const spectrum crop_green{300, 380, 680, 800, 620, 420, 1500, 3900};
+const spectrum crop_dry{620, 760, 1000, 1150, 1350, 1500, 1750, 2300};
+const spectrum grass_green{330, 420, 700, 800, 650, 500, 1500, 3300};
+const spectrum grass_dry{560, 680, 900, 1000, 1150, 1250, 1500, 2100};
+const spectrum soil_bare{620, 720, 900, 1000, 1150, 1300, 1450, 1700};
+const spectrum soil_dry{900, 1050, 1300, 1450, 1650, 1850, 2000, 2300};
+const spectrum sand{1400, 1600, 1900, 2050, 2250, 2400, 2500, 2700};
+const spectrum water_deep{560, 480, 440, 420, 350, 310, 230, 150};
+const spectrum water_turbid{+60, +80, +120, +130, +120, +90, +50, +20};
+const spectrum asphalt{850, 880, 900, 910, 920, 940, 960, 1000};
+const spectrum concrete{2000, 2150, 2300, 2380, 2450, 2500, 2550, 2650};
+const spectrum gravel{1250, 1350, 1450, 1520, 1580, 1640, 1700, 1850};
+const spectrum ballast{1550, 1650, 1750, 1820, 1880, 1930, 1980, 2150};
+const spectrum track_bed{650, 700, 760, 800, 850, 880, 920, 1050};  // sleepers and rails
+const spectrum roof_grey{1500, 1600, 1700, 1750, 1800, 1820, 1850, 1950};
+const spectrum roof_red{800, 850, 950, 1000, 1500, 2100, 2300, 2500};
+const spectrum roof_blue{1700, 1800, 1500, 1350, 1200, 1100, 1150, 1300};
+const spectrum dirt_road{1000, 1150, 1350, 1450, 1600, 1750, 1850, 2100};
+const spectrum ship_white{2850, 2900, 2950, 3000, 3000, 3000, 2980, 2950};
+// Haze scatters short wavelengths most.
+constexpr float haze_weight[canonical_bands] = {1.3f, 1.2f, 1.05f, 1.0f, 0.9f, 0.8f, 0.7f, 0.5f};
+
+inline void mix(spectrum& v, const spectrum& c, double t) {
+  if (t <= 0.0) return;
+  const auto f = static_cast<float>(std::min(t, 1.0));
+  for (int b = 0; b < canonical_bands; ++b) v[b] += (c[b] - v[b]) * f;
+}
+
+inline spectrum lerp(const spectrum& a, const spectrum& b, double t) {
+  spectrum o = a;
+  mix(o, b, t);
+  return o;
+}
+
+inline spectrum times(const spectrum& a, double k) {
+  spectrum o{};
+  for (int b = 0; b < canonical_bands; ++b) o[b] = static_cast<float>(a[b] * k);
+  return o;
+}
+
+// Coverage of a centred box (half sizes hl, hw) at local point (a, b), edges smoothed over aa.
+inline double box_cover(double a, double b, double hl, double hw, double aa) {
+  return clamp01(0.5 + (hl - std::abs(a)) / aa) * clamp01(0.5 + (hw - std::abs(b)) / aa);
+}
+
+inline double span_cover(double v, double lo, double hi, double aa) {
+  return clamp01(0.5 + (v - lo) / aa) * clamp01(0.5 + (hi - v) / aa);
+}
+
+// Vegetation greenness over the year (1 = summer, 0 = dormant): a smooth annual cycle that
+// peaks in late July and bottoms out from December to March.
+inline double greenness(double doy) {
+  const double c = 0.5 + 0.5 * std::cos(2.0 * pi * (doy - 205.0) / 365.25);
+  return smoothstep(0.15, 0.85, c);
+}
+
+inline double dist_to_segment(double px, double py, double ax, double ay, double bx, double by) {
+  const double vx = bx - ax, vy = by - ay;
+  const double t = clamp01(((px - ax) * vx + (py - ay) * vy) / (vx * vx + vy * vy));
+  const double dx = px - ax - t * vx, dy = py - ay - t * vy;
+  return std::sqrt(dx * dx + dy * dy);
+}
+
+// A track across a local coordinate d (metres from its centre line): ballast bed, then the
+// dark band of sleepers and rails. `along` is the coverage along the track (ends).
+inline void draw_track(spectrum& v, double d, double along, double aa) {
+  if (along <= 0.0) return;
+  const double ad = std::abs(d);
+  if (ad > 2.6 + aa) return;
+  mix(v, ballast, along * clamp01(0.5 + (2.6 - ad) / aa));
+  mix(v, track_bed, along * clamp01(0.5 + (0.8 - ad) / aa));
+}
+
+struct seeds {
+  std::uint64_t hills, conifer, crown, fields, field_tex, village, roads, coast, water, yard;
+  explicit seeds(std::uint64_t bg)
+      : hills(hash_of({bg, 1})),
+        conifer(hash_of({bg, 2})),
+        crown(hash_of({bg, 3})),
+        fields(hash_of({bg, 4})),
+        field_tex(hash_of({bg, 5})),
+        village(hash_of({bg, 6})),
+        roads(hash_of({bg, 7})),
+        coast(hash_of({bg, 8})),
+        water(hash_of({bg, 9})),
+        yard(hash_of({bg, 10})) {}
+};
+
+// The cloud field: large, soft blobs with fractal edges; thresholded into cloud.
+inline double cloud_density(const scene_plan& s, const layout& w, vec2 p) {
+  const double x = p.x - w.centre.x, y = p.y - w.centre.y;
+  return 0.75 * fbm(s.cloud_seed, x, y, s.cloud_wavelength_m, 5) +
+         0.25 * value_noise(s.cloud_seed ^ 0xABCDEFULL, x / (3.0 * s.cloud_wavelength_m),
+                            y / (3.0 * s.cloud_wavelength_m));
+}
+
+}  // namespace
+
+// ---- atmosphere and footprint -------------------------------------------------------------
+
+pixel_state pixel_at(const archive_plan& plan, const scene_plan& s, int col, int row) {
+  pixel_state st;
+  st.inside = s.in_footprint(s.pixel_centre(col, row));
+  if (!st.inside) return st;
+  const vec2 p = s.content_point(col + 0.5, row + 0.5);
+  const double t = s.cloud_threshold;
+  if (t != std::numeric_limits<double>::infinity()) {
+    const double d = cloud_density(s, plan.world, p);
+    if (d >= t) {
+      st.cloud = true;
+      st.cloud_alpha = static_cast<float>(std::min(1.0, 0.55 + 0.45 * (d - t) / 0.06));
+    } else if (d >= t - s.fringe) {
+      // Thin cloud around the thick one: light haze in the UDM2.
+      st.haze = true;
+      st.cloud_alpha = static_cast<float>(0.12 * (d - (t - s.fringe)) / s.fringe);
+    }
+    const double ds =
+        cloud_density(s, plan.world, {p.x + s.shadow_shift_m.x, p.y + s.shadow_shift_m.y});
+    if (ds >= t) {
+      st.shadow_mul =
+          static_cast<float>(1.0 - (1.0 - s.shadow_factor) * std::min(1.0, 0.6 + (ds - t) / 0.1));
+      if (!st.cloud) st.shadow = true;
+    }
+  }
+  if (s.haze_level > 0.0) {
+    const double h = s.haze_level * (0.55 + 0.45 * fbm(s.haze_seed, p.x - plan.world.centre.x,
+                                                       p.y - plan.world.centre.y, 5000.0, 2));
+    st.haze_add = static_cast<float>(h);
+    if (h > 260.0) st.haze = true;  // only strong haze is flagged, as Planet's UDM2 does
+  }
+  return st;
+}
+
+void calibrate(const archive_plan& plan, scene_plan& s) {
+  constexpr int nx = 96, ny = 58;
+  std::vector<std::pair<int, int>> pix;
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      const int col = static_cast<int>((i + 0.5) * s.full_w / nx);
+      const int row = static_cast<int>((j + 0.5) * s.full_h / ny);
+      if (s.in_footprint(s.pixel_centre(col, row))) pix.emplace_back(col, row);
+    }
+  if (s.cloud_target <= 0.0 || pix.empty()) {
+    s.cloud_threshold = std::numeric_limits<double>::infinity();
+  } else if (s.cloud_target >= 0.999) {
+    s.cloud_threshold = -std::numeric_limits<double>::infinity();
+  } else {
+    std::vector<double> d;
+    d.reserve(pix.size());
+    for (auto [col, row] : pix)
+      d.push_back(cloud_density(s, plan.world, s.content_point(col + 0.5, row + 0.5)));
+    std::sort(d.begin(), d.end());
+    const auto k = std::min(d.size() - 1, static_cast<std::size_t>((1.0 - s.cloud_target) *
+                                                                   static_cast<double>(d.size())));
+    s.cloud_threshold = d[k];
+  }
+  int cloud = 0, shadow = 0, haze = 0, clear = 0;
+  for (auto [col, row] : pix) {
+    const pixel_state st = pixel_at(plan, s, col, row);
+    cloud += st.cloud;
+    shadow += st.shadow;
+    haze += st.haze;
+    clear += st.clear();
+  }
+  const double n = std::max<std::size_t>(1, pix.size());
+  s.cloud_fraction = cloud / n;
+  s.shadow_fraction = shadow / n;
+  s.haze_fraction = haze / n;
+  s.clear_fraction = pix.empty() ? 0.0 : clear / n;
+}
+
+// ---- the surface --------------------------------------------------------------------------
+
+struct scene_renderer::impl {
+  const archive_plan& plan;
+  const layout& w;
+  const scene_plan& s;
+  seeds sd;
+  double green;  // greenness of the date
+  std::array<std::vector<const object*>, 4> objects;
+  std::array<box, 4> render_boxes;
+
+  impl(const archive_plan& p, const scene_plan& sc)
+      : plan(p), w(p.world), s(sc), sd(p.background_seed), green(greenness(sc.season_doy)) {
+    for (const object& o : s.objects) objects[static_cast<std::size_t>(o.site)].push_back(&o);
+    for (std::size_t i = 0; i < 4; ++i) render_boxes[i] = w.sites[i].render_box;
+  }
+
+  // Shoreline (y offset from the centre, metres) at x offset: straight along the quay, a
+  // steep harbour shore to its west, a wandering natural coast further away.
+  double coast_y(double x, double& slope) const {
+    const double qx0 = w.quay_x0 - w.centre.x, qx1 = w.quay_x1 - w.centre.x;
+    const double qy = w.quay_y - w.centre.y;
+    const double west = qx0 - 40.0;
+    double y = qy;
+    slope = 0.0;
+    if (x < west) {
+      const double drop = 3.0 * (west - x);
+      if (drop < 6920.0) {
+        y = qy - drop;
+        slope = 3.0;
+      } else {
+        y = qy - 6920.0;
+      }
+    }
+    const double dist = x < west ? west - x : (x > qx1 + 40.0 ? x - (qx1 + 40.0) : 0.0);
+    if (dist > 0.0) y += smoothstep(0.0, 600.0, dist) * 260.0 * fbm(sd.coast, x, 0.5, 900.0, 4);
+    return y;
+  }
+
+  spectrum water(double x, double y, double depth) const {
+    spectrum v = water_deep;
+    const double turbid = std::exp(-depth / 150.0);
+    for (int b = 0; b < canonical_bands; ++b) v[b] += static_cast<float>(water_turbid[b] * turbid);
+    return times(v, 1.0 + 0.03 * fbm(sd.water, x, y, 60.0, 2));
+  }
+
+  spectrum fields(double x, double y, double aa) const {
+    constexpr double ca = 0.9781476007338057, sa = 0.20791169081775931;  // 12 degrees
+    const double qx = x * ca + y * sa, qy = -x * sa + y * ca;
+    const double rowf = std::floor(qy / 170.0);
+    const double qxs = qx + rowf * 97.0;
+    const double colf = std::floor(qxs / 260.0);
+    const double lx = qxs - colf * 260.0, ly = qy - rowf * 170.0;
+    const double edge = std::min(std::min(lx, 260.0 - lx), std::min(ly, 170.0 - ly));
+    const std::uint64_t h =
+        hash_of({sd.fields, static_cast<std::uint64_t>(static_cast<std::int64_t>(colf)),
+                 static_cast<std::uint64_t>(static_cast<std::int64_t>(rowf))});
+    const double kind = unit_double(h);
+    const double phase = (unit_double(splitmix64(h)) - 0.5) * 24.0;
+    const double bright = 0.9 + 0.2 * unit_double(splitmix64(h + 1));
+    const double g = greenness(s.season_doy + phase);
+    spectrum v;
+    if (kind < 0.45)
+      v = lerp(crop_dry, crop_green, g);
+    else if (kind < 0.7)
+      v = lerp(grass_dry, grass_green, g);
+    else if (kind < 0.85)
+      v = soil_bare;
+    else
+      v = lerp(lerp(grass_dry, forest_winter, 0.5), lerp(grass_green, forest_summer, 0.5), g);
+    v = times(v, bright * (1.0 + 0.05 * fbm(sd.field_tex, x, y, 25.0, 2)));
+    // Field margins: a strip of grass along every parcel boundary.
+    mix(v, lerp(grass_dry, grass_green, green), 1.0 - clamp01(0.5 + (edge - 2.0) / aa));
+    return v;
+  }
+
+  spectrum forest(double x, double y) const {
+    const double cf = clamp01(0.5 + 0.8 * fbm(sd.conifer, x, y, 700.0, 2));
+    spectrum v = lerp(lerp(forest_winter, forest_summer, green), conifer, cf);
+    return times(v, 1.0 + 0.15 * fbm(sd.crown, x, y, 8.0, 2));
+  }
+
+  spectrum land(double x, double y, double aa, double above_coast, double coast_wild) const {
+    const double h = fbm(sd.hills, x, y, 1400.0, 4);
+    const double fw = smoothstep(0.10, 0.22, h);
+    spectrum v;
+    if (fw < 1.0) v = fields(x, y, aa);
+    if (fw > 0.0) {
+      const spectrum f = forest(x, y);
+      if (fw >= 1.0)
+        v = f;
+      else
+        mix(v, f, fw);
+    }
+    if (fw < 0.5) {  // villages in the lowlands
+      const double vl = fbm(sd.village, x, y, 1800.0, 3);
+      if (vl > 0.30) {
+        const double vw = smoothstep(0.30, 0.36, vl) * (1.0 - 2.0 * fw);
+        mix(v, lerp(soil_dry, lerp(grass_dry, grass_green, green), 0.5), 0.6 * vw);
+        constexpr double cell = 36.0;
+        const double cxf = std::floor(x / cell), cyf = std::floor(y / cell);
+        const std::uint64_t hb =
+            hash_of({sd.village, static_cast<std::uint64_t>(static_cast<std::int64_t>(cxf)),
+                     static_cast<std::uint64_t>(static_cast<std::int64_t>(cyf))});
+        if (unit_double(hb) < 0.45) {
+          const double bw = 4.5 + 2.5 * unit_double(splitmix64(hb + 1));
+          const double bh = 6.0 + 4.0 * unit_double(splitmix64(hb + 2));
+          const double ox = (cxf + 0.5) * cell + (unit_double(splitmix64(hb + 3)) - 0.5) * 10.0;
+          const double oy = (cyf + 0.5) * cell + (unit_double(splitmix64(hb + 4)) - 0.5) * 10.0;
+          const double k = unit_double(splitmix64(hb + 5));
+          const spectrum& roof = k < 0.45 ? roof_red : k < 0.85 ? roof_grey : roof_blue;
+          mix(v, roof, vw * box_cover(x - ox, y - oy, bw, bh, aa));
+        }
+      }
+    }
+    if (coast_wild > 0.2 && above_coast < 40.0)
+      mix(v, sand, coast_wild * clamp01(0.5 + (25.0 - above_coast) / aa));
+    return v;
+  }
+
+  // Roads and the main railway line; static, drawn over the land.
+  void linear_features(spectrum& v, double x, double y, double aa) const {
+    // The site roads (offsets from the centre): a highway north of the sites, an access road
+    // to the port past the depot, the depot gate and the rail yard access.
+    mix(v, asphalt, span_cover(y, 335.0, 345.0, aa));
+    mix(v, asphalt, span_cover(x, 166.0, 174.0, aa) * span_cover(y, 0.0, 345.0, aa));
+    mix(v, asphalt, span_cover(y, 186.5, 193.5, aa) * span_cover(x, 166.0, 220.0, aa));
+    mix(v, dirt_road, span_cover(x, -303.5, -296.5, aa) * span_cover(y, -25.0, 340.0, aa));
+    // Country roads on the field grid, kept away from the sites.
+    const box near = w.sites_box.expanded(250.0);
+    const double ax = x + w.centre.x, ay = y + w.centre.y;
+    if (!near.contains({ax, ay})) {
+      constexpr double ca = 0.9781476007338057, sa = 0.20791169081775931;
+      const double qx = x * ca + y * sa, qy = -x * sa + y * ca;
+      const double row = std::round(qy / 170.0);
+      if (std::abs(qy - row * 170.0) < 4.0 + aa &&
+          unit_double(hash_of(
+              {sd.roads, static_cast<std::uint64_t>(static_cast<std::int64_t>(row))})) < 0.18)
+        mix(v, dirt_road, clamp01(0.5 + (3.0 - std::abs(qy - row * 170.0)) / aa));
+      const double colk = std::round(qx / 1130.0);
+      if (std::abs(qx - colk * 1130.0) < 5.0 + aa)
+        mix(v, asphalt, clamp01(0.5 + (4.0 - std::abs(qx - colk * 1130.0)) / aa));
+    }
+    // Main line: leaves the rail yard's ladder westwards along the yard's axis.
+    const double dx = ax - w.rail_c.x, dy = ay - w.rail_c.y;
+    const double a = dx * w.rail_u.x + dy * w.rail_u.y, b = -dx * w.rail_u.y + dy * w.rail_u.x;
+    if (a < -300.0) draw_track(v, b, 1.0, aa);
+  }
+
+  spectrum background(vec2 p, double aa) const {
+    const double x = p.x - w.centre.x, y = p.y - w.centre.y;
+    double slope;
+    const double coast = coast_y(x, slope);
+    const double above = y - coast;
+    const double wet = clamp01(0.5 - above / (aa * std::sqrt(1.0 + slope * slope)));
+    spectrum v{};
+    if (wet < 1.0) {
+      const double qx0 = w.quay_x0 - w.centre.x, qx1 = w.quay_x1 - w.centre.x;
+      const double dist = x < qx0 - 40.0 ? qx0 - 40.0 - x : (x > qx1 + 40.0 ? x - qx1 - 40.0 : 0.0);
+      v = land(x, y, aa, above, smoothstep(0.0, 600.0, dist));
+      linear_features(v, x, y, aa);
+    }
+    if (wet > 0.0) {
+      const spectrum wv = water(x, y, std::max(0.0, -above));
+      if (wet >= 1.0)
+        v = wv;
+      else
+        mix(v, wv, wet);
+    }
+    return v;
+  }
+
+  // The site overlays take the sample point p and a texture point tp (the pixel centre):
+  // smooth textures are evaluated once per pixel, only edges per sub-sample.
+  void rail_yard(spectrum& v, vec2 p, vec2 tp, double aa) const {
+    const double dx = p.x - w.rail_c.x, dy = p.y - w.rail_c.y;
+    const double a = dx * w.rail_u.x + dy * w.rail_u.y, b = -dx * w.rail_u.y + dy * w.rail_u.x;
+    if (a < -340.0 || a > 290.0 || std::abs(b) > 60.0) return;
+    const double hl = w.track_half_len;
+    const double bed =
+        span_cover(a, -hl - 62.0, hl + 18.0, aa) * clamp01(0.5 + (51.5 - std::abs(b)) / aa);
+    if (bed > 0.0) mix(v, times(gravel, 1.0 + 0.06 * fbm(sd.yard, tp.x, tp.y, 14.0, 2)), bed);
+    for (int i = 0; i < w.tracks; ++i)
+      draw_track(v, b - w.track_offset(i), span_cover(a, -hl - 5.0, hl + 5.0, aa), aa);
+    // The ladder: every track swings into the main line west of the yard.
+    if (a < -hl + 2.0 && a > -hl - 66.0) {
+      for (int i = 0; i < w.tracks; ++i) {
+        const double d = dist_to_segment(a, b, -hl - 4.0, w.track_offset(i), -hl - 60.0, 0.0);
+        draw_track(v, d, 1.0, aa);
+      }
+    }
+    if (a < -hl - 55.0) draw_track(v, b, 1.0, aa);
+  }
+
+  void port(spectrum& v, vec2 p, vec2 tp, double aa) const {
+    const double x = p.x, y = p.y;
+    if (x < w.quay_x0 - 45.0 || x > w.quay_x1 + 45.0 || y < w.quay_y - 85.0 ||
+        y > w.quay_y + w.apron_depth + 5.0)
+      return;
+    // The harbour water along the quay is part of the overlay, so the quay edge is blended
+    // per sub-sample like every other edge here.
+    const double berth =
+        span_cover(x, w.quay_x0 - 40.0, w.quay_x1 + 40.0, aa) * clamp01(0.5 + (w.quay_y - y) / aa);
+    if (berth > 0.0)
+      mix(v, water(tp.x - w.centre.x, tp.y - w.centre.y, std::max(0.0, w.quay_y - tp.y)), berth);
+    const double apron = span_cover(x, w.quay_x0, w.quay_x1, aa) *
+                         span_cover(y, w.quay_y, w.quay_y + w.apron_depth, aa);
+    mix(v, times(concrete, 1.0 + 0.06 * fbm(sd.yard ^ 0x9999ULL, tp.x, tp.y, 20.0, 3)), apron);
+    mix(v, roof_blue,
+        span_cover(x, w.quay_x0 + 40.0, w.quay_x0 + 160.0, aa) *
+            span_cover(y, w.quay_y + 45.0, w.quay_y + 75.0, aa));
+    mix(v, roof_grey,
+        span_cover(x, w.quay_x0 + 220.0, w.quay_x0 + 360.0, aa) *
+            span_cover(y, w.quay_y + 45.0, w.quay_y + 75.0, aa));
+  }
+
+  void depot(spectrum& v, vec2 p, vec2 tp, double aa) const {
+    const box& y = w.depot_yard;
+    if (!y.expanded(32.0).contains(p)) return;
+    mix(v, times(asphalt, 1.0 + 0.04 * fbm(sd.yard ^ 0x7777ULL, tp.x, tp.y, 15.0, 2)),
+        span_cover(p.x, y.x0, y.x1, aa) * span_cover(p.y, y.y0, y.y1, aa));
+    mix(v, roof_grey,
+        span_cover(p.x, y.x0 - 25.0, y.x0 - 5.0, aa) *
+            span_cover(p.y, y.y1 - 40.0, y.y1 - 8.0, aa));
+  }
+
+  void control_site(spectrum& v, vec2 p, vec2 tp, double aa) const {
+    const double x = p.x - w.centre.x, y = p.y - w.centre.y;
+    if (x < -60.0 || x > 100.0 || y < 90.0 || y > 250.0) return;
+    const double tx = tp.x - w.centre.x, ty = tp.y - w.centre.y;
+    // A meadow (west), a wood (north-east), a farmstead with three roofs (south-east) and a
+    // dirt track: only the seasons change here.
+    const double meadow = span_cover(x, -55.0, 15.0, aa) * span_cover(y, 95.0, 245.0, aa);
+    mix(v,
+        times(lerp(grass_dry, grass_green, green), 1.0 + 0.05 * fbm(sd.field_tex, tx, ty, 25.0, 2)),
+        meadow);
+    const double wood = span_cover(x, 15.0, 95.0, aa) * span_cover(y, 170.0, 245.0, aa);
+    if (wood > 0.0) mix(v, forest(tx, ty), wood);
+    const double farm = span_cover(x, 15.0, 95.0, aa) * span_cover(y, 95.0, 170.0, aa);
+    mix(v, lerp(soil_dry, lerp(grass_dry, grass_green, green), 0.4), farm);
+    mix(v, roof_red, span_cover(x, 22.0, 36.0, aa) * span_cover(y, 105.0, 125.0, aa));
+    mix(v, roof_grey, span_cover(x, 45.0, 62.0, aa) * span_cover(y, 110.0, 122.0, aa));
+    mix(v, roof_red, span_cover(x, 70.0, 88.0, aa) * span_cover(y, 130.0, 144.0, aa));
+    mix(v, dirt_road, span_cover(x, 12.0, 17.0, aa) * span_cover(y, 95.0, 245.0, aa));
+  }
+
+  void draw_object(spectrum& v, const object& o, vec2 p, double aa) const {
+    const vec2 l = o.r.local(p);
+    const double a = l.x, b = l.y;
+    if (std::abs(a) > o.r.hl + aa || std::abs(b) > o.r.hw + aa) return;
+    switch (o.kind) {
+      case object_kind::railcar:
+        mix(v, o.colour, box_cover(a, b, o.r.hl, o.r.hw, aa));
+        break;
+      case object_kind::container_stack: {
+        // Five rows of three 12 m containers, each a little different in shade.
+        const auto ci = static_cast<std::uint64_t>(std::clamp((a + o.r.hl) / 12.0, 0.0, 2.0));
+        const auto cj = static_cast<std::uint64_t>(std::clamp((b + o.r.hw) / 2.44, 0.0, 4.0));
+        const double k = 0.93 + 0.14 * unit_double(hash_of({o.detail, ci, cj}));
+        mix(v, times(o.colour, k), box_cover(a, b, o.r.hl, o.r.hw, aa));
+        break;
+      }
+      case object_kind::ship: {
+        // Hull with a pointed bow (a > 0 is towards the bow), hatch covers and a white
+        // superstructure near the stern.
+        const double len = 2.0 * o.r.hl, bow = 0.12 * len;
+        const double taper = a < o.r.hl - bow ? 1.0 : std::max(0.15, (o.r.hl - a) / bow);
+        const double cover = clamp01(0.5 + (o.r.hl - std::abs(a)) / aa) *
+                             clamp01(0.5 + (o.r.hw * taper - std::abs(b)) / aa);
+        if (cover <= 0.0) break;
+        spectrum c = o.colour;
+        const double from_stern = a + o.r.hl;
+        if (from_stern > 0.22 * len && from_stern < 0.84 * len) {
+          const int hatch = static_cast<int>(from_stern / (0.085 * len));
+          c = times(c, hatch % 2 ? 0.94 : 1.04);
+        }
+        const double k = o.colour[3] / 2500.0;
+        mix(c, times(ship_white, std::min(1.0, k)),
+            span_cover(from_stern, 0.03 * len, 0.14 * len, aa) *
+                clamp01(0.5 + (0.8 * o.r.hw - std::abs(b)) / aa));
+        mix(v, c, cover);
+        break;
+      }
+    }
+  }
+
+  // Sites and objects over the background v.
+  void overlays(spectrum& v, vec2 p, vec2 tp, double aa) const {
+    if (render_boxes[site_rail].contains(p)) {
+      rail_yard(v, p, tp, aa);
+      for (const object* o : objects[site_rail]) draw_object(v, *o, p, aa);
+    }
+    if (render_boxes[site_port].contains(p)) {
+      port(v, p, tp, aa);
+      for (const object* o : objects[site_port]) draw_object(v, *o, p, aa);
+    }
+    if (render_boxes[site_depot].contains(p)) {
+      depot(v, p, tp, aa);
+      for (const object* o : objects[site_depot]) draw_object(v, *o, p, aa);
+    }
+    if (render_boxes[site_control].contains(p)) control_site(v, p, tp, aa);
+  }
+
+  spectrum surface(vec2 p, double aa) const {
+    spectrum v = background(p, aa);
+    overlays(v, p, p, aa);
+    return v;
+  }
+
+  // The area-averaged surface seen by full-raster pixel (col, row). Near the sites the
+  // overlays are averaged over 4 x 4 sub-samples; the background under them is smooth or
+  // already edge-blended over a pixel, so it is evaluated once, at the pixel centre.
+  spectrum pixel_surface(int col, int row) const {
+    const vec2 c = s.content_point(col + 0.5, row + 0.5);
+    bool fine = false;
+    for (const box& b : render_boxes)
+      if (b.contains(c)) {
+        fine = true;
+        break;
+      }
+    const spectrum bg = background(c, pixel_m);
+    if (!fine) return bg;
+    constexpr int n = 4;
+    std::array<double, canonical_bands> acc{};
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < n; ++i) {
+        spectrum v = bg;
+        overlays(v, s.content_point(col + (i + 0.5) / n, row + (j + 0.5) / n), c, pixel_m / n);
+        for (int b = 0; b < canonical_bands; ++b) acc[b] += v[b];
+      }
+    spectrum out{};
+    for (int b = 0; b < canonical_bands; ++b) out[b] = static_cast<float>(acc[b] / (n * n));
+    return out;
+  }
+};
+
+scene_renderer::scene_renderer(const archive_plan& plan, const scene_plan& s)
+    : impl_(std::make_unique<impl>(plan, s)) {}
+
+scene_renderer::~scene_renderer() = default;
+
+spectrum scene_renderer::surface(vec2 p, double aa) const {
+  return impl_->surface(p, aa);
+}
+
+void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::uint8_t* udm) const {
+  const scene_plan& s = impl_->s;
+  const std::vector<int>& bands = band_indices(s.band_count);
+  const int nb = s.band_count;
+  for (int r = 0; r < rows; ++r) {
+    const int row = s.win_row0 + row0 + r;
+    for (int c = 0; c < s.win_w; ++c) {
+      const int col = s.win_col0 + c;
+      const std::size_t px = static_cast<std::size_t>(r) * s.win_w + c;
+      std::uint16_t* out = data + px * nb;
+      std::uint8_t* m = udm + px * 8;
+      const pixel_state st = pixel_at(impl_->plan, s, col, row);
+      if (!st.inside) {
+        std::fill(out, out + nb, std::uint16_t{0});
+        std::fill(m, m + 8, std::uint8_t{0});
+        m[7] = 1;  // legacy UDM bit 0: blackfill
+        continue;
+      }
+      const spectrum v = impl_->pixel_surface(col, row);
+      double cloud_tex = 1.0;
+      if (st.cloud_alpha > 0.0f) {
+        const vec2 p = s.content_point(col + 0.5, row + 0.5);
+        cloud_tex = 0.92 + 0.08 * fbm(s.cloud_seed ^ 0x5151ULL, p.x - impl_->w.centre.x,
+                                      p.y - impl_->w.centre.y, 180.0, 3);
+      }
+      const std::uint64_t pix_hash = splitmix64(
+          s.noise_seed + static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(s.full_w) +
+          static_cast<std::uint64_t>(col));
+      for (int k = 0; k < nb; ++k) {
+        const int b = bands[static_cast<std::size_t>(k)];
+        double val = v[b] * st.shadow_mul + st.haze_add * haze_weight[b];
+        val += (s.cloud_colour[b] * cloud_tex - val) * st.cloud_alpha;
+        double sig = s.gain[b] * val + s.offset[b];
+        sig += (0.01 * std::max(0.0, sig) + 20.0) *
+               hash_normal(splitmix64(pix_hash + static_cast<std::uint64_t>(b) + 1));
+        out[k] = static_cast<std::uint16_t>(std::clamp(std::lround(sig), 1L, 65535L));
+      }
+      m[0] = st.clear();
+      m[1] = 0;  // snow
+      m[2] = st.shadow;
+      m[3] = st.haze;
+      m[4] = 0;  // heavy haze
+      m[5] = st.cloud;
+      const std::uint64_t h = splitmix64(pix_hash ^ 0xC0FFEEULL);
+      m[6] = static_cast<std::uint8_t>(st.clear() ? 80 + h % 16 : 50 + h % 21);
+      m[7] = st.cloud ? 2 : 0;  // legacy UDM bit 1: cloud
+    }
+  }
+}
+
+}  // namespace sw::synth
