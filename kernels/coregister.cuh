@@ -89,6 +89,72 @@ SW_HD inline double parabola_peak(double cm, double c0, double cp) {
   return d < -0.5 ? -0.5 : (d > 0.5 ? 0.5 : d);
 }
 
+// Bilinear sample of img at (x, y); false when a pixel it mixes (non-zero weight) is
+// invalid or outside.
+SW_HD inline bool bilinear_sample(const float* img, const std::uint8_t* valid, int w, int h, double x,
+                                  double y, float* out) {
+  const double fx0 = floor(x), fy0 = floor(y);
+  const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
+  const float wx = static_cast<float>(x - fx0), wy = static_cast<float>(y - fy0);
+  float v = 0.0f;
+  for (int k = 0; k < 4; ++k) {
+    const int px = x0 + (k & 1), py = y0 + (k >> 1);
+    const float wk = ((k & 1) ? wx : 1.0f - wx) * ((k >> 1) ? wy : 1.0f - wy);
+    if (wk == 0.0f) continue;
+    if (px < 0 || py < 0 || px >= w || py >= h) return false;
+    const index_t j = static_cast<index_t>(py) * w + px;
+    if (!valid[j]) return false;
+    v += wk * img[j];
+  }
+  *out = v;
+  return true;
+}
+
+// Sub-pixel refinement (Lucas-Kanade / Gauss-Newton) of the model
+//   ref(x, y) ~ a * scene(x + dx, y + dy) + b
+// on brightness images: the terms of the normal equations J^T J (10, upper triangle of the
+// 4x4 for the parameters dx, dy, a, b), J^T r (4), the pixel count and sum r^2, over
+// reference-valid pixels whose residual is within `cut` (cut < 0: all). The scene
+// gradient is a central difference of bilinear samples half a pixel either side.
+// Fitting gain and offset along with the shift keeps brightness change from biasing it.
+struct lk_terms_fn {
+  const float* ref;
+  const std::uint8_t* ref_valid;
+  const float* scene;
+  const std::uint8_t* scene_valid;
+  int width;
+  int height;
+  double dx;
+  double dy;
+  double a;
+  double b;
+  double cut;
+
+  static constexpr int terms = 16;
+
+  SW_HD void operator()(index_t i, double* acc) const {
+    if (!ref_valid[i]) return;
+    const double x = static_cast<double>(i % width) + dx;
+    const double y = static_cast<double>(i / width) + dy;
+    float s0, sxp, sxm, syp, sym;
+    if (!bilinear_sample(scene, scene_valid, width, height, x, y, &s0) ||
+        !bilinear_sample(scene, scene_valid, width, height, x + 0.5, y, &sxp) ||
+        !bilinear_sample(scene, scene_valid, width, height, x - 0.5, y, &sxm) ||
+        !bilinear_sample(scene, scene_valid, width, height, x, y + 0.5, &syp) ||
+        !bilinear_sample(scene, scene_valid, width, height, x, y - 0.5, &sym))
+      return;
+    const double r = a * s0 + b - ref[i];
+    if (cut >= 0.0 && (r > cut || r < -cut)) return;
+    const double j[4] = {a * (sxp - sxm), a * (syp - sym), static_cast<double>(s0), 1.0};
+    int k = 0;
+    for (int p = 0; p < 4; ++p)
+      for (int q = p; q < 4; ++q) acc[k++] += j[p] * j[q];
+    for (int p = 0; p < 4; ++p) acc[10 + p] += j[p] * r;
+    acc[14] += 1.0;
+    acc[15] += r * r;
+  }
+};
+
 // Bilinear resampling of a planar image at (x + dx, y + dy). A pixel of the output is valid
 // when the four source pixels it mixes are valid (weights of exactly zero excepted).
 struct shift_resample_fn {

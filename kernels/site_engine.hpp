@@ -65,6 +65,7 @@ class site_engine final : public engine {
     member_valid_ = be_.template alloc<std::uint8_t>(static_cast<index_t>(capacity_) * n_);
     ref_bands_ = be_.template alloc<float>(p_.bands * n_);
     ref_valid_ = be_.template alloc<std::uint8_t>(n_);
+    if (p_.tolerance_px > 0) ref_tolerance_ = be_.template alloc<float>(p_.bands * n_);
   }
 
   const engine_params& params() const override { return p_; }
@@ -105,13 +106,16 @@ class site_engine final : public engine {
     be_.fill(change, std::uint8_t{0});
     be_.fill(magnitude, -1.0f);
     if (ref_ready) {
-      // 3. change (step 6)
+      // 3. change (step 6): thresholds come from the raw magnitude's statistics and apply
+      // to the edge-tolerant magnitude
+      auto raw = be_.template alloc<float>(n_);
       be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
       be_.for_each(n_, change_magnitude_fn{{bands.data(), w, h, nb},
                                            {ref_bands_.data(), w, h, nb},
+                                           p_.tolerance_px > 0 ? ref_tolerance_.data() : nullptr,
                                            weights_.data(), covalid.data(), magnitude.data(),
-                                           difference.data()});
-      r.threshold = change_threshold(magnitude);
+                                           difference.data(), raw.data()});
+      r.threshold = change_threshold(raw);
       be_.for_each(n_, threshold_fn{magnitude.data(), static_cast<float>(r.threshold), change.data()});
       r.has_reference = true;
       r.reference = reference_text();
@@ -182,7 +186,7 @@ class site_engine final : public engine {
   }
 
   // Co-registration: NCC of gradient images over integer shifts within the radius, then a
-  // parabola per axis; the scene (bands and valid) is resampled onto the reference.
+  // Lucas-Kanade refinement; the scene (bands and valid) is resampled onto the reference.
   void align_to_reference(buffer<float>& bands, buffer<std::uint8_t>& valid, engine_result& r) {
     const int R = p_.search_radius_px;
     const int w = p_.width, h = p_.height, nb = p_.bands;
@@ -210,14 +214,10 @@ class site_engine final : public engine {
       }
     if (best < 0) return;  // too little overlap: shift 0
     const int bx = best % side - R, by = best / side - R;
-    auto at = [&](int dx, int dy) { return score[(dy + R) * side + (dx + R)]; };
-    double fx = 0, fy = 0;
-    if (bx > -R && bx < R && at(bx - 1, by) > -2 && at(bx + 1, by) > -2)
-      fx = parabola_peak(at(bx - 1, by), at(bx, by), at(bx + 1, by));
-    if (by > -R && by < R && at(bx, by - 1) > -2 && at(bx, by + 1) > -2)
-      fy = parabola_peak(at(bx, by - 1), at(bx, by), at(bx, by + 1));
-    r.shift_x = bx + fx;
-    r.shift_y = by + fy;
+    double fx = bx, fy = by;
+    refine_shift(sb, valid, rb, fx, fy);
+    r.shift_x = fx;
+    r.shift_y = fy;
     if (r.shift_x == 0.0 && r.shift_y == 0.0) return;
     auto out = be_.template alloc<float>(nb * n_);
     auto out_valid = be_.template alloc<std::uint8_t>(n_);
@@ -225,6 +225,59 @@ class site_engine final : public engine {
                                             r.shift_y, {out.data(), w, h, nb}, out_valid.data()});
     bands = std::move(out);
     valid = std::move(out_valid);
+  }
+
+  // Gauss-Newton on ref ~ a * scene(x + d) + b from the integer NCC peak (lk_terms_fn):
+  // three plain iterations, then three that leave out residuals beyond 3 robust sigmas
+  // (objects, change). Falls back to the integer shift if the refinement wanders off.
+  void refine_shift(const buffer<float>& scene, const buffer<std::uint8_t>& scene_valid,
+                    const buffer<float>& ref, double& dx, double& dy) {
+    const double x0 = dx, y0 = dy;
+    double a = 1.0, b = 0.0, cut = -1.0;
+    for (int it = 0; it < 6; ++it) {
+      const auto s = chunked_sum<lk_terms_fn::terms>(
+          be_, n_, lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), scene_valid.data(),
+                               p_.width, p_.height, dx, dy, a, b, cut});
+      if (s[14] < min_coregistration_pixels) break;
+      double m[4][5];
+      int k = 0;
+      for (int p = 0; p < 4; ++p)
+        for (int q = p; q < 4; ++q) m[p][q] = m[q][p] = s[k++];
+      for (int p = 0; p < 4; ++p) m[p][4] = -s[10 + p];
+      double delta[4];
+      if (!solve4(m, delta)) break;
+      dx += delta[0];
+      dy += delta[1];
+      a += delta[2];
+      b += delta[3];
+      if (std::fabs(dx - x0) > 1.5 || std::fabs(dy - y0) > 1.5 || !(a > 0.0)) {
+        dx = x0;
+        dy = y0;
+        return;
+      }
+      if (it == 2) cut = 3.0 * std::sqrt(s[15] / s[14]);
+    }
+  }
+
+  // Gaussian elimination with partial pivoting on a 4x5 augmented matrix.
+  static bool solve4(double m[4][5], double out[4]) {
+    for (int c = 0; c < 4; ++c) {
+      int piv = c;
+      for (int r = c + 1; r < 4; ++r)
+        if (std::fabs(m[r][c]) > std::fabs(m[piv][c])) piv = r;
+      if (!(std::fabs(m[piv][c]) > 1e-12)) return false;
+      for (int k = 0; k < 5; ++k) std::swap(m[c][k], m[piv][k]);
+      for (int r = c + 1; r < 4; ++r) {
+        const double f = m[r][c] / m[c][c];
+        for (int k = c; k < 5; ++k) m[r][k] -= f * m[c][k];
+      }
+    }
+    for (int c = 3; c >= 0; --c) {
+      double v = m[c][4];
+      for (int k = c + 1; k < 4; ++k) v -= m[c][k] * out[k];
+      out[c] = v / m[c][c];
+    }
+    return true;
   }
 
   // Per band robust gain/offset to the reference (three passes, docs/ALGORITHMS.md).
@@ -462,6 +515,11 @@ class site_engine final : public engine {
     const int count = static_cast<int>(member_ids_.size());
     be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
                                          ref_bands_.data(), ref_valid_.data()});
+    if (p_.tolerance_px > 0)
+      be_.for_each_2d(p_.width, p_.height,
+                      edge_tolerance_fn{{ref_bands_.data(), p_.width, p_.height, nb}, ref_valid_.data(),
+                                        static_cast<float>(p_.tolerance_px),
+                                        {ref_tolerance_.data(), p_.width, p_.height, nb}});
   }
 
   Backend be_;
@@ -474,6 +532,7 @@ class site_engine final : public engine {
   buffer<std::uint8_t> member_valid_;
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
+  buffer<float> ref_tolerance_;  // edge tolerance per band (change.cuh)
   std::deque<std::string> member_ids_;  // oldest first
   std::deque<int> member_slots_;        // slot of each member, oldest first
 };

@@ -1,0 +1,134 @@
+// Rendered test scenes for the site engine: a smooth textured ground with a road, a rail
+// zone, a water zone and a control zone; per scene a sub-pixel shift, gain/offset, noise,
+// clouds (as UDM2), dark trains and bright ships. Shared by the CPU and GPU engine tests.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/engine.hpp"
+#include "kernels/valid_mask.cuh"
+
+namespace sw::test {
+
+struct render_options {
+  double shift_x = 0, shift_y = 0;  // content moves by +shift (scene(x + s) = world(x))
+  double gain = 1.0, offset = 0.0;
+  struct train { int x, y, cars; };
+  struct ship { int x, y, length, width; };
+  std::vector<train> trains;  // horizontal, 1 px high... rendered 2 px high, cars 6 px
+  std::vector<ship> ships;
+  std::pair<int, int> cloud_rows{0, 0};  // rows [a, b) under cloud
+};
+
+struct rendered_scene {
+  std::vector<float> bands;
+  std::vector<std::uint8_t> alpha, udm2;
+  std::string id;
+  kern::engine_scene view() const { return {id, bands.data(), alpha.data(), udm2.data()}; }
+};
+
+class scene_factory {
+ public:
+  static constexpr int w = 120, h = 96, nb = 4;
+  int rail = 0, water = 1, control = 2;
+
+  kern::engine_params params() const {
+    kern::engine_params p;
+    p.width = w;
+    p.height = h;
+    p.bands = nb;
+    p.weights.assign(nb, 1.0f);
+    p.min_scenes = 3;
+    p.window = 7;
+    kern::engine_class r;
+    r.name = "railcar";
+    r.pol = kern::object_polarity::darker;
+    r.min_area_px = 4;
+    r.max_area_px = 2000;
+    r.split_length_px = 6;
+    r.zone = box(4, 15, 116, 40);
+    kern::engine_class s;
+    s.name = "ship";
+    s.local = true;
+    s.pol = kern::object_polarity::brighter;
+    s.tophat_radius_px = 8;
+    s.close_px = 1;
+    s.min_area_px = 20;
+    s.max_area_px = 2000;
+    s.zone = box(4, 62, 116, 92);
+    kern::engine_class c;
+    c.name = "change";
+    c.counts = false;
+    c.zone = box(0, 0, w, 14);
+    p.classes = {r, s, c};
+    return p;
+  }
+
+  rendered_scene render(const render_options& o) {
+    rendered_scene s;
+    s.id = "scene" + std::to_string(serial_++);
+    const std::size_t plane = static_cast<std::size_t>(w) * h;
+    s.bands.resize(plane * nb);
+    s.alpha.assign(plane, 255);
+    s.udm2.assign(plane * 8, 0);
+    std::normal_distribution<double> noise(0.0, 15.0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const std::size_t i = static_cast<std::size_t>(y) * w + x;
+        // area average over 4x4 sub-samples of the world at (x - shift, y - shift)
+        double acc[nb] = {0, 0, 0, 0};
+        for (int sy = 0; sy < 4; ++sy)
+          for (int sx = 0; sx < 4; ++sx) {
+            const double wx = x + (sx + 0.5) / 4 - 0.5 - o.shift_x;
+            const double wy = y + (sy + 0.5) / 4 - 0.5 - o.shift_y;
+            for (int b = 0; b < nb; ++b) acc[b] += world(wx, wy, b, o) / 16.0;
+          }
+        const bool cloud = y >= o.cloud_rows.first && y < o.cloud_rows.second;
+        for (int b = 0; b < nb; ++b) {
+          double v = o.gain * acc[b] + o.offset + noise(rng_);
+          if (cloud) v = 5000;
+          s.bands[b * plane + i] = static_cast<float>(std::max(1.0, v));
+        }
+        s.udm2[kern::udm2_clear * plane + i] = cloud ? 0 : 1;
+        s.udm2[kern::udm2_cloud * plane + i] = cloud ? 1 : 0;
+      }
+    return s;
+  }
+
+ private:
+  static std::vector<std::uint8_t> box(int x0, int y0, int x1, int y1) {
+    std::vector<std::uint8_t> z(static_cast<std::size_t>(w) * h, 0);
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) z[static_cast<std::size_t>(y) * w + x] = 1;
+    return z;
+  }
+
+  // Reflectance of the world at continuous pixel coordinates (pixel centres at integers).
+  static double world(double x, double y, int b, const render_options& o) {
+    const double band_scale = 1.0 + 0.15 * b;
+    // water: rows 60 and below, dark, flat
+    if (y >= 59.5) {
+      for (const auto& s : o.ships)
+        if (x >= s.x - 0.5 && x < s.x + s.length - 0.5 && y >= s.y - 0.5 && y < s.y + s.width - 0.5)
+          return 2400 * band_scale;
+      return 350 + 20 * std::sin(x * 0.3);
+    }
+    // trains: dark cars on the ballast
+    for (const auto& t : o.trains)
+      if (x >= t.x - 0.5 && x < t.x + 6 * t.cars - 0.5 && y >= t.y - 0.5 && y < t.y + 1.5)
+        return 400 * band_scale;
+    double v = 1500 + 300 * std::sin(x * 0.21 + 0.5 * b) * std::cos(y * 0.17) +
+               200 * std::sin((x + 2 * y) * 0.09);
+    if (std::fabs(x - 0.6 * y - 30) < 2.0) v += 900;  // a bright diagonal road
+    if (std::fabs(y - 50) < 1.0) v -= 500;            // a dark track
+    return v * band_scale;
+  }
+
+  std::mt19937 rng_{42};
+  int serial_ = 0;
+};
+
+}  // namespace sw::test

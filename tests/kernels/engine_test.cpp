@@ -1,0 +1,157 @@
+// The site engine end to end on rendered scenes with known shifts, gains, clouds and
+// objects: co-registration accuracy, robust normalisation, NULL-before-reference,
+// observability, counts for both background models, and thread-count independence.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <oneapi/tbb/task_arena.h>
+
+#include "kernels/engine.hpp"
+#include "kernels/valid_mask.cuh"
+#include "tests/kernels/engine_fixture.hpp"
+
+namespace {
+
+using namespace sw::test;
+
+TEST(engine, coregistration_recovers_subpixel_shifts) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  for (int k = 0; k < 3; ++k) {
+    auto s = f.render({});
+    eng->process(s.view(), true, false);
+  }
+  for (auto [tx, ty] : {std::pair{1.3, -0.7}, std::pair{-0.4, 0.25}, std::pair{2.0, 1.6}}) {
+    render_options o;
+    o.shift_x = tx;
+    o.shift_y = ty;
+    auto s = f.render(o);
+    const auto r = eng->process(s.view(), false, false);
+    ASSERT_TRUE(r.has_shift);
+    EXPECT_NEAR(r.shift_x, tx, 0.2) << tx << "," << ty;
+    EXPECT_NEAR(r.shift_y, ty, 0.2) << tx << "," << ty;
+  }
+}
+
+TEST(engine, reference_classes_are_null_until_the_reference_has_min_scenes) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  for (int k = 0; k < 3; ++k) {
+    auto s = f.render({});
+    const auto r = eng->process(s.view(), true, false);
+    EXPECT_FALSE(r.has_reference) << k;
+    EXPECT_TRUE(r.classes[f.rail].observable);
+    EXPECT_FALSE(r.classes[f.rail].has_counts) << k;
+    EXPECT_TRUE(r.classes[f.water].has_counts) << "local background needs no reference";
+  }
+  auto s = f.render({});
+  const auto r = eng->process(s.view(), true, false);
+  EXPECT_TRUE(r.has_reference);
+  EXPECT_TRUE(r.classes[f.rail].has_counts);
+  EXPECT_EQ(r.classes[f.rail].count, 0);
+}
+
+TEST(engine, counts_dark_trains_against_the_reference_despite_gain_shift_and_noise) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
+  render_options o;
+  o.gain = 1.25;
+  o.offset = -120;
+  o.shift_x = 0.6;
+  o.shift_y = -1.2;
+  o.trains = {{10, 20, 4}, {10, 32, 2}, {60, 26, 3}};  // (x, y, cars): cars 6 px long
+  auto s = f.render(o);
+  const auto r = eng->process(s.view(), true, false);
+  ASSERT_TRUE(r.classes[f.rail].has_counts);
+  EXPECT_EQ(r.classes[f.rail].components, 3);
+  EXPECT_EQ(r.classes[f.rail].count, 9);
+  // Normalisation absorbed the gain: the control zone barely changed.
+  const auto& ctl = r.classes[f.control];
+  ASSERT_TRUE(ctl.has_change);
+  EXPECT_LT(static_cast<double>(ctl.changed_px) / ctl.valid_px, 0.02);
+}
+
+TEST(engine, counts_bright_ships_on_water_from_a_single_scene) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  render_options o;
+  o.ships = {{20, 70, 24, 5}, {60, 72, 30, 6}};  // (x, y, length, width) px
+  const auto r = eng->process(f.render(o).view(), true, false);
+  ASSERT_TRUE(r.classes[f.water].has_counts);
+  EXPECT_EQ(r.classes[f.water].count, 2);
+  ASSERT_EQ(r.classes[f.water].detections.size(), 2u);
+  const auto& d = r.classes[f.water].detections[0];
+  EXPECT_NEAR(d.length_px, 24, 2.5);
+  EXPECT_NEAR(d.width_px, 5, 1.5);
+}
+
+TEST(engine, a_cloudy_zone_is_not_observable_and_has_no_counts) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
+  render_options o;
+  o.cloud_rows = {0, 45};  // the rail zone lies in rows 15..40
+  const auto r = eng->process(f.render(o).view(), true, false);
+  EXPECT_FALSE(r.classes[f.rail].observable);
+  EXPECT_FALSE(r.classes[f.rail].has_counts);
+  EXPECT_LT(static_cast<double>(r.classes[f.rail].valid_px) / r.classes[f.rail].zone_px, 0.5);
+  EXPECT_TRUE(r.classes[f.water].observable);
+}
+
+TEST(engine, results_do_not_depend_on_the_thread_count) {
+  auto run = [](int threads) {
+    scene_factory f;
+    auto eng = sw::kern::make_cpu_engine(f.params());
+    std::vector<sw::kern::engine_result> out;
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      for (int k = 0; k < 6; ++k) {
+        render_options o;
+        o.gain = 1.0 + 0.05 * k;
+        o.shift_x = 0.3 * k - 0.8;
+        if (k >= 3) o.trains = {{10 + 5 * k, 20, 3}};
+        if (k % 2) o.ships = {{20, 70, 24, 5}};
+        out.push_back(eng->process(f.render(o).view(), true, true));
+      }
+    });
+    return out;
+  };
+  const auto a = run(1), b = run(2);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].shift_x, b[k].shift_x);
+    EXPECT_EQ(a[k].shift_y, b[k].shift_y);
+    EXPECT_EQ(a[k].threshold, b[k].threshold);
+    EXPECT_EQ(a[k].magnitude, b[k].magnitude);
+    for (std::size_t c = 0; c < a[k].classes.size(); ++c) {
+      EXPECT_EQ(a[k].classes[c].count, b[k].classes[c].count);
+      EXPECT_EQ(a[k].classes[c].changed_px, b[k].classes[c].changed_px);
+      ASSERT_EQ(a[k].classes[c].detections.size(), b[k].classes[c].detections.size());
+      for (std::size_t d = 0; d < a[k].classes[c].detections.size(); ++d)
+        EXPECT_EQ(a[k].classes[c].detections[d].cx, b[k].classes[c].detections[d].cx);
+    }
+  }
+}
+
+TEST(valid_mask, udm2_clear_only_and_blackfill) {
+  const sw::kern::index_t n = 6;
+  std::vector<std::uint8_t> alpha = {255, 255, 255, 255, 255, 0};
+  std::vector<std::uint8_t> udm2(8 * n, 0);
+  auto set = [&](int plane, int i, std::uint8_t v) { udm2[plane * n + i] = v; };
+  for (int i = 0; i < n; ++i) set(sw::kern::udm2_clear, i, 1);
+  set(sw::kern::udm2_cloud, 1, 1);
+  set(sw::kern::udm2_haze_light, 2, 1);
+  set(sw::kern::udm2_legacy, 3, 1);  // blackfill
+  set(sw::kern::udm2_clear, 4, 0);
+  std::vector<std::uint8_t> out(n);
+  for (int i = 0; i < n; ++i) sw::kern::valid_mask_fn{alpha.data(), udm2.data(), n, out.data()}(i);
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0}));
+  for (int i = 0; i < n; ++i) sw::kern::valid_mask_fn{alpha.data(), nullptr, n, out.data()}(i);
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{1, 1, 1, 1, 1, 0}));
+}
+
+}  // namespace

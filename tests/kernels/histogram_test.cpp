@@ -1,0 +1,65 @@
+// Histogram statistics against exact sorted answers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/backend.hpp"
+#include "kernels/histogram.cuh"
+
+namespace {
+
+using sw::kern::cpu_backend;
+
+double exact_median(std::vector<float> v) {
+  std::sort(v.begin(), v.end());
+  return v[(v.size() - 1) / 2];
+}
+
+TEST(histogram, median_and_mad_within_one_bin_of_exact) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(300.f, 40.f);
+  std::vector<float> v(25001);
+  for (auto& x : v) x = std::max(0.f, noise(rng));
+  v[17] = -1.f;  // skipped
+  std::vector<float> valid;
+  for (float x : v)
+    if (x >= 0) valid.push_back(x);
+  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), static_cast<sw::kern::index_t>(v.size()), 1.0f, 4096);
+  EXPECT_EQ(st.count, valid.size());
+  const double med = exact_median(valid);
+  EXPECT_NEAR(st.median, med, 1.0);
+  std::vector<float> dev;
+  for (float x : valid) dev.push_back(std::fabs(x - static_cast<float>(st.median)));
+  EXPECT_NEAR(st.mad, exact_median(dev), 1.0);
+  EXPECT_NEAR(st.mad * 1.4826, 40.0, 2.0);  // the MAD of a normal estimates its sigma
+}
+
+TEST(histogram, empty_input_gives_no_statistics) {
+  std::vector<float> v(10, -1.f);
+  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), 10, 1.0f, 64);
+  EXPECT_EQ(st.count, 0u);
+  EXPECT_LT(st.median, 0);
+  const auto st0 = sw::kern::robust_stats(cpu_backend{}, v.data(), 0, 1.0f, 64);
+  EXPECT_EQ(st0.count, 0u);
+}
+
+TEST(histogram, values_beyond_the_last_bin_are_counted_in_it) {
+  std::vector<float> v = {1.f, 2.f, 1e9f};
+  const auto h = sw::kern::histogram(cpu_backend{}, 3, sw::kern::array_value{v.data()}, 1.0f, 8);
+  EXPECT_EQ(h[7], 1u);
+  EXPECT_EQ(h[1] + h[2], 2u);
+}
+
+TEST(histogram, otsu_splits_two_modes) {
+  std::vector<std::uint32_t> h(256, 0);
+  for (int b = 20; b < 40; ++b) h[b] = 100;
+  for (int b = 180; b < 200; ++b) h[b] = 50;
+  const double t = sw::kern::histogram_otsu(h, 1.0f);
+  EXPECT_GT(t, 39.0);
+  EXPECT_LE(t, 180.0);
+  EXPECT_LT(sw::kern::histogram_otsu(std::vector<std::uint32_t>(16, 0), 1.0f), 0);
+}
+
+}  // namespace

@@ -1,0 +1,107 @@
+// Union-find labelling against a naive flood fill, on random masks of odd sizes.
+#include <gtest/gtest.h>
+
+#include <queue>
+#include <random>
+#include <vector>
+
+#include <thrust/scan.h>
+
+#include "kernels/cpu/backend.hpp"
+#include "kernels/label.cuh"
+
+namespace {
+
+using sw::kern::cpu_backend;
+using sw::kern::index_t;
+
+// Oracle: BFS in raster order, 8-connectivity; component ids in order of first pixel.
+std::vector<long long> naive_labels(const std::vector<std::uint8_t>& m, int w, int h) {
+  std::vector<long long> lab(m.size(), -1);
+  long long next = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const index_t i = static_cast<index_t>(y) * w + x;
+      if (!m[i] || lab[i] >= 0) continue;
+      std::queue<std::pair<int, int>> q;
+      q.push({x, y});
+      lab[i] = next;
+      while (!q.empty()) {
+        auto [cx, cy] = q.front();
+        q.pop();
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int nx = cx + dx, ny = cy + dy;
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+            const index_t j = static_cast<index_t>(ny) * w + nx;
+            if (m[j] && lab[j] < 0) {
+              lab[j] = next;
+              q.push({nx, ny});
+            }
+          }
+      }
+      ++next;
+    }
+  return lab;
+}
+
+// The kernels' sequence, as site_engine runs it.
+template <class Label>
+std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h) {
+  cpu_backend be;
+  const index_t n = static_cast<index_t>(w) * h;
+  std::vector<Label> parent(n), rank(n), comp(n);
+  be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
+  be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
+  be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
+  be.for_each(n, sw::kern::root_flag_fn<Label>{parent.data(), rank.data()});
+  if (n > 0) thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
+  be.for_each(n, sw::kern::compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
+  return std::vector<long long>(comp.begin(), comp.end());
+}
+
+std::vector<std::uint8_t> random_mask(int w, int h, double density, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::bernoulli_distribution on(density);
+  std::vector<std::uint8_t> m(static_cast<std::size_t>(w) * h);
+  for (auto& v : m) v = on(rng) ? 1 : 0;
+  return m;
+}
+
+struct size_case {
+  int w, h;
+};
+
+class label_sizes : public ::testing::TestWithParam<size_case> {};
+
+TEST_P(label_sizes, equals_flood_fill_at_several_densities) {
+  const auto [w, h] = GetParam();
+  for (double density : {0.0, 0.1, 0.45, 0.6, 1.0}) {
+    const auto m = random_mask(w, h, density, static_cast<unsigned>(w * 131 + h * 7 + density * 100));
+    const auto expect = naive_labels(m, w, h);
+    EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
+    EXPECT_EQ(union_find_labels<std::int64_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(odd_sizes, label_sizes,
+                         ::testing::Values(size_case{0, 0}, size_case{1, 1}, size_case{257, 3},
+                                           size_case{1000, 1}, size_case{1, 777},
+                                           size_case{64, 64}, size_case{333, 211}));
+
+TEST(label, spiral_and_diagonal_chains_are_one_component) {
+  // A diagonal line is one component under 8-connectivity, and a long snake forces many
+  // merges across rows in both directions.
+  const int w = 97, h = 61;
+  std::vector<std::uint8_t> m(static_cast<std::size_t>(w) * h, 0);
+  for (int i = 0; i < 61; ++i) m[static_cast<std::size_t>(i) * w + i] = 1;
+  for (int y = 0; y < h; y += 4) {
+    for (int x = 70; x < w; ++x) m[static_cast<std::size_t>(y) * w + x] = 1;
+    const int xe = (y / 4) % 2 ? 70 : w - 1;
+    for (int yy = y; yy < std::min(h, y + 4); ++yy) m[static_cast<std::size_t>(yy) * w + xe] = 1;
+  }
+  const auto got = union_find_labels<std::int32_t>(m, w, h);
+  EXPECT_EQ(got, naive_labels(m, w, h));
+}
+
+}  // namespace
