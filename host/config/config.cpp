@@ -200,7 +200,7 @@ const std::vector<std::string_view> k_top_keys = {
     "change", "coregistration",     "anomaly",       "classes"};
 const std::vector<std::string_view> k_reference_keys = {"strategy", "window", "min_scenes", "date",
                                                         "scene_id"};
-const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value"};
+const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value", "edge_tolerance_px"};
 const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
 const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
 const std::vector<std::string_view> k_class_keys = {"length_m", "min_area_m2", "max_area_m2",
@@ -473,6 +473,8 @@ config parse_table(const toml::table& root, reader& r) {
     r.enumeration(*t, "change", "threshold", cfg.change.threshold, k_threshold_names);
     r.number(*t, "change", "k", cfg.change.k, positive, "> 0");
     r.number(*t, "change", "value", cfg.change.value, positive, "> 0");
+    r.number(*t, "change", "edge_tolerance_px", cfg.change.edge_tolerance_px,
+             [](double v) { return v >= 0.0 && v <= 4.0; }, "between 0 and 4");
   }
 
   if (const toml::table* t = r.table(root, "", "coregistration")) {
@@ -584,6 +586,8 @@ std::string write_toml(const config& cfg, bool comments) {
   line(str("threshold", to_string(cfg.change.threshold)), "fixed | kmad | otsu");
   line(num("k", cfg.change.k), "for kmad: median + k * 1.4826 * MAD of the magnitude");
   line(num("value", cfg.change.value), "for fixed: threshold in reflectance x10000");
+  line(num("edge_tolerance_px", cfg.change.edge_tolerance_px),
+       "differences up to this many px times the reference gradient are not change (0: off)");
 
   out += "\n[coregistration]\n";
   line(integer("search_radius_px", cfg.coregistration.search_radius_px),
@@ -639,7 +643,7 @@ config default_config() {
     c.close_px = close_px;
     cfg.classes.emplace(name, c);
   };
-  add("railcar", 14.6, 3.2, polarity::darker, background_model::reference, 25, 20000,
+  add("railcar", 14.6, 3.2, polarity::any, background_model::reference, 25, 20000,
       split_rule::length, 0, 0);
   add("ship", 120, 20, polarity::brighter, background_model::local, 300, 20000, split_rule::none, 0,
       1);

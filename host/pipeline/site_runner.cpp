@@ -76,6 +76,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.k = cfg_.change.k;
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
+  p.tolerance_px = cfg_.change.edge_tolerance_px;
   p.reference = cfg_.reference.strategy == reference_strategy::median ? kern::reference_kind::median
                 : cfg_.reference.strategy == reference_strategy::previous
                     ? kern::reference_kind::previous

@@ -48,6 +48,7 @@ TEST(config, defaults_text_has_every_key_with_a_comment) {
                           "[change]",
                           "threshold = \"kmad\"",
                           "k = 4.0",
+                          "edge_tolerance_px = 0.5",
                           "value = 800.0",
                           "[coregistration]",
                           "search_radius_px = 4",
@@ -59,7 +60,7 @@ TEST(config, defaults_text_has_every_key_with_a_comment) {
                           "[classes.ship]",
                           "[classes.container_stack]",
                           "length_m = 14.6",
-                          "polarity = \"darker\"",
+                          "polarity = \"any\"",
                           "background = \"local\"",
                           "split = \"none\"",
                           "open_px = 0",
@@ -89,7 +90,7 @@ TEST(config, default_classes) {
   EXPECT_EQ(railcar.name, "railcar");
   EXPECT_EQ(railcar.length_m, 14.6);
   EXPECT_EQ(railcar.width_m, 3.2);
-  EXPECT_EQ(railcar.object_polarity, sw::polarity::darker);
+  EXPECT_EQ(railcar.object_polarity, sw::polarity::any);
   EXPECT_EQ(railcar.background, sw::background_model::reference);
   EXPECT_EQ(railcar.min_area_m2, 25.0);
   EXPECT_EQ(railcar.max_area_m2, 20000.0);
