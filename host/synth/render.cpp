@@ -111,26 +111,74 @@ struct seeds {
         yard(hash_of({bg, 10})) {}
 };
 
-// The cloud field: large, soft blobs with fractal edges; thresholded into cloud.
-inline double cloud_density(const scene_plan& s, const layout& w, vec2 p) {
-  const double x = p.x - w.centre.x, y = p.y - w.centre.y;
+// The cloud field: large, soft blobs with fractal edges; thresholded into cloud. Its finest
+// octave is 40 m or longer, so it is evaluated on a world-fixed 12 m lattice and interpolated
+// bilinearly: a strip computes each lattice node once for 16 pixels, and a single pixel
+// (truth.csv) computes its four nodes, with bit-identical results either way.
+constexpr double cloud_cell = 12.0;
+
+inline double cloud_node(const scene_plan& s, std::int64_t i, std::int64_t j) {
+  const double x = static_cast<double>(i) * cloud_cell, y = static_cast<double>(j) * cloud_cell;
   return 0.75 * fbm(s.cloud_seed, x, y, s.cloud_wavelength_m, 5) +
          0.25 * value_noise(s.cloud_seed ^ 0xABCDEFULL, x / (3.0 * s.cloud_wavelength_m),
                             y / (3.0 * s.cloud_wavelength_m));
 }
 
-}  // namespace
+// Lattice nodes [i0, i0 + ni) x [j0, j0 + nj), precomputed for a block of pixels.
+struct node_cache {
+  std::int64_t i0 = 0, j0 = 0;
+  std::int64_t ni = 0, nj = 0;
+  std::vector<double> v;
 
-// ---- atmosphere and footprint -------------------------------------------------------------
+  void fill(const scene_plan& s, double xmin, double ymin, double xmax, double ymax) {
+    i0 = static_cast<std::int64_t>(std::floor(xmin / cloud_cell));
+    j0 = static_cast<std::int64_t>(std::floor(ymin / cloud_cell));
+    ni = static_cast<std::int64_t>(std::floor(xmax / cloud_cell)) + 2 - i0;
+    nj = static_cast<std::int64_t>(std::floor(ymax / cloud_cell)) + 2 - j0;
+    v.resize(static_cast<std::size_t>(ni * nj));
+    for (std::int64_t j = 0; j < nj; ++j)
+      for (std::int64_t i = 0; i < ni; ++i)
+        v[static_cast<std::size_t>(j * ni + i)] = cloud_node(s, i0 + i, j0 + j);
+  }
+  double get(const scene_plan& s, std::int64_t i, std::int64_t j) const {
+    const std::int64_t a = i - i0, b = j - j0;
+    if (a >= 0 && a < ni && b >= 0 && b < nj) return v[static_cast<std::size_t>(b * ni + a)];
+    return cloud_node(s, i, j);
+  }
+};
 
-pixel_state pixel_at(const archive_plan& plan, const scene_plan& s, int col, int row) {
+// Density at (x, y) metres from the layout centre.
+inline double cloud_density(const scene_plan& s, double x, double y, const node_cache* cache) {
+  const double u = x / cloud_cell, v = y / cloud_cell;
+  const double fu = std::floor(u), fv = std::floor(v);
+  const auto i = static_cast<std::int64_t>(fu), j = static_cast<std::int64_t>(fv);
+  const double tx = u - fu, ty = v - fv;
+  double d00, d10, d01, d11;
+  if (cache) {
+    d00 = cache->get(s, i, j);
+    d10 = cache->get(s, i + 1, j);
+    d01 = cache->get(s, i, j + 1);
+    d11 = cache->get(s, i + 1, j + 1);
+  } else {
+    d00 = cloud_node(s, i, j);
+    d10 = cloud_node(s, i + 1, j);
+    d01 = cloud_node(s, i, j + 1);
+    d11 = cloud_node(s, i + 1, j + 1);
+  }
+  const double a = d00 + (d10 - d00) * tx, b = d01 + (d11 - d01) * tx;
+  return a + (b - a) * ty;
+}
+
+pixel_state state_at(const archive_plan& plan, const scene_plan& s, int col, int row,
+                     const node_cache* clouds, const node_cache* shadows) {
   pixel_state st;
   st.inside = s.in_footprint(s.pixel_centre(col, row));
   if (!st.inside) return st;
   const vec2 p = s.content_point(col + 0.5, row + 0.5);
+  const double x = p.x - plan.world.centre.x, y = p.y - plan.world.centre.y;
   const double t = s.cloud_threshold;
   if (t != std::numeric_limits<double>::infinity()) {
-    const double d = cloud_density(s, plan.world, p);
+    const double d = cloud_density(s, x, y, clouds);
     if (d >= t) {
       st.cloud = true;
       st.cloud_alpha = static_cast<float>(std::min(1.0, 0.55 + 0.45 * (d - t) / 0.06));
@@ -139,8 +187,7 @@ pixel_state pixel_at(const archive_plan& plan, const scene_plan& s, int col, int
       st.haze = true;
       st.cloud_alpha = static_cast<float>(0.12 * (d - (t - s.fringe)) / s.fringe);
     }
-    const double ds =
-        cloud_density(s, plan.world, {p.x + s.shadow_shift_m.x, p.y + s.shadow_shift_m.y});
+    const double ds = cloud_density(s, x + s.shadow_shift_m.x, y + s.shadow_shift_m.y, shadows);
     if (ds >= t) {
       st.shadow_mul =
           static_cast<float>(1.0 - (1.0 - s.shadow_factor) * std::min(1.0, 0.6 + (ds - t) / 0.1));
@@ -148,12 +195,19 @@ pixel_state pixel_at(const archive_plan& plan, const scene_plan& s, int col, int
     }
   }
   if (s.haze_level > 0.0) {
-    const double h = s.haze_level * (0.55 + 0.45 * fbm(s.haze_seed, p.x - plan.world.centre.x,
-                                                       p.y - plan.world.centre.y, 5000.0, 2));
+    const double h = s.haze_level * (0.55 + 0.45 * fbm(s.haze_seed, x, y, 5000.0, 2));
     st.haze_add = static_cast<float>(h);
     if (h > 260.0) st.haze = true;  // only strong haze is flagged, as Planet's UDM2 does
   }
   return st;
+}
+
+}  // namespace
+
+// ---- atmosphere and footprint -------------------------------------------------------------
+
+pixel_state pixel_at(const archive_plan& plan, const scene_plan& s, int col, int row) {
+  return state_at(plan, s, col, row, nullptr, nullptr);
 }
 
 void calibrate(const archive_plan& plan, scene_plan& s) {
@@ -172,8 +226,10 @@ void calibrate(const archive_plan& plan, scene_plan& s) {
   } else {
     std::vector<double> d;
     d.reserve(pix.size());
-    for (auto [col, row] : pix)
-      d.push_back(cloud_density(s, plan.world, s.content_point(col + 0.5, row + 0.5)));
+    for (auto [col, row] : pix) {
+      const vec2 p = s.content_point(col + 0.5, row + 0.5);
+      d.push_back(cloud_density(s, p.x - plan.world.centre.x, p.y - plan.world.centre.y, nullptr));
+    }
     std::sort(d.begin(), d.end());
     const auto k = std::min(d.size() - 1, static_cast<std::size_t>((1.0 - s.cloud_target) *
                                                                    static_cast<double>(d.size())));
@@ -543,14 +599,29 @@ void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::u
   const scene_plan& s = impl_->s;
   const std::vector<int>& bands = band_indices(s.band_count);
   const int nb = s.band_count;
+  const bool cloudy = s.cloud_threshold != std::numeric_limits<double>::infinity();
+  const vec2 centre = impl_->w.centre;
+  node_cache clouds, shadows;
   for (int r = 0; r < rows; ++r) {
     const int row = s.win_row0 + row0 + r;
+    if (cloudy && r % 16 == 0) {
+      // Cloud lattice nodes for the next 16 rows, under the pixels and under their shadows.
+      const int last = std::min(rows, r + 16) - 1;
+      const vec2 a = s.content_point(s.win_col0 + 0.5, row + 0.5);
+      const vec2 b = s.content_point(s.win_col0 + s.win_w - 0.5, s.win_row0 + row0 + last + 0.5);
+      const double x0 = a.x - centre.x, x1 = b.x - centre.x;
+      const double y0 = b.y - centre.y, y1 = a.y - centre.y;
+      clouds.fill(s, x0, y0, x1, y1);
+      shadows.fill(s, x0 + s.shadow_shift_m.x, y0 + s.shadow_shift_m.y, x1 + s.shadow_shift_m.x,
+                   y1 + s.shadow_shift_m.y);
+    }
     for (int c = 0; c < s.win_w; ++c) {
       const int col = s.win_col0 + c;
       const std::size_t px = static_cast<std::size_t>(r) * s.win_w + c;
       std::uint16_t* out = data + px * nb;
       std::uint8_t* m = udm + px * 8;
-      const pixel_state st = pixel_at(impl_->plan, s, col, row);
+      const pixel_state st = state_at(impl_->plan, s, col, row, cloudy ? &clouds : nullptr,
+                                      cloudy ? &shadows : nullptr);
       if (!st.inside) {
         std::fill(out, out + nb, std::uint16_t{0});
         std::fill(m, m + 8, std::uint8_t{0});
