@@ -267,25 +267,26 @@ struct scene_renderer::impl {
     for (std::size_t i = 0; i < 4; ++i) render_boxes[i] = w.sites[i].render_box;
   }
 
-  // Shoreline (y offset from the centre, metres) at x offset: straight along the quay, a
-  // steep harbour shore to its west, a wandering natural coast further away.
+  // Shoreline (y offset from the centre, metres) at x offset: straight along the quay; west
+  // of the harbour it drops 1200 m south over 500 m (the harbour's side), then runs as a
+  // natural coast whose wandering grows with the distance from the port.
   double coast_y(double x, double& slope) const {
     const double qx0 = w.quay_x0 - w.centre.x, qx1 = w.quay_x1 - w.centre.x;
     const double qy = w.quay_y - w.centre.y;
-    const double west = qx0 - 40.0;
+    const double west = qx0 - 40.0, east = qx1 + 40.0;
     double y = qy;
     slope = 0.0;
     if (x < west) {
-      const double drop = 3.0 * (west - x);
-      if (drop < 6920.0) {
-        y = qy - drop;
-        slope = 3.0;
-      } else {
-        y = qy - 6920.0;
-      }
+      const double t = (west - x) / 500.0;
+      y = qy - 1200.0 * smoothstep(0.0, 1.0, t);
+      if (t < 1.0) slope = 1.5 * 1200.0 / 500.0;  // the steepest part of the smoothstep
     }
-    const double dist = x < west ? west - x : (x > qx1 + 40.0 ? x - (qx1 + 40.0) : 0.0);
-    if (dist > 0.0) y += smoothstep(0.0, 600.0, dist) * 260.0 * fbm(sd.coast, x, 0.5, 900.0, 4);
+    const double dist = x < west ? west - x : (x > east ? x - east : 0.0);
+    if (dist > 0.0) {
+      const double amp =
+          260.0 * smoothstep(0.0, 600.0, dist) + 2200.0 * smoothstep(1500.0, 6000.0, dist);
+      y += amp * fbm(sd.coast, x, 0.5, 4000.0, 6);
+    }
     return y;
   }
 
@@ -299,14 +300,30 @@ struct scene_renderer::impl {
   spectrum fields(double x, double y, double aa) const {
     constexpr double ca = 0.9781476007338057, sa = 0.20791169081775931;  // 12 degrees
     const double qx = x * ca + y * sa, qy = -x * sa + y * ca;
+    // Rows of 170 m; each row has its own parcel width and phase, and some parcels are
+    // split in two along the row, so the pattern does not read as a grid.
     const double rowf = std::floor(qy / 170.0);
-    const double qxs = qx + rowf * 97.0;
-    const double colf = std::floor(qxs / 260.0);
-    const double lx = qxs - colf * 260.0, ly = qy - rowf * 170.0;
-    const double edge = std::min(std::min(lx, 260.0 - lx), std::min(ly, 170.0 - ly));
-    const std::uint64_t h =
+    const std::uint64_t hr =
+        hash_of({sd.fields, 0x40, static_cast<std::uint64_t>(static_cast<std::int64_t>(rowf))});
+    const double width = 110.0 + 270.0 * unit_double(hr);
+    const double qxs = qx + unit_double(splitmix64(hr)) * width;
+    const double colf = std::floor(qxs / width);
+    const double lx = qxs - colf * width;
+    double ly = qy - rowf * 170.0, lh = 170.0;
+    std::uint64_t h =
         hash_of({sd.fields, static_cast<std::uint64_t>(static_cast<std::int64_t>(colf)),
                  static_cast<std::uint64_t>(static_cast<std::int64_t>(rowf))});
+    if (unit_double(splitmix64(h + 7)) < 0.35) {
+      const double cut = 50.0 + 70.0 * unit_double(splitmix64(h + 8));
+      if (ly < cut) {
+        lh = cut;
+      } else {
+        ly -= cut;
+        lh = 170.0 - cut;
+        h = splitmix64(h + 9);
+      }
+    }
+    const double edge = std::min(std::min(lx, width - lx), std::min(ly, lh - ly));
     const double kind = unit_double(h);
     const double phase = (unit_double(splitmix64(h)) - 0.5) * 24.0;
     const double bright = 0.9 + 0.2 * unit_double(splitmix64(h + 1));
@@ -346,9 +363,9 @@ struct scene_renderer::impl {
     }
     if (fw < 0.5) {  // villages in the lowlands
       const double vl = fbm(sd.village, x, y, 1800.0, 3);
-      if (vl > 0.30) {
-        const double vw = smoothstep(0.30, 0.36, vl) * (1.0 - 2.0 * fw);
-        mix(v, lerp(soil_dry, lerp(grass_dry, grass_green, green), 0.5), 0.6 * vw);
+      if (vl > 0.36) {
+        const double vw = smoothstep(0.36, 0.42, vl) * (1.0 - 2.0 * fw);
+        mix(v, lerp(soil_dry, lerp(grass_dry, grass_green, green), 0.5), 0.35 * vw);
         constexpr double cell = 36.0;
         const double cxf = std::floor(x / cell), cyf = std::floor(y / cell);
         const std::uint64_t hb =
@@ -393,10 +410,18 @@ struct scene_renderer::impl {
       if (std::abs(qx - colk * 1130.0) < 5.0 + aa)
         mix(v, asphalt, clamp01(0.5 + (4.0 - std::abs(qx - colk * 1130.0)) / aa));
     }
-    // Main line: leaves the rail yard's ladder westwards along the yard's axis.
+    // Main line: leaves the rail yard's ladder along the yard's axis for 600 m, then bends to
+    // run due west, clear of the coast.
     const double dx = ax - w.rail_c.x, dy = ay - w.rail_c.y;
-    const double a = dx * w.rail_u.x + dy * w.rail_u.y, b = -dx * w.rail_u.y + dy * w.rail_u.x;
-    if (a < -300.0) draw_track(v, b, 1.0, aa);
+    const double a = dx * w.rail_u.x + dy * w.rail_u.y;
+    const double lead = w.track_half_len + 60.0;
+    if (a < -lead + 10.0) {
+      const vec2 l{w.rail_c.x - w.rail_u.x * lead, w.rail_c.y - w.rail_u.y * lead};
+      const vec2 m{l.x - w.rail_u.x * 600.0, l.y - w.rail_u.y * 600.0};
+      double d = dist_to_segment(ax, ay, l.x, l.y, m.x, m.y);
+      if (ax < m.x) d = std::min(d, std::abs(ay - m.y));
+      draw_track(v, d, 1.0, aa);
+    }
   }
 
   spectrum background(vec2 p, double aa) const {

@@ -712,6 +712,8 @@ archive_plan plan_archive(const synth_options& opt) {
                         : u < 0.75 ? "AnalyticMS_SR_8b_clip"
                                    : "AnalyticMS_SR_8b_harmonized_clip";
       }
+      if (!opt.clip_products && s.data_suffix.ends_with("_clip"))
+        s.data_suffix = s.band_count == 4 ? "AnalyticMS_SR" : "AnalyticMS_SR_8b";
       s.clip = s.data_suffix.ends_with("_clip");
     }
     s.id = s.acquired.substr(0, 4) + s.acquired.substr(5, 2) + s.acquired.substr(8, 2) + "_" +

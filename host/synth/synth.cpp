@@ -442,6 +442,12 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
   archive_plan plan = synth::plan_archive(opt);
   const fs::path out(opt.out_dir);
   std::error_code ec;
+  // Never mix two archives: stale scenes would be read without truth rows.
+  if (fs::is_directory(out / "scenes", ec) && !fs::is_empty(out / "scenes", ec))
+    throw input_error(fmt::format(
+        "synth: {} already holds an archive (scenes/ is not empty); remove it or choose another "
+        "--out",
+        opt.out_dir));
   fs::create_directories(out / "scenes" / "metadata", ec);
   for (const scene_plan& s : plan.scenes) fs::create_directories(scene_dir(out, s), ec);
   if (!fs::is_directory(out / "scenes"))

@@ -18,6 +18,9 @@ struct synth_options {
   // Leave out the UDM2 of one scene in 15 and the metadata JSON of another, as real
   // archives do (the reader must cope); false writes every asset.
   bool drop_assets = true;
+  // Write about a quarter of the data assets as Planet `_clip` products (a window around the
+  // sites); false: every asset is the full scene (throughput archives).
+  bool clip_products = true;
   // Written to config.toml and used for truth.csv's `observable`.
   double min_valid_fraction = 0.5;
 };

@@ -430,4 +430,11 @@ TEST(synth_options, rejects_bad_options) {
   EXPECT_FALSE(fs::exists(d.path() / "scenes"));  // nothing written for bad options
 }
 
+TEST(synth_options, refuses_to_write_over_an_archive) {
+  temp_dir d;
+  sw::synth_options o = small_options(d.path().string(), 1);
+  sw::write_synthetic_archive(o);
+  EXPECT_THROW(sw::write_synthetic_archive(o), sw::input_error);
+}
+
 }  // namespace
