@@ -6,13 +6,15 @@
 //   white top-hat (brightness minus its grey opening) for bright objects on a darker
 //   ground, the black top-hat (closing minus brightness) for dark ones, both; the
 //   structuring element is a square wider than the object, so the opening removes the
-//   object and keeps the background (ships on water, stacks on asphalt). The opening is
-//   taken within the zone only, so land next to a berth does not count as background.
+//   object and keeps the background (ships on water, stacks on asphalt). The square must
+//   fit inside the zone (and its valid pixels): land next to a berth does not count as
+//   background, and a stack at the edge of a yard cannot hide behind the zone border.
 #pragma once
 
 #include <cstdint>
 
 #include "kernels/common.hpp"
+#include "kernels/morphology.cuh"
 
 namespace sw::kern {
 
@@ -42,8 +44,8 @@ struct tophat_fn {
   float* out;
 
   SW_HD void operator()(index_t i) const {
-    if (!domain[i]) {
-      out[i] = -1.0f;
+    if (!domain[i] || is_morph_sentinel(morphed[i])) {
+      out[i] = -1.0f;  // outside, or the zone is too narrow here for a background estimate
       return;
     }
     const float v = white ? brightness[i] - morphed[i] : morphed[i] - brightness[i];

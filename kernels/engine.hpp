@@ -27,6 +27,8 @@ struct engine_class {
   int close_px = 0;
   double min_area_px = 0;
   double max_area_px = 1e300;
+  double min_width_px = 0;     // narrower components are slivers, not objects
+  double min_fill = 0;         // area / (length * width) below this: not a solid object
   double split_length_px = 0;  // > 0: a component counts round(length / this)
   std::vector<std::uint8_t> zone;  // union of the class's zones, one byte per grid pixel
 };

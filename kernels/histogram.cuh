@@ -5,6 +5,8 @@
 // any thread count and on either backend, and the cost is one pass plus a host scan.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -37,17 +39,6 @@ struct histogram_fn {
 struct array_value {
   const float* v;
   SW_HD float operator()(index_t i) const { return v[i]; }
-};
-
-// |v[i] - center| where v[i] >= 0, else -1.
-struct abs_deviation_value {
-  const float* v;
-  float center;
-  SW_HD float operator()(index_t i) const {
-    const float x = v[i];
-    if (!(x >= 0.0f)) return -1.0f;
-    return x > center ? x - center : center - x;
-  }
 };
 
 // v[i] where mask[i] != 0, else -1.
@@ -113,26 +104,68 @@ std::vector<std::uint32_t> histogram(const Backend& be, index_t n, ValueFn value
   return be.to_host(hist);
 }
 
-// Median and MAD of the non-negative values, from two histogram passes with bin width
-// `bin_width` (so both are exact to half a bin). Returns {-1, -1} when there are none.
+// Median and MAD of the non-negative values, read off one histogram with bin width
+// `bin_width` (exact to half a bin), with upper sigma clipping: after the first estimate,
+// values above median + clip_k * 1.4826 * MAD are left out and the statistics taken
+// again, `clip_iterations` times. The clipping keeps a large share of objects (a depot
+// half covered in container stacks) from inflating the noise estimate the threshold is
+// built on. Returns count 0 (and -1 for both) when there are no values.
 struct median_mad {
   double median = -1.0;
   double mad = -1.0;
   std::uint64_t count = 0;
 };
 
-template <class Backend>
-median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width,
-                        int bins) {
+inline median_mad median_mad_from_histogram(const std::vector<std::uint32_t>& hist, float bin_width,
+                                            double clip_k = 0.0, int clip_iterations = 0) {
   median_mad r;
-  const auto h = histogram(be, n, array_value{values}, bin_width, bins);
-  for (auto c : h) r.count += c;
-  if (r.count == 0) return r;
-  r.median = histogram_quantile(h, bin_width, 0.5);
-  const auto hd =
-      histogram(be, n, abs_deviation_value{values, static_cast<float>(r.median)}, bin_width, bins);
-  r.mad = histogram_quantile(hd, bin_width, 0.5);
+  std::size_t limit = hist.size();  // bins [0, limit) take part
+  std::vector<std::uint32_t> below, dev(hist.size(), 0);
+  for (int it = 0; it <= clip_iterations; ++it) {
+    below.assign(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(limit));
+    std::uint64_t n = 0;
+    for (auto c : below) n += c;
+    if (n == 0) break;
+    r.count = n;
+    r.median = histogram_quantile(below, bin_width, 0.5);
+    std::fill(dev.begin(), dev.end(), 0u);
+    for (std::size_t b = 0; b < limit; ++b) {
+      if (hist[b] == 0) continue;
+      const double d = std::fabs((static_cast<double>(b) + 0.5) * bin_width - r.median);
+      const auto db = std::min(dev.size() - 1, static_cast<std::size_t>(d / bin_width));
+      dev[db] += hist[b];
+    }
+    // deviations are multiples of the bin width here: take the bin's lower edge
+    r.mad = histogram_quantile(dev, bin_width, 0.5) - 0.5 * bin_width;
+    if (it == clip_iterations) break;
+    const double t = r.median + clip_k * 1.4826 * r.mad;
+    const auto next = std::min(hist.size(), static_cast<std::size_t>(t / bin_width) + 1);
+    if (next >= limit) break;
+    limit = next;
+  }
   return r;
+}
+
+// A noise threshold from the lower tail only: the background's location and spread are
+// estimated from the 10th and 25th percentiles as if it were normal (sigma =
+// (q25 - q10) / 0.6071, mean = q25 + 0.6745 sigma), and the threshold is mean + k sigma.
+// Valid while objects cover less than three quarters of the values: a depot packed with
+// container stacks has more object pixels than ground, which would carry a median away.
+// Returns +inf when there are no values.
+inline double lower_tail_threshold(const std::vector<std::uint32_t>& hist, float bin_width,
+                                   double k) {
+  const double q10 = histogram_quantile(hist, bin_width, 0.10);
+  if (q10 < 0) return 1e300;
+  const double q25 = histogram_quantile(hist, bin_width, 0.25);
+  const double sigma = std::max((q25 - q10) / 0.6071, static_cast<double>(bin_width));
+  return q25 + 0.6745 * sigma + k * sigma;
+}
+
+template <class Backend>
+median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width, int bins,
+                        double clip_k = 0.0, int clip_iterations = 0) {
+  const auto h = histogram(be, n, array_value{values}, bin_width, bins);
+  return median_mad_from_histogram(h, bin_width, clip_k, clip_iterations);
 }
 
 }  // namespace sw::kern

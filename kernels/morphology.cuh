@@ -1,6 +1,7 @@
 // Morphology with square structuring elements, separable (a row pass then a column pass):
 // binary erosion/dilation of masks before labelling (SPEC 2 step 7), and grey-level
-// erosion/dilation restricted to a domain for the local-background top-hat.
+// opening/closing whose structuring element must fit inside a domain, for the
+// local-background top-hat.
 //
 // Pixels outside the image take the neutral value of the operation (erosion: foreground,
 // dilation: background), so morphology does not eat objects at the grid border.
@@ -37,11 +38,12 @@ struct binary_morph_pass_fn {
   }
 };
 
-// One separable pass of grey erosion (min) or dilation (max) with half-width r over the
-// pixels where domain != 0 (domain == nullptr: all pixels). A pixel with no domain pixel
-// within reach gets the neutral sentinel (+3e38 for erosion, -3e38 for dilation), which the
-// second pass then ignores naturally. Restrict the first pass of each operation to the
-// domain and run the second pass with domain == nullptr.
+// One separable pass of grey erosion (min) or dilation (max) with half-width r.
+// With a domain (the first pass of an operation): the window must fit inside the domain and
+// the image; where it does not, the result is the absorbing value (erosion -3e38,
+// dilation +3e38), so the square structuring element only ever sits on domain pixels.
+// Without a domain (the second pass, or the second operation of an opening/closing):
+// pixels outside the image are skipped and the absorbing values pass through min/max.
 struct grey_morph_pass_fn {
   view2d<const float> in;
   const std::uint8_t* domain;
@@ -51,19 +53,31 @@ struct grey_morph_pass_fn {
   bool is_erosion;
 
   SW_HD void operator()(int x, int y) const {
-    const float sentinel = is_erosion ? 3e38f : -3e38f;
-    float acc = sentinel;
+    const float absorbing = is_erosion ? -3e38f : 3e38f;
+    float acc = is_erosion ? 3e38f : -3e38f;
     for (int d = -r; d <= r; ++d) {
       const int xx = horizontal ? x + d : x;
       const int yy = horizontal ? y : y + d;
-      if (!in.inside(xx, yy)) continue;
+      if (!in.inside(xx, yy)) {
+        if (domain != nullptr) {
+          acc = absorbing;
+          break;
+        }
+        continue;
+      }
       const index_t j = static_cast<index_t>(yy) * in.width + xx;
-      if (domain != nullptr && !domain[j]) continue;
+      if (domain != nullptr && !domain[j]) {
+        acc = absorbing;
+        break;
+      }
       const float v = in[j];
       acc = is_erosion ? min_of(acc, v) : max_of(acc, v);
     }
     out[static_cast<index_t>(y) * in.width + x] = acc;
   }
 };
+
+// True for the absorbing/neutral sentinels above: no estimate at this pixel.
+SW_HD inline bool is_morph_sentinel(float v) { return v <= -1e38f || v >= 1e38f; }
 
 }  // namespace sw::kern

@@ -13,6 +13,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <thrust/count.h>
@@ -161,7 +162,7 @@ class site_engine final : public engine {
 
     // 5. reference update (step 9)
     if (r.site_observable && join_reference) {
-      push_member(s.id, bands, valid);
+      push_member(s.id, bands, valid, r.shift_x, r.shift_y);
       r.joined_reference = true;
     }
     return r;
@@ -323,15 +324,15 @@ class site_engine final : public engine {
       }
       case threshold_kind::kmad:
       default: {
-        const auto st = robust_stats(be_, magnitude.data(), n_, 1.0f, 32768);
+        const auto st = robust_stats(be_, magnitude.data(), n_, 1.0f, 32768, p_.k, 3);
         if (st.count == 0) return std::numeric_limits<double>::infinity();
         return st.median + p_.k * 1.4826 * st.mad;
       }
     }
   }
 
-  // Top-hat against the zone's own background, thresholded at median + k * 1.4826 * MAD of
-  // the top-hat inside the zone (at least local_min_contrast).
+  // Top-hat against the zone's own background (white for brighter objects, black for
+  // darker), thresholded by threshold_local.
   void local_evidence(const engine_class& cls, const buffer<std::uint8_t>& zone,
                       const buffer<std::uint8_t>& valid, const buffer<float>& brightness,
                       buffer<std::uint8_t>& evidence) {
@@ -342,9 +343,10 @@ class site_engine final : public engine {
     auto a = be_.template alloc<float>(n_);
     auto b = be_.template alloc<float>(n_);
     const int r = cls.tophat_radius_px;
+    // first operation: the window must fit the domain; second: plain (see morphology.cuh)
     auto grey = [&](const float* in, const std::uint8_t* dom, bool erosion, float* out) {
       be_.for_each_2d(w, h, grey_morph_pass_fn{{in, w, h}, dom, tmp.data(), r, true, erosion});
-      be_.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, out, r, false, erosion});
+      be_.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, dom, out, r, false, erosion});
     };
     auto th_bright = be_.template alloc<float>(n_);
     auto th_dark = be_.template alloc<float>(n_);
@@ -354,25 +356,26 @@ class site_engine final : public engine {
     auto ev = be_.template alloc<std::uint8_t>(n_);
     if (want_bright) {  // opening = dilate(erode(b))
       grey(brightness.data(), domain.data(), true, a.data());
-      grey(a.data(), domain.data(), false, b.data());
+      grey(a.data(), nullptr, false, b.data());
       be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
       threshold_local(th_bright, ev);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
     if (want_dark) {  // closing = erode(dilate(b))
       grey(brightness.data(), domain.data(), false, a.data());
-      grey(a.data(), domain.data(), true, b.data());
+      grey(a.data(), nullptr, true, b.data());
       be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
       threshold_local(th_dark, ev);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
   }
 
+  // Threshold of the top-hat: the background noise level from the lower tail (objects may
+  // cover most of a zone), at least local_min_contrast.
   void threshold_local(const buffer<float>& tophat, buffer<std::uint8_t>& out) {
-    const auto st = robust_stats(be_, tophat.data(), n_, 1.0f, 32768);
-    double t = std::numeric_limits<double>::infinity();
-    if (st.count > 0) t = std::max(st.median + p_.k * 1.4826 * st.mad, local_min_contrast);
-    be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(t), out.data()});
+    const auto hist = histogram(be_, n_, array_value{tophat.data()}, 1.0f, 32768);
+    const double t = std::max(lower_tail_threshold(hist, 1.0f, p_.k), local_min_contrast);
+    be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(std::min(t, 3e38)), out.data()});
   }
 
   void morph(buffer<std::uint8_t>& m, int r, bool erosion) {
@@ -464,6 +467,9 @@ class site_engine final : public engine {
     for (index_t c = 0; c < ncomp; ++c) {
       const component_shape& s = shapes[c];
       if (s.area < cls.min_area_px || s.area > cls.max_area_px) continue;
+      if (s.width < cls.min_width_px) continue;  // slivers: edges, mixed pixels
+      // sparse webs of noise pixels: little area for their extent
+      if (s.area < cls.min_fill * s.length * s.width) continue;
       engine_component d;
       d.area_px = s.area;
       d.cx = s.cx;
@@ -494,9 +500,10 @@ class site_engine final : public engine {
     return be_.read_one(b, n_ - 1);
   }
 
-  // Appends a member (ring of `capacity_`), recomputes the reference.
+  // Appends a member (ring of `capacity_`) with its shift against the current frame, then
+  // recomputes the reference.
   void push_member(const std::string& id, const buffer<float>& bands,
-                   const buffer<std::uint8_t>& valid) {
+                   const buffer<std::uint8_t>& valid, double shift_x, double shift_y) {
     const int nb = p_.bands;
     int slot;
     if (static_cast<int>(member_ids_.size()) < capacity_) {
@@ -507,11 +514,57 @@ class site_engine final : public engine {
       member_slots_.pop_front();
       member_slots_.push_back(slot);
       member_ids_.pop_front();
+      member_shifts_.pop_front();
     }
     member_ids_.push_back(id);
+    member_shifts_.push_back({shift_x, shift_y});
     be_.copy_range(member_bands_, static_cast<index_t>(slot) * nb * n_, bands, 0, nb * n_);
     be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, valid, 0, n_);
-    // The median is over the occupied slots: their order does not matter to a median.
+    const int count = static_cast<int>(member_ids_.size());
+    if ((count == p_.min_scenes || count == capacity_) && count >= 3 &&
+        recentred_at_ < count && p_.reference == reference_kind::median)
+      recentre_frame();
+    update_reference();
+  }
+
+  // The reference frame starts as the first scene's geometry, which is off by that scene's
+  // misregistration (up to a few pixels), and zones would then cut objects at their edges.
+  // Once there are min_scenes members (and again when the window first fills), the frame
+  // moves to the members' mean position: misregistrations are independent from scene to
+  // scene, so their mean is the best estimate of true geometry we have. Each member is
+  // resampled by the mean shift; later shifts are then measured against true geometry.
+  void recentre_frame() {
+    recentred_at_ = static_cast<int>(member_ids_.size());
+    double mx = 0, my = 0;
+    for (const auto& [x, y] : member_shifts_) {
+      mx += x;
+      my += y;
+    }
+    mx /= static_cast<double>(member_shifts_.size());
+    my /= static_cast<double>(member_shifts_.size());
+    if (std::fabs(mx) < 0.05 && std::fabs(my) < 0.05) return;
+    const int nb = p_.bands, w = p_.width, h = p_.height;
+    auto tmp = be_.template alloc<float>(nb * n_);
+    auto tmp_valid = be_.template alloc<std::uint8_t>(n_);
+    for (int slot = 0; slot < static_cast<int>(member_ids_.size()); ++slot) {
+      float* mb = member_bands_.data() + static_cast<index_t>(slot) * nb * n_;
+      std::uint8_t* mv = member_valid_.data() + static_cast<index_t>(slot) * n_;
+      // new_frame(x) = old_frame(x - mean shift)
+      be_.for_each_2d(w, h, shift_resample_fn{{mb, w, h, nb}, mv, -mx, -my, {tmp.data(), w, h, nb},
+                                              tmp_valid.data()});
+      be_.copy_range(member_bands_, static_cast<index_t>(slot) * nb * n_, tmp, 0, nb * n_);
+      be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, tmp_valid, 0, n_);
+    }
+    for (auto& [x, y] : member_shifts_) {
+      x -= mx;
+      y -= my;
+    }
+  }
+
+  // The median over the occupied slots (their order does not matter to a median), and the
+  // reference's edge tolerance.
+  void update_reference() {
+    const int nb = p_.bands;
     const int count = static_cast<int>(member_ids_.size());
     be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
                                          ref_bands_.data(), ref_valid_.data()});
@@ -535,6 +588,8 @@ class site_engine final : public engine {
   buffer<float> ref_tolerance_;  // edge tolerance per band (change.cuh)
   std::deque<std::string> member_ids_;  // oldest first
   std::deque<int> member_slots_;        // slot of each member, oldest first
+  std::deque<std::pair<double, double>> member_shifts_;  // each member's shift vs the frame
+  int recentred_at_ = 0;                // member count at the last recentring
 };
 
 }  // namespace sw::kern

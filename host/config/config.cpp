@@ -645,10 +645,12 @@ config default_config() {
   };
   add("railcar", 14.6, 3.2, polarity::any, background_model::reference, 25, 20000,
       split_rule::length, 0, 0);
-  add("ship", 120, 20, polarity::brighter, background_model::local, 300, 20000, split_rule::none, 0,
+  // Opening radius 1 for the local classes: the top-hat leaves one-pixel lines along zone
+  // edges (mixed pixels of a quay or a yard border) that would join objects up.
+  add("ship", 120, 20, polarity::brighter, background_model::local, 300, 20000, split_rule::none, 1,
       1);
   add("container_stack", 36, 12, polarity::brighter, background_model::local, 150, 3000,
-      split_rule::none, 0, 0);
+      split_rule::none, 1, 0);
   return cfg;
 }
 

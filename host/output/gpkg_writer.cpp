@@ -100,8 +100,8 @@ void set_text(OGRFeature& f, const char* name, const std::string& v) {
 void set_geometry_wkt(OGRFeature& f, const std::string& wkt, const std::string& path) {
   if (wkt.empty()) return;
   OGRGeometry* g = nullptr;
-  OGRSpatialReference srs = wgs84();
-  if (OGRGeometryFactory::createFromWkt(wkt.c_str(), &srs, &g) != OGRERR_NONE || g == nullptr)
+  // No SRS on the geometry: the layer's (EPSG:4326) applies.
+  if (OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE || g == nullptr)
     throw error(fmt::format("{}: bad geometry: {}", path, wkt.substr(0, 80)));
   f.SetGeometryDirectly(g);
 }
@@ -214,8 +214,7 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
       OGRFeature f(l->GetLayerDefn());
       for (const auto& [k, v] : z.properties) set_text(f, k.c_str(), v);
       OGRGeometry* g = nullptr;
-      OGRSpatialReference srs = wgs84();
-      if (OGRGeometryFactory::createFromWkt(z.wkt_lonlat.c_str(), &srs, &g) == OGRERR_NONE && g)
+      if (OGRGeometryFactory::createFromWkt(z.wkt_lonlat.c_str(), nullptr, &g) == OGRERR_NONE && g)
         f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
       insert(l, f, path_);
     }
@@ -298,8 +297,7 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
       if (!r.footprint_wkt.empty()) {
         OGRGeometry* g = nullptr;
-        OGRSpatialReference srs = wgs84();
-        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), &srs, &g) == OGRERR_NONE && g)
+        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), nullptr, &g) == OGRERR_NONE && g)
           f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
       }
       insert(l, f, path_);

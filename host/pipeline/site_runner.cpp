@@ -103,6 +103,13 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
       c.close_px = cc.close_px;
       c.min_area_px = cc.min_area_m2 / px_area;
       c.max_area_px = cc.max_area_m2 / px_area;
+      // Half the nominal width: thinner components are edges and mixed pixels (a quay
+      // edge in a berth zone, a road verge), not objects. A one-pixel line measures 1 px
+      // wide, so objects narrower than two pixels (rail cars at 3 m) are never cut.
+      c.min_width_px = 0.5 * cc.width_m / g.gsd;
+      // Objects are solid: a rectangle fills 1 of its length x width, a pixelated diagonal
+      // line about 0.7. Noise pixels strung across a zone fill a few percent.
+      c.min_fill = 0.35;
       c.split_length_px = cc.split == split_rule::length ? cc.length_m / g.gsd : 0.0;
     }
     p.classes.push_back(std::move(c));

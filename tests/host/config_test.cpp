@@ -105,12 +105,14 @@ TEST(config, default_classes) {
   EXPECT_EQ(ship.min_area_m2, 300.0);
   EXPECT_EQ(ship.split, sw::split_rule::none);
   EXPECT_EQ(ship.close_px, 1);
+  EXPECT_EQ(ship.open_px, 1);
   const auto& stack = cfg.classes.at("container_stack");
   EXPECT_EQ(stack.length_m, 36.0);
   EXPECT_EQ(stack.width_m, 12.0);
   EXPECT_EQ(stack.min_area_m2, 150.0);
   EXPECT_EQ(stack.max_area_m2, 3000.0);
   EXPECT_EQ(stack.close_px, 0);
+  EXPECT_EQ(stack.open_px, 1);
 }
 
 TEST(config, reads_every_key) {

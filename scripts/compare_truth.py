@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Compares a sitewatch site_counts.csv with a synth truth.csv.
+
+Usage: compare_truth.py truth.csv site_counts.csv [--json]
+
+Per class: rows matched, observability agreement, and on rows where both say observable
+and sitewatch gave a count: exact matches, mean absolute error, mean relative error.
+"""
+import csv
+import json
+import sys
+from collections import defaultdict
+
+
+def load(path):
+    with open(path, newline="") as f:
+        return {(r["site_id"], r["scene_id"], r["class"]): r for r in csv.DictReader(f)}
+
+
+def main():
+    truth, got = load(sys.argv[1]), load(sys.argv[2])
+    stats = defaultdict(lambda: defaultdict(float))
+    for key, t in truth.items():
+        cls = key[2]
+        s = stats[cls]
+        g = got.get(key)
+        s["truth_rows"] += 1
+        if g is None:
+            s["missing"] += 1
+            continue
+        s["obs_agree"] += (t["observable"] == g["observable"])
+        if t["observable"] == "true" and g["observable"] == "true" and g["count"] != "" and t["count"] != "":
+            tc, gc = int(t["count"]), int(g["count"])
+            s["compared"] += 1
+            s["exact"] += tc == gc
+            s["abs_err"] += abs(gc - tc)
+            s["truth_sum"] += tc
+            s["within_10pct"] += abs(gc - tc) <= max(1, 0.1 * tc)
+    out = {}
+    for cls, s in sorted(stats.items()):
+        n = s["compared"]
+        out[cls] = {
+            "truth_rows": int(s["truth_rows"]),
+            "missing_rows": int(s["missing"]),
+            "observable_agreement": s["obs_agree"] / max(1, s["truth_rows"] - s["missing"]),
+            "compared": int(n),
+            "exact": s["exact"] / n if n else None,
+            "within_10pct_or_1": s["within_10pct"] / n if n else None,
+            "mae": s["abs_err"] / n if n else None,
+            "relative_error": s["abs_err"] / s["truth_sum"] if s["truth_sum"] else None,
+        }
+    if "--json" in sys.argv:
+        print(json.dumps(out, indent=1))
+    else:
+        print(f"{'class':16} {'rows':>5} {'obs.agree':>9} {'compared':>8} {'exact':>6} {'±10%/1':>7} {'MAE':>6} {'rel.err':>7}")
+        for cls, o in out.items():
+            f = lambda v, p="{:.2f}": "-" if v is None else p.format(v)
+            print(f"{cls:16} {o['truth_rows']:5d} {f(o['observable_agreement']):>9} {o['compared']:8d} "
+                  f"{f(o['exact']):>6} {f(o['within_10pct_or_1']):>7} {f(o['mae']):>6} {f(o['relative_error']):>7}")
+
+
+if __name__ == "__main__":
+    main()
