@@ -325,6 +325,7 @@ struct truth_row {
   std::string site_id, scene_id, acquired, cls;
   bool observable = false;
   int count = 0;
+  int visible_count = 0;  // objects whose centre lies on a clear pixel
   double valid_fraction = 0.0, footprint_fraction = 0.0;
 };
 
@@ -389,6 +390,15 @@ std::vector<truth_row> scene_truth(const archive_plan& plan, const scene_plan& s
       row.footprint_fraction = total ? static_cast<double>(inside) / total : 0.0;
       row.observable = row.valid_fraction >= plan.options.min_valid_fraction;
       row.count = s.count_for(cls);
+      for (const synth::object& o : s.objects) {
+        if (synth::class_name(o.kind) != cls) continue;
+        bool in_zone = false;
+        for (const auto* z : zones) in_zone = in_zone || synth::point_in_polygon(o.r.c, z->ring);
+        const int c = static_cast<int>(std::floor((o.r.c.x - s.x0) / synth::pixel_m));
+        const int r = static_cast<int>(std::floor((s.y0 - o.r.c.y) / synth::pixel_m));
+        if (in_zone && c >= c0 && c <= c1 && r >= r0 && r <= r1)
+          row.visible_count += state[static_cast<std::size_t>(r - r0) * nc + (c - c0)] == 2;
+      }
       rows.push_back(row);
     }
   }
@@ -422,7 +432,7 @@ std::string readme(const archive_plan& plan, const synth_summary& sum) {
     << "- `truth.csv`: " << sum.truth_rows
     << " rows `site_id,scene_id,acquired,class,observable,count`.\n"
     << "- `truth_detail.csv`: the same rows with the valid and footprint fractions behind\n"
-    << "  `observable`.\n"
+    << "  `observable`, and `visible_count`: the objects whose centre pixel is clear.\n"
     << "- `scenes_truth.csv`: per scene the misregistration (dx_px > 0: content drawn east of\n"
     << "  its geotransform position, dy_px > 0: south), per-band gain and offset, cloud\n"
     << "  fraction, haze, footprint events and missing assets.\n"
@@ -505,14 +515,16 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
   });
   std::string t = "site_id,scene_id,acquired,class,observable,count\n";
   std::string td =
-      "site_id,scene_id,acquired,class,observable,count,valid_fraction,footprint_fraction\n";
+      "site_id,scene_id,acquired,class,observable,count,valid_fraction,footprint_fraction,"
+      "visible_count\n";
   for (const truth_row& r : rows) {
     const std::string count = r.cls == "change" ? "" : std::to_string(r.count);
     const std::string head = fmt::format("{},{},{},{},{},{}", r.site_id, r.scene_id, r.acquired,
                                          r.cls, r.observable ? "true" : "false", count);
     t += head + "\n";
-    td +=
-        fmt::format("{},{},{}\n", head, fixed(r.valid_fraction, 4), fixed(r.footprint_fraction, 4));
+    td += fmt::format("{},{},{},{}\n", head, fixed(r.valid_fraction, 4),
+                      fixed(r.footprint_fraction, 4),
+                      r.cls == "change" ? "" : std::to_string(r.visible_count));
   }
   write_file(out / "truth.csv", t);
   write_file(out / "truth_detail.csv", td);
