@@ -178,19 +178,25 @@ pixel_state state_at(const archive_plan& plan, const scene_plan& s, int col, int
   const double x = p.x - plan.world.centre.x, y = p.y - plan.world.centre.y;
   const double t = s.cloud_threshold;
   if (t != std::numeric_limits<double>::infinity()) {
+    // Like Planet's, the masks are a little generous: the haze flag reaches `mask_buffer`
+    // (noise units, 2-3 px) beyond the last visible haze, and the shadow flag as far beyond
+    // the shadow, so a pixel flagged clear is not touched by either even after resampling.
+    constexpr double mask_buffer = 0.02;
     const double d = cloud_density(s, x, y, clouds);
     if (d >= t) {
       st.cloud = true;
       st.cloud_alpha = static_cast<float>(std::min(1.0, 0.55 + 0.45 * (d - t) / 0.06));
-    } else if (d >= t - s.fringe) {
+    } else if (d >= t - s.fringe - mask_buffer) {
       // Thin cloud around the thick one: light haze in the UDM2.
       st.haze = true;
-      st.cloud_alpha = static_cast<float>(0.12 * (d - (t - s.fringe)) / s.fringe);
+      if (d >= t - s.fringe)
+        st.cloud_alpha = static_cast<float>(0.12 * (d - (t - s.fringe)) / s.fringe);
     }
     const double ds = cloud_density(s, x + s.shadow_shift_m.x, y + s.shadow_shift_m.y, shadows);
-    if (ds >= t) {
-      st.shadow_mul =
-          static_cast<float>(1.0 - (1.0 - s.shadow_factor) * std::min(1.0, 0.6 + (ds - t) / 0.1));
+    if (ds >= t - mask_buffer) {
+      if (ds >= t)
+        st.shadow_mul =
+            static_cast<float>(1.0 - (1.0 - s.shadow_factor) * std::min(1.0, 0.6 + (ds - t) / 0.1));
       if (!st.cloud) st.shadow = true;
     }
   }

@@ -302,7 +302,7 @@ background = "local"
 min_area_m2 = 300
 max_area_m2 = 20000
 split = "none"
-open_px = 0
+open_px = 1
 close_px = 1
 
 [classes.container_stack]
@@ -313,7 +313,7 @@ background = "local"
 min_area_m2 = 150
 max_area_m2 = 3000
 split = "none"
-open_px = 0
+open_px = 1
 close_px = 0
 )",
       plan.options.min_valid_fraction);
