@@ -8,7 +8,10 @@
 // result is the same for any thread count and on either backend.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "kernels/common.hpp"
 
@@ -85,5 +88,126 @@ struct apply_gain_offset_fn {
     for (int b = 0; b < bands.bands; ++b) bands.at(b, i) = gain[b] * bands.at(b, i) + offset[b];
   }
 };
+
+// ---- multivariate normalisation --------------------------------------------------------
+// ref_b ~ sum_p A_bp scene_p + c_b: every reference band predicted from all scene bands.
+// A per-band line cannot follow the seasons: fields, forest and bare soil change their
+// spectra differently between September and December, while a linear map in band space
+// follows them together (the idea behind MAD/IR-MAD relative normalisation). Up to
+// mv_max_bands bands; more fall back to per-band lines.
+inline constexpr int mv_max_bands = 8;
+inline constexpr int mv_dim = mv_max_bands + 1;  // bands + constant
+// terms: the upper triangle of X^T X (mv_dim * (mv_dim + 1) / 2), then X^T y_b per band
+inline constexpr int mv_terms = mv_dim * (mv_dim + 1) / 2 + mv_dim * mv_max_bands + 1;
+
+struct mv_terms_fn {
+  planar_view<const float> scene;
+  planar_view<const float> ref;
+  const std::uint8_t* covalid;
+  const std::uint8_t* inlier;  // nullptr: every co-valid pixel
+
+  SW_HD void operator()(index_t i, double* acc) const {
+    if (!covalid[i] || (inlier != nullptr && !inlier[i])) return;
+    const int nb = scene.bands;
+    double x[mv_dim];
+    for (int p = 0; p < nb; ++p) x[p] = scene.at(p, i);
+    x[nb] = 1.0;
+    int k = 0;
+    for (int p = 0; p <= nb; ++p)
+      for (int q = p; q <= nb; ++q) acc[k++] += x[p] * x[q];
+    k = mv_dim * (mv_dim + 1) / 2;
+    for (int b = 0; b < nb; ++b)
+      for (int p = 0; p <= nb; ++p) acc[k + b * mv_dim + p] += x[p] * ref.at(b, i);
+    acc[mv_terms - 1] += 1.0;
+  }
+};
+
+// Applies the map: coefficients coef[b * mv_dim + p] (p = nb is the constant), in place.
+struct mv_apply_fn {
+  planar_view<float> bands;
+  const float* coef;
+  const std::uint8_t* valid;
+
+  SW_HD void operator()(index_t i) const {
+    if (!valid[i]) return;
+    const int nb = bands.bands;
+    float x[mv_max_bands];
+    for (int p = 0; p < nb; ++p) x[p] = bands.at(p, i);
+    for (int b = 0; b < nb; ++b) {
+      float v = coef[b * mv_dim + nb];
+      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * x[p];
+      bands.at(b, i) = v;
+    }
+  }
+};
+
+// |ref_b - prediction_b| for one band on co-valid pixels, else -1.
+struct mv_abs_residual_value {
+  planar_view<const float> scene;
+  planar_view<const float> ref;
+  const float* coef;
+  const std::uint8_t* covalid;
+  int band;
+
+  SW_HD float operator()(index_t i) const {
+    if (!covalid[i]) return -1.0f;
+    const int nb = scene.bands;
+    float v = coef[band * mv_dim + nb];
+    for (int p = 0; p < nb; ++p) v += coef[band * mv_dim + p] * scene.at(p, i);
+    const float r = ref.at(band, i) - v;
+    return r < 0.0f ? -r : r;
+  }
+};
+
+// inlier = co-valid and every band's residual within its cut.
+struct mv_inlier_fn {
+  planar_view<const float> scene;
+  planar_view<const float> ref;
+  const float* coef;
+  const float* cut;
+  const std::uint8_t* covalid;
+  std::uint8_t* inlier;
+
+  SW_HD void operator()(index_t i) const {
+    bool ok = covalid[i] != 0;
+    const int nb = scene.bands;
+    for (int b = 0; ok && b < nb; ++b) {
+      float v = coef[b * mv_dim + nb];
+      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
+      const float r = ref.at(b, i) - v;
+      ok = r <= cut[b] && r >= -cut[b];
+    }
+    inlier[i] = ok ? 1 : 0;
+  }
+};
+
+// Solves the n x n system m x = rhs (m row-major, n <= 16) by Gaussian elimination with
+// partial pivoting, scaled so that the pivot test is relative. False when singular.
+inline bool solve_linear(std::vector<double> m, std::vector<double> rhs, int n, double* out) {
+  double scale = 0.0;
+  for (double v : m) scale = v > scale ? v : (-v > scale ? -v : scale);
+  if (!(scale > 0.0)) return false;
+  for (int c = 0; c < n; ++c) {
+    int piv = c;
+    for (int r = c + 1; r < n; ++r)
+      if (std::fabs(m[r * n + c]) > std::fabs(m[piv * n + c])) piv = r;
+    if (!(std::fabs(m[piv * n + c]) > 1e-13 * scale)) return false;
+    if (piv != c) {
+      for (int k = 0; k < n; ++k) std::swap(m[c * n + k], m[piv * n + k]);
+      std::swap(rhs[c], rhs[piv]);
+    }
+    for (int r = c + 1; r < n; ++r) {
+      const double f = m[r * n + c] / m[c * n + c];
+      for (int k = c; k < n; ++k) m[r * n + k] -= f * m[c * n + k];
+      rhs[r] -= f * rhs[c];
+    }
+  }
+  for (int c = n - 1; c >= 0; --c) {
+    double v = rhs[c];
+    for (int k = c + 1; k < n; ++k) v -= m[c * n + k] * out[k];
+    out[c] = v / m[c * n + c];
+  }
+  return true;
+}
 
 }  // namespace sw::kern

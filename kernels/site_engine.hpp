@@ -55,6 +55,7 @@ class site_engine final : public engine {
     be_.activate();
     n_ = static_cast<index_t>(p_.width) * p_.height;
     for (const auto& c : p_.classes) {
+      has_local_class_ = has_local_class_ || (c.counts && c.local);
       auto z = be_.template alloc<std::uint8_t>(n_);
       be_.upload(z, c.zone.data(), n_);
       zones_.push_back(std::move(z));
@@ -95,10 +96,17 @@ class site_engine final : public engine {
 
     // 2. co-register and normalise against the current reference (steps 4, 5)
     const bool have_ref = members() > 0;
-    if (have_ref && r.grid_valid_fraction > 0) {
-      align_to_reference(bands, valid, r);
-      normalise_to_reference(bands, valid);
+    if (have_ref && r.grid_valid_fraction > 0) align_to_reference(bands, valid, r);
+    // The local background model looks at the scene's own brightness, co-registered but
+    // not normalised: the normalisation is fitted on the ground and may map the spectra of
+    // objects it never saw (a colourful container) to anything.
+    buffer<float> brightness;
+    if (has_local_class_) {
+      brightness = be_.template alloc<float>(n_);
+      be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(),
+                                     brightness.data()});
     }
+    if (have_ref && r.grid_valid_fraction > 0) normalise_to_reference(bands, valid);
     const bool ref_ready = have_ref && members() >= required_members();
     auto covalid = be_.template alloc<std::uint8_t>(n_);
     auto magnitude = be_.template alloc<float>(n_);
@@ -123,7 +131,6 @@ class site_engine final : public engine {
     }
 
     // 4. per class zone: observability, change stats, objects (steps 7, 8)
-    buffer<float> brightness;
     for (std::size_t c = 0; c < p_.classes.size(); ++c) {
       const engine_class& cls = p_.classes[c];
       engine_class_result cr;
@@ -138,11 +145,6 @@ class site_engine final : public engine {
       if (cr.observable && cls.counts && (cls.local || ref_ready)) {
         auto evidence = be_.template alloc<std::uint8_t>(n_);
         if (cls.local) {
-          if (brightness.size() == 0) {
-            brightness = be_.template alloc<float>(n_);
-            be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(),
-                                           brightness.data()});
-          }
           local_evidence(cls, zones_[c], valid, brightness, evidence);
         } else {
           be_.for_each(n_, reference_evidence_fn{change.data(), difference.data(), cls.pol,
@@ -240,13 +242,13 @@ class site_engine final : public engine {
           be_, n_, lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), scene_valid.data(),
                                p_.width, p_.height, dx, dy, a, b, cut});
       if (s[14] < min_coregistration_pixels) break;
-      double m[4][5];
+      std::vector<double> m(16), rhs(4);
       int k = 0;
       for (int p = 0; p < 4; ++p)
-        for (int q = p; q < 4; ++q) m[p][q] = m[q][p] = s[k++];
-      for (int p = 0; p < 4; ++p) m[p][4] = -s[10 + p];
+        for (int q = p; q < 4; ++q) m[p * 4 + q] = m[q * 4 + p] = s[k++];
+      for (int p = 0; p < 4; ++p) rhs[p] = -s[10 + p];
       double delta[4];
-      if (!solve4(m, delta)) break;
+      if (!solve_linear(m, rhs, 4, delta)) break;
       dx += delta[0];
       dy += delta[1];
       a += delta[2];
@@ -260,32 +262,75 @@ class site_engine final : public engine {
     }
   }
 
-  // Gaussian elimination with partial pivoting on a 4x5 augmented matrix.
-  static bool solve4(double m[4][5], double out[4]) {
-    for (int c = 0; c < 4; ++c) {
-      int piv = c;
-      for (int r = c + 1; r < 4; ++r)
-        if (std::fabs(m[r][c]) > std::fabs(m[piv][c])) piv = r;
-      if (!(std::fabs(m[piv][c]) > 1e-12)) return false;
-      for (int k = 0; k < 5; ++k) std::swap(m[c][k], m[piv][k]);
-      for (int r = c + 1; r < 4; ++r) {
-        const double f = m[r][c] / m[c][c];
-        for (int k = c; k < 5; ++k) m[r][k] -= f * m[c][k];
+  // Radiometric normalisation to the reference (docs/ALGORITHMS.md): the multivariate map
+  // where it can be fitted, else per-band lines.
+  void normalise_to_reference(buffer<float>& bands, const buffer<std::uint8_t>& valid) {
+    auto covalid = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
+    if (p_.bands <= mv_max_bands && normalise_multivariate(bands, valid, covalid)) return;
+    normalise_per_band(bands, valid, covalid);
+  }
+
+  // ref_b ~ A scene + c (normalise.cuh), least squares on co-valid pixels, then twice more
+  // on pixels whose residuals are within 3 robust sigmas in every band. False when the
+  // system is singular or too few pixels take part.
+  bool normalise_multivariate(buffer<float>& bands, const buffer<std::uint8_t>& valid,
+                              const buffer<std::uint8_t>& covalid) {
+    const int nb = p_.bands, w = p_.width, h = p_.height;
+    const int dim = nb + 1;
+    planar_view<const float> sv{bands.data(), w, h, nb}, rv{ref_bands_.data(), w, h, nb};
+    auto coef = be_.template alloc<float>(mv_max_bands * mv_dim);
+    auto cut = be_.template alloc<float>(nb);
+    auto inlier = be_.template alloc<std::uint8_t>(n_);
+    std::vector<float> host_coef(mv_max_bands * mv_dim, 0.0f);
+    bool use_inlier = false;
+    for (int pass = 0; pass < 3; ++pass) {
+      const auto s = chunked_sum<mv_terms>(
+          be_, n_, mv_terms_fn{sv, rv, covalid.data(), use_inlier ? inlier.data() : nullptr});
+      // too few pixels, or a singular system: keep the previous pass's map, if any
+      if (s[mv_terms - 1] < 20.0 * dim) {
+        if (pass == 0) return false;
+        break;
       }
+      // X^T X from the packed upper triangle (layout of mv_terms_fn: p <= q over dim)
+      std::vector<double> xtx(static_cast<std::size_t>(dim) * dim);
+      int k = 0;
+      for (int p = 0; p < dim; ++p)
+        for (int q = p; q < dim; ++q) xtx[p * dim + q] = xtx[q * dim + p] = s[k++];
+      bool solved = true;
+      for (int b = 0; b < nb && solved; ++b) {
+        std::vector<double> rhs(dim);
+        for (int p = 0; p < dim; ++p) rhs[p] = s[mv_dim * (mv_dim + 1) / 2 + b * mv_dim + p];
+        double x[mv_dim];
+        solved = solve_linear(xtx, rhs, dim, x);
+        for (int p = 0; solved && p < nb; ++p) host_coef[b * mv_dim + p] = static_cast<float>(x[p]);
+        if (solved) host_coef[b * mv_dim + nb] = static_cast<float>(x[nb]);
+      }
+      if (!solved) {
+        if (pass == 0) return false;
+        break;
+      }
+      be_.upload(coef, host_coef.data(), mv_max_bands * mv_dim);
+      if (pass == 2) break;
+      std::vector<float> host_cut(nb);
+      for (int b = 0; b < nb; ++b) {
+        const auto hist = histogram(be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b},
+                                    1.0f, 8192);
+        host_cut[b] = static_cast<float>(std::max(3.0 * 1.4826 * histogram_quantile(hist, 1.0f, 0.5), 3.0));
+      }
+      be_.upload(cut, host_cut.data(), nb);
+      be_.for_each(n_, mv_inlier_fn{sv, rv, coef.data(), cut.data(), covalid.data(), inlier.data()});
+      use_inlier = true;
     }
-    for (int c = 3; c >= 0; --c) {
-      double v = m[c][4];
-      for (int k = c + 1; k < 4; ++k) v -= m[c][k] * out[k];
-      out[c] = v / m[c][c];
-    }
+    be_.for_each(n_, mv_apply_fn{{bands.data(), w, h, nb}, coef.data(), valid.data()});
     return true;
   }
 
-  // Per band robust gain/offset to the reference (three passes, docs/ALGORITHMS.md).
-  void normalise_to_reference(buffer<float>& bands, const buffer<std::uint8_t>& valid) {
+  // Per band robust gain/offset (three passes), for many-band scenes or when the
+  // multivariate system is singular.
+  void normalise_per_band(buffer<float>& bands, const buffer<std::uint8_t>& valid,
+                          const buffer<std::uint8_t>& covalid) {
     const int nb = p_.bands;
-    auto covalid = be_.template alloc<std::uint8_t>(n_);
-    be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
     std::vector<float> gain(nb, 1.0f), offset(nb, 0.0f);
     for (int b = 0; b < nb; ++b) {
       const float* x = bands.data() + b * n_;
@@ -581,6 +626,7 @@ class site_engine final : public engine {
   std::vector<buffer<std::uint8_t>> zones_;
   buffer<float> weights_;
   int capacity_ = 1;
+  bool has_local_class_ = false;
   buffer<float> member_bands_;
   buffer<std::uint8_t> member_valid_;
   buffer<float> ref_bands_;
