@@ -47,11 +47,17 @@ struct planar_view {
 };
 
 template <class T>
-SW_HD inline T min_of(T a, T b) { return b < a ? b : a; }
+SW_HD inline T min_of(T a, T b) {
+  return b < a ? b : a;
+}
 template <class T>
-SW_HD inline T max_of(T a, T b) { return a < b ? b : a; }
+SW_HD inline T max_of(T a, T b) {
+  return a < b ? b : a;
+}
 template <class T>
-SW_HD inline T clamp_to(T v, T lo, T hi) { return v < lo ? lo : (hi < v ? hi : v); }
+SW_HD inline T clamp_to(T v, T lo, T hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
+}
 
 // Maximum number of bands a kernel handles in registers (Planet 8-band + margin).
 inline constexpr int max_bands = 16;

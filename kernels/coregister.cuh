@@ -91,8 +91,8 @@ SW_HD inline double parabola_peak(double cm, double c0, double cp) {
 
 // Bilinear sample of img at (x, y); false when a pixel it mixes (non-zero weight) is
 // invalid or outside.
-SW_HD inline bool bilinear_sample(const float* img, const std::uint8_t* valid, int w, int h, double x,
-                                  double y, float* out) {
+SW_HD inline bool bilinear_sample(const float* img, const std::uint8_t* valid, int w, int h,
+                                  double x, double y, float* out) {
   const double fx0 = floor(x), fy0 = floor(y);
   const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
   const float wx = static_cast<float>(x - fx0), wy = static_cast<float>(y - fy0);

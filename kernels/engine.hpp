@@ -18,18 +18,18 @@ enum class reference_kind { previous, median, fixed };
 
 // What is counted in one zone class of a site.
 struct engine_class {
-  std::string name;            // "change" for a change-only zone
-  bool counts = true;          // false for "change"
-  bool local = false;          // background = local
+  std::string name;    // "change" for a change-only zone
+  bool counts = true;  // false for "change"
+  bool local = false;  // background = local
   object_polarity pol = object_polarity::any;
-  int tophat_radius_px = 5;    // half-width of the local-background square
+  int tophat_radius_px = 5;  // half-width of the local-background square
   int open_px = 0;
   int close_px = 0;
   double min_area_px = 0;
   double max_area_px = 1e300;
-  double min_width_px = 0;     // narrower components are slivers, not objects
-  double min_fill = 0;         // area / (length * width) below this: not a solid object
-  double split_length_px = 0;  // > 0: a component counts round(length / this)
+  double min_width_px = 0;         // narrower components are slivers, not objects
+  double min_fill = 0;             // area / (length * width) below this: not a solid object
+  double split_length_px = 0;      // > 0: a component counts round(length / this)
   std::vector<std::uint8_t> zone;  // union of the class's zones, one byte per grid pixel
 };
 
@@ -53,9 +53,9 @@ struct engine_params {
 // One warped scene on the site grid, in host memory the caller owns.
 struct engine_scene {
   std::string id;
-  const float* bands = nullptr;        // `bands` planes, reflectance x10000
-  const std::uint8_t* alpha = nullptr; // coverage 0..255
-  const std::uint8_t* udm2 = nullptr;  // 8 planes, or nullptr
+  const float* bands = nullptr;         // `bands` planes, reflectance x10000
+  const std::uint8_t* alpha = nullptr;  // coverage 0..255
+  const std::uint8_t* udm2 = nullptr;   // 8 planes, or nullptr
 };
 
 // One counted component, in site-grid pixels (x = column, y = row, pixel centres at
@@ -63,7 +63,7 @@ struct engine_scene {
 struct engine_component {
   double area_px = 0;
   double cx = 0, cy = 0;
-  double theta = 0;       // major axis angle, image coordinates, radians
+  double theta = 0;  // major axis angle, image coordinates, radians
   double length_px = 0, width_px = 0;
   double u_min = 0, u_max = 0, v_min = 0, v_max = 0;  // oriented box around (cx, cy)
   double mean_change = std::numeric_limits<double>::quiet_NaN();
@@ -75,8 +75,8 @@ struct engine_class_result {
   long long valid_px = 0;
   long long changed_px = 0;
   bool observable = false;
-  bool has_counts = false;   // counts can be given (observable and a background exists)
-  bool has_change = false;   // change stats can be given (observable and a reference)
+  bool has_counts = false;  // counts can be given (observable and a background exists)
+  bool has_change = false;  // change stats can be given (observable and a reference)
   int count = 0;
   int components = 0;
   std::vector<engine_component> detections;
@@ -85,13 +85,13 @@ struct engine_class_result {
 struct engine_result {
   double grid_valid_fraction = 0;
   bool site_observable = false;
-  bool has_reference = false;     // a reference was used for change
-  std::string reference;          // what it was, e.g. "median:id1+id2+id3"
+  bool has_reference = false;  // a reference was used for change
+  std::string reference;       // what it was, e.g. "median:id1+id2+id3"
   bool has_shift = false;
   double shift_x = 0, shift_y = 0;
-  double threshold = -1;          // change threshold used, reflectance x10000
+  double threshold = -1;                     // change threshold used, reflectance x10000
   std::vector<engine_class_result> classes;  // parallel to engine_params::classes
-  bool joined_reference = false;  // this scene became a reference member
+  bool joined_reference = false;             // this scene became a reference member
   // Filled when asked (--rasters): magnitude (-1 where not comparable), change mask, valid.
   std::vector<float> magnitude;
   std::vector<std::uint8_t> change_mask;

@@ -59,7 +59,8 @@ inline double histogram_quantile(const std::vector<std::uint32_t>& hist, float b
   std::uint64_t cum = 0;
   for (std::size_t b = 0; b < hist.size(); ++b) {
     cum += hist[b];
-    if (static_cast<double>(cum) >= target && cum > 0) return (static_cast<double>(b) + 0.5) * bin_width;
+    if (static_cast<double>(cum) >= target && cum > 0)
+      return (static_cast<double>(b) + 0.5) * bin_width;
   }
   return (static_cast<double>(hist.size()) - 0.5) * bin_width;
 }
@@ -162,8 +163,8 @@ inline double lower_tail_threshold(const std::vector<std::uint32_t>& hist, float
 }
 
 template <class Backend>
-median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width, int bins,
-                        double clip_k = 0.0, int clip_iterations = 0) {
+median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width,
+                        int bins, double clip_k = 0.0, int clip_iterations = 0) {
   const auto h = histogram(be, n, array_value{values}, bin_width, bins);
   return median_mad_from_histogram(h, bin_width, clip_k, clip_iterations);
 }

@@ -59,7 +59,9 @@ template <class Label>
 struct label_init_fn {
   const std::uint8_t* mask;
   Label* parent;
-  SW_HD void operator()(index_t i) const { parent[i] = mask[i] ? static_cast<Label>(i) : Label(-1); }
+  SW_HD void operator()(index_t i) const {
+    parent[i] = mask[i] ? static_cast<Label>(i) : Label(-1);
+  }
 };
 
 template <class Label>
@@ -72,10 +74,12 @@ struct label_merge_fn {
   SW_HD void operator()(int x, int y) const {
     const index_t i = static_cast<index_t>(y) * width + x;
     if (!mask[i]) return;
-    if (x > 0 && mask[i - 1]) union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(i - 1));
+    if (x > 0 && mask[i - 1])
+      union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(i - 1));
     if (y > 0) {
       const index_t up = i - width;
-      if (x > 0 && mask[up - 1]) union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up - 1));
+      if (x > 0 && mask[up - 1])
+        union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up - 1));
       if (mask[up]) union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up));
       if (x + 1 < width && mask[up + 1])
         union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up + 1));

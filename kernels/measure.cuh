@@ -82,9 +82,9 @@ struct moments_fn {
 // coordinates (x right, y down), radians in (-pi/2, pi/2].
 struct component_shape {
   double area = 0;
-  double cx = 0, cy = 0;          // centroid, pixel centres at integer + 0 (x = column)
+  double cx = 0, cy = 0;  // centroid, pixel centres at integer + 0 (x = column)
   double theta = 0;
-  double length = 0, width = 0;   // sqrt(12 * eigenvalue): the side of a uniform rectangle
+  double length = 0, width = 0;  // sqrt(12 * eigenvalue): the side of a uniform rectangle
 };
 
 // Moments to shape. The +1/12 is the variance of a unit pixel: a one-pixel object has

@@ -78,6 +78,8 @@ struct grey_morph_pass_fn {
 };
 
 // True for the absorbing/neutral sentinels above: no estimate at this pixel.
-SW_HD inline bool is_morph_sentinel(float v) { return v <= -1e38f || v >= 1e38f; }
+SW_HD inline bool is_morph_sentinel(float v) {
+  return v <= -1e38f || v >= 1e38f;
+}
 
 }  // namespace sw::kern

@@ -15,7 +15,9 @@ namespace sw::kern {
 
 inline constexpr index_t chunk_size = 1024;
 
-inline index_t chunk_count(index_t n) { return (n + chunk_size - 1) / chunk_size; }
+inline index_t chunk_count(index_t n) {
+  return (n + chunk_size - 1) / chunk_size;
+}
 
 namespace detail {
 // One thread per chunk: partial[c * K + k] = sum over i in chunk c of the K terms of f(i).

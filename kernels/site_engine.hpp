@@ -103,8 +103,9 @@ class site_engine final : public engine {
     buffer<float> brightness;
     if (has_local_class_) {
       brightness = be_.template alloc<float>(n_);
-      be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(),
-                                     brightness.data()});
+      be_.for_each(n_,
+                   brightness_fn{
+                       {bands.data(), w, h, nb}, weights_.data(), valid.data(), brightness.data()});
     }
     if (have_ref && r.grid_valid_fraction > 0) normalise_to_reference(bands, valid);
     const bool ref_ready = have_ref && members() >= required_members();
@@ -122,10 +123,14 @@ class site_engine final : public engine {
       be_.for_each(n_, change_magnitude_fn{{bands.data(), w, h, nb},
                                            {ref_bands_.data(), w, h, nb},
                                            p_.tolerance_px > 0 ? ref_tolerance_.data() : nullptr,
-                                           weights_.data(), covalid.data(), magnitude.data(),
-                                           difference.data(), raw.data()});
+                                           weights_.data(),
+                                           covalid.data(),
+                                           magnitude.data(),
+                                           difference.data(),
+                                           raw.data()});
       r.threshold = change_threshold(raw);
-      be_.for_each(n_, threshold_fn{magnitude.data(), static_cast<float>(r.threshold), change.data()});
+      be_.for_each(n_,
+                   threshold_fn{magnitude.data(), static_cast<float>(r.threshold), change.data()});
       r.has_reference = true;
       r.reference = reference_text();
     }
@@ -135,12 +140,13 @@ class site_engine final : public engine {
       const engine_class& cls = p_.classes[c];
       engine_class_result cr;
       const auto zc = chunked_sum<3>(
-          be_, n_, zone_count_fn{zones_[c].data(), valid.data(), ref_ready ? change.data() : nullptr});
+          be_, n_,
+          zone_count_fn{zones_[c].data(), valid.data(), ref_ready ? change.data() : nullptr});
       cr.zone_px = static_cast<long long>(zc[0]);
       cr.valid_px = static_cast<long long>(zc[1]);
       cr.changed_px = static_cast<long long>(zc[2]);
-      cr.observable = cr.zone_px > 0 &&
-                      static_cast<double>(cr.valid_px) / cr.zone_px >= p_.min_valid_fraction;
+      cr.observable =
+          cr.zone_px > 0 && static_cast<double>(cr.valid_px) / cr.zone_px >= p_.min_valid_fraction;
       cr.has_change = cr.observable && ref_ready;
       if (cr.observable && cls.counts && (cls.local || ref_ready)) {
         auto evidence = be_.template alloc<std::uint8_t>(n_);
@@ -197,9 +203,11 @@ class site_engine final : public engine {
     if (R <= 0) return;
     auto sb = be_.template alloc<float>(n_);
     auto rb = be_.template alloc<float>(n_);
-    be_.for_each(n_, brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(), sb.data()});
-    be_.for_each(n_, brightness_fn{{ref_bands_.data(), w, h, nb}, weights_.data(), ref_valid_.data(),
-                                   rb.data()});
+    be_.for_each(n_,
+                 brightness_fn{{bands.data(), w, h, nb}, weights_.data(), valid.data(), sb.data()});
+    be_.for_each(n_,
+                 brightness_fn{
+                     {ref_bands_.data(), w, h, nb}, weights_.data(), ref_valid_.data(), rb.data()});
     auto sg = be_.template alloc<float>(n_);
     auto rg = be_.template alloc<float>(n_);
     be_.for_each_2d(w, h, gradient_fn{{sb.data(), w, h}, valid.data(), sg.data()});
@@ -224,8 +232,13 @@ class site_engine final : public engine {
     if (r.shift_x == 0.0 && r.shift_y == 0.0) return;
     auto out = be_.template alloc<float>(nb * n_);
     auto out_valid = be_.template alloc<std::uint8_t>(n_);
-    be_.for_each_2d(w, h, shift_resample_fn{{bands.data(), w, h, nb}, valid.data(), r.shift_x,
-                                            r.shift_y, {out.data(), w, h, nb}, out_valid.data()});
+    be_.for_each_2d(w, h,
+                    shift_resample_fn{{bands.data(), w, h, nb},
+                                      valid.data(),
+                                      r.shift_x,
+                                      r.shift_y,
+                                      {out.data(), w, h, nb},
+                                      out_valid.data()});
     bands = std::move(out);
     valid = std::move(out_valid);
   }
@@ -239,8 +252,9 @@ class site_engine final : public engine {
     double a = 1.0, b = 0.0, cut = -1.0;
     for (int it = 0; it < 6; ++it) {
       const auto s = chunked_sum<lk_terms_fn::terms>(
-          be_, n_, lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), scene_valid.data(),
-                               p_.width, p_.height, dx, dy, a, b, cut});
+          be_, n_,
+          lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), scene_valid.data(), p_.width,
+                      p_.height, dx, dy, a, b, cut});
       if (s[14] < min_coregistration_pixels) break;
       std::vector<double> m(16), rhs(4);
       int k = 0;
@@ -314,12 +328,14 @@ class site_engine final : public engine {
       if (pass == 2) break;
       std::vector<float> host_cut(nb);
       for (int b = 0; b < nb; ++b) {
-        const auto hist = histogram(be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b},
-                                    1.0f, 8192);
-        host_cut[b] = static_cast<float>(std::max(3.0 * 1.4826 * histogram_quantile(hist, 1.0f, 0.5), 3.0));
+        const auto hist = histogram(
+            be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b}, 1.0f, 8192);
+        host_cut[b] =
+            static_cast<float>(std::max(3.0 * 1.4826 * histogram_quantile(hist, 1.0f, 0.5), 3.0));
       }
       be_.upload(cut, host_cut.data(), nb);
-      be_.for_each(n_, mv_inlier_fn{sv, rv, coef.data(), cut.data(), covalid.data(), inlier.data()});
+      be_.for_each(n_,
+                   mv_inlier_fn{sv, rv, coef.data(), cut.data(), covalid.data(), inlier.data()});
       use_inlier = true;
     }
     be_.for_each(n_, mv_apply_fn{{bands.data(), w, h, nb}, coef.data(), valid.data()});
@@ -337,15 +353,14 @@ class site_engine final : public engine {
       const float* y = ref_bands_.data() + b * n_;
       float cut = -1.0f;
       for (int pass = 0; pass < 3; ++pass) {
-        const auto s = chunked_sum<5>(be_, n_,
-                                      gain_offset_terms_fn{x, y, covalid.data(), gain[b], offset[b], cut});
+        const auto s = chunked_sum<5>(
+            be_, n_, gain_offset_terms_fn{x, y, covalid.data(), gain[b], offset[b], cut});
         if (s[0] < 2.0) break;
         const line_fit f = fit_line(s.data());
         gain[b] = static_cast<float>(f.gain);
         offset[b] = static_cast<float>(f.offset);
-        const auto hist = histogram(be_, n_,
-                                    abs_residual_value{x, y, covalid.data(), gain[b], offset[b]},
-                                    1.0f, 8192);
+        const auto hist = histogram(
+            be_, n_, abs_residual_value{x, y, covalid.data(), gain[b], offset[b]}, 1.0f, 8192);
         const double mad = histogram_quantile(hist, 1.0f, 0.5);
         cut = static_cast<float>(std::max(3.0 * 1.4826 * mad, 3.0));
       }
@@ -354,8 +369,9 @@ class site_engine final : public engine {
     auto o = be_.template alloc<float>(nb);
     be_.upload(g, gain.data(), nb);
     be_.upload(o, offset.data(), nb);
-    be_.for_each(n_, apply_gain_offset_fn{{bands.data(), p_.width, p_.height, nb}, g.data(),
-                                          o.data(), valid.data()});
+    be_.for_each(n_,
+                 apply_gain_offset_fn{
+                     {bands.data(), p_.width, p_.height, nb}, g.data(), o.data(), valid.data()});
   }
 
   double change_threshold(const buffer<float>& magnitude) const {
@@ -402,14 +418,16 @@ class site_engine final : public engine {
     if (want_bright) {  // opening = dilate(erode(b))
       grey(brightness.data(), domain.data(), true, a.data());
       grey(a.data(), nullptr, false, b.data());
-      be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
+      be_.for_each(n_,
+                   tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
       threshold_local(th_bright, ev);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
     if (want_dark) {  // closing = erode(dilate(b))
       grey(brightness.data(), domain.data(), false, a.data());
       grey(a.data(), nullptr, true, b.data());
-      be_.for_each(n_, tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
+      be_.for_each(n_,
+                   tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
       threshold_local(th_dark, ev);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
@@ -475,8 +493,17 @@ class site_engine final : public engine {
     be_.fill(lo, std::numeric_limits<std::int32_t>::max());
     be_.fill(hi, std::numeric_limits<std::int32_t>::min());
     std::int64_t* q = i64.data();
-    component_sums sums{q, q + ncomp, q + 2 * ncomp, q + 3 * ncomp, q + 4 * ncomp, q + 5 * ncomp,
-                        q + 6 * ncomp, lo.data(), lo.data() + ncomp, hi.data(), hi.data() + ncomp};
+    component_sums sums{q,
+                        q + ncomp,
+                        q + 2 * ncomp,
+                        q + 3 * ncomp,
+                        q + 4 * ncomp,
+                        q + 5 * ncomp,
+                        q + 6 * ncomp,
+                        lo.data(),
+                        lo.data() + ncomp,
+                        hi.data(),
+                        hi.data() + ncomp};
     be_.for_each(n_, moments_fn<Label>{comp.data(), magnitude, w, sums});
     const std::vector<std::int64_t> hs = be_.to_host(i64);
 
@@ -484,11 +511,10 @@ class site_engine final : public engine {
     std::vector<component_shape> shapes(ncomp);
     std::vector<double> geo(4 * ncomp);  // cx, cy, cos, sin
     for (index_t c = 0; c < ncomp; ++c) {
-      shapes[c] = shape_from_sums(static_cast<double>(hs[c]), static_cast<double>(hs[ncomp + c]),
-                                  static_cast<double>(hs[2 * ncomp + c]),
-                                  static_cast<double>(hs[3 * ncomp + c]),
-                                  static_cast<double>(hs[4 * ncomp + c]),
-                                  static_cast<double>(hs[5 * ncomp + c]));
+      shapes[c] = shape_from_sums(
+          static_cast<double>(hs[c]), static_cast<double>(hs[ncomp + c]),
+          static_cast<double>(hs[2 * ncomp + c]), static_cast<double>(hs[3 * ncomp + c]),
+          static_cast<double>(hs[4 * ncomp + c]), static_cast<double>(hs[5 * ncomp + c]));
       geo[c] = shapes[c].cx;
       geo[ncomp + c] = shapes[c].cy;
       geo[2 * ncomp + c] = std::cos(shapes[c].theta);
@@ -505,8 +531,8 @@ class site_engine final : public engine {
     be_.upload(ext, ext_init.data(), 4 * ncomp);
     std::int64_t* e = ext.data();
     be_.for_each(n_, axis_extent_fn<Label>{comp.data(), w, g.data(), g.data() + ncomp,
-                                           g.data() + 2 * ncomp, g.data() + 3 * ncomp, e,
-                                           e + ncomp, e + 2 * ncomp, e + 3 * ncomp});
+                                           g.data() + 2 * ncomp, g.data() + 3 * ncomp, e, e + ncomp,
+                                           e + 2 * ncomp, e + 3 * ncomp});
     const std::vector<std::int64_t> he = be_.to_host(ext);
 
     for (index_t c = 0; c < ncomp; ++c) {
@@ -566,8 +592,8 @@ class site_engine final : public engine {
     be_.copy_range(member_bands_, static_cast<index_t>(slot) * nb * n_, bands, 0, nb * n_);
     be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, valid, 0, n_);
     const int count = static_cast<int>(member_ids_.size());
-    if ((count == p_.min_scenes || count == capacity_) && count >= 3 &&
-        recentred_at_ < count && p_.reference == reference_kind::median)
+    if ((count == p_.min_scenes || count == capacity_) && count >= 3 && recentred_at_ < count &&
+        p_.reference == reference_kind::median)
       recentre_frame();
     update_reference();
   }
@@ -595,8 +621,9 @@ class site_engine final : public engine {
       float* mb = member_bands_.data() + static_cast<index_t>(slot) * nb * n_;
       std::uint8_t* mv = member_valid_.data() + static_cast<index_t>(slot) * n_;
       // new_frame(x) = old_frame(x - mean shift)
-      be_.for_each_2d(w, h, shift_resample_fn{{mb, w, h, nb}, mv, -mx, -my, {tmp.data(), w, h, nb},
-                                              tmp_valid.data()});
+      be_.for_each_2d(w, h,
+                      shift_resample_fn{
+                          {mb, w, h, nb}, mv, -mx, -my, {tmp.data(), w, h, nb}, tmp_valid.data()});
       be_.copy_range(member_bands_, static_cast<index_t>(slot) * nb * n_, tmp, 0, nb * n_);
       be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, tmp_valid, 0, n_);
     }
@@ -615,7 +642,8 @@ class site_engine final : public engine {
                                          ref_bands_.data(), ref_valid_.data()});
     if (p_.tolerance_px > 0)
       be_.for_each_2d(p_.width, p_.height,
-                      edge_tolerance_fn{{ref_bands_.data(), p_.width, p_.height, nb}, ref_valid_.data(),
+                      edge_tolerance_fn{{ref_bands_.data(), p_.width, p_.height, nb},
+                                        ref_valid_.data(),
                                         static_cast<float>(p_.tolerance_px),
                                         {ref_tolerance_.data(), p_.width, p_.height, nb}});
   }
@@ -631,11 +659,11 @@ class site_engine final : public engine {
   buffer<std::uint8_t> member_valid_;
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
-  buffer<float> ref_tolerance_;  // edge tolerance per band (change.cuh)
-  std::deque<std::string> member_ids_;  // oldest first
-  std::deque<int> member_slots_;        // slot of each member, oldest first
+  buffer<float> ref_tolerance_;                          // edge tolerance per band (change.cuh)
+  std::deque<std::string> member_ids_;                   // oldest first
+  std::deque<int> member_slots_;                         // slot of each member, oldest first
   std::deque<std::pair<double, double>> member_shifts_;  // each member's shift vs the frame
-  int recentred_at_ = 0;                // member count at the last recentring
+  int recentred_at_ = 0;                                 // member count at the last recentring
 };
 
 }  // namespace sw::kern

@@ -34,8 +34,8 @@ struct valid_mask_fn {
     if (udm2 != nullptr) {
       const bool clear = udm2[udm2_clear * plane + i] == 1;
       const bool obscured = (udm2[udm2_snow * plane + i] | udm2[udm2_shadow * plane + i] |
-                             udm2[udm2_haze_light * plane + i] |
-                             udm2[udm2_haze_heavy * plane + i] | udm2[udm2_cloud * plane + i]) != 0;
+                             udm2[udm2_haze_light * plane + i] | udm2[udm2_haze_heavy * plane + i] |
+                             udm2[udm2_cloud * plane + i]) != 0;
       const bool blackfill = (udm2[udm2_legacy * plane + i] & 1u) != 0;
       ok = ok && clear && !obscured && !blackfill;
     }

@@ -19,8 +19,8 @@ class temp_dir {
     for (auto& c : name)
       if (c == '/') c = '_';
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("sitewatch-" + name + "-" + std::to_string(rd()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("sitewatch-" + name + "-" + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~temp_dir() {

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "build_info.hpp"
 #include "host/common/error.hpp"
@@ -57,51 +57,74 @@ int main(int argc, char** argv) {
       "sitewatch: counts objects and measures change at fixed sites in archives of "
       "Planet-style satellite scenes, on CPU or CUDA, into per-site tables (GeoPackage)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
-  app.footer("Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
-             "but some scenes failed (see the scenes table).");
+  app.set_version_flag("--version",
+                       std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
+  app.footer(
+      "Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
+      "but some scenes failed (see the scenes table).");
 
   // run
   sw::run_options ro;
-  auto* run = app.add_subcommand("run", "Process a scene archive for a site catalog into a GeoPackage");
-  run->add_option("--scenes", ro.scenes, "Directory (searched recursively), list file, or raster")->required();
-  run->add_option("--sites", ro.sites, "Site catalog: any OGR vector source (GeoJSON, GPKG, ...)")->required();
+  auto* run =
+      app.add_subcommand("run", "Process a scene archive for a site catalog into a GeoPackage");
+  run->add_option("--scenes", ro.scenes, "Directory (searched recursively), list file, or raster")
+      ->required();
+  run->add_option("--sites", ro.sites, "Site catalog: any OGR vector source (GeoJSON, GPKG, ...)")
+      ->required();
   run->add_option("--out", ro.out, "Output GeoPackage")->required();
-  run->add_option("--config", ro.config_path, "Config TOML (default: `sitewatch config --defaults`)");
+  run->add_option("--config", ro.config_path,
+                  "Config TOML (default: `sitewatch config --defaults`)");
   run->add_option("--device", ro.device, "auto | cpu | cuda | cuda:N[,M...]")->default_val("auto");
   run->add_option("--threads", ro.threads, "Worker threads (0: all cores)")->default_val(0);
-  run->add_option("--memory-budget", ro.memory_budget, "Memory limit, e.g. 4G (default: a quarter of RAM)");
+  run->add_option("--memory-budget", ro.memory_budget,
+                  "Memory limit, e.g. 4G (default: a quarter of RAM)");
   run->add_option("--shard", ro.shard, "I/N: process site i of the catalog when i % N == I");
-  run->add_flag("--resume", ro.resume, "Continue an interrupted run into the same output; skips finished pairs, refuses a different config");
+  run->add_flag("--resume", ro.resume,
+                "Continue an interrupted run into the same output; skips finished pairs, refuses a "
+                "different config");
   run->add_flag("--overwrite", ro.overwrite, "Replace an existing output");
   run->add_option("--csv", ro.csv_dir, "Also write site_counts.csv and detections.csv here");
-  run->add_option("--rasters", ro.rasters_dir, "Also write per site and scene change rasters (COG) here");
+  run->add_option("--rasters", ro.rasters_dir,
+                  "Also write per site and scene change rasters (COG) here");
   run->add_flag("--quiet,-q", ro.quiet, "No progress or log output");
 
   // synth
   sw::synth_options so;
-  auto* synth = app.add_subcommand("synth", "Write a synthetic Planet-style archive with ground truth");
+  auto* synth =
+      app.add_subcommand("synth", "Write a synthetic Planet-style archive with ground truth");
   synth->add_option("--out", so.out_dir, "Output directory")->required();
   synth->add_option("--scenario", so.scenario, "tumen | quiet")->default_val(so.scenario);
   synth->add_option("--seed", so.seed, "Random seed")->default_val(so.seed);
   synth->add_option("--dates", so.dates, "Number of acquisition dates")->default_val(so.dates);
   synth->add_option("--start", so.start_date, "First date, YYYY-MM-DD")->default_val(so.start_date);
-  synth->add_option("--scale", so.scale, "Scene size as a fraction of a full SuperDove scene (10800 x 6500 px), 0.05..1")->default_val(so.scale);
+  synth
+      ->add_option("--scale", so.scale,
+                   "Scene size as a fraction of a full SuperDove scene (10800 x 6500 px), 0.05..1")
+      ->default_val(so.scale);
   synth->add_option("--threads", so.threads, "Worker threads (0: all cores)")->default_val(0);
+  bool all_assets = false, full_scenes = false;
+  synth->add_flag("--all-assets", all_assets,
+                  "Write every UDM2 and metadata file (default: leave out one of each in 15, as "
+                  "real archives do)");
+  synth->add_flag("--full-scenes", full_scenes,
+                  "Every data asset a full scene, no _clip products (for throughput archives)");
   synth->add_flag("--quiet,-q", so.quiet, "No log output");
 
   // export
   std::string ex_in, ex_format = "csv", ex_out;
   auto* exp = app.add_subcommand("export", "Flat exports of a results GeoPackage");
   exp->add_option("results", ex_in, "results.gpkg")->required();
-  exp->add_option("--format", ex_format, "csv | geojson")->check(CLI::IsMember({"csv", "geojson"}))->default_val("csv");
+  exp->add_option("--format", ex_format, "csv | geojson")
+      ->check(CLI::IsMember({"csv", "geojson"}))
+      ->default_val("csv");
   exp->add_option("--out", ex_out, "Output directory")->required();
 
   // info, config
   auto* info = app.add_subcommand("info", "Version, build options, devices found");
   bool defaults = false;
   auto* cfg = app.add_subcommand("config", "Configuration helpers");
-  cfg->add_flag("--defaults", defaults, "Print the default config with every key and a comment")->required();
+  cfg->add_flag("--defaults", defaults, "Print the default config with every key and a comment")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -116,15 +139,17 @@ int main(int argc, char** argv) {
       return sw::run_batch(ro);
     }
     if (*synth) {
+      so.drop_assets = !all_assets;
+      so.clip_products = !full_scenes;
       const auto s = sw::write_synthetic_archive(so);
       if (!so.quiet)
-        std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes, s.sites,
-                    s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
+        std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes,
+                    s.sites, s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
       return 0;
     }
     if (*exp) {
-      sw::export_tables(ex_in, ex_format == "csv" ? sw::export_format::csv : sw::export_format::geojson,
-                        ex_out);
+      sw::export_tables(
+          ex_in, ex_format == "csv" ? sw::export_format::csv : sw::export_format::geojson, ex_out);
       return 0;
     }
     if (*info) {

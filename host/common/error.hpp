@@ -27,7 +27,7 @@ namespace detail {
 
 }  // namespace sw
 
-#define SW_EXPECTS(cond, msg)                                            \
-  do {                                                                   \
+#define SW_EXPECTS(cond, msg)                                                    \
+  do {                                                                           \
     if (!(cond)) ::sw::detail::throw_expects_failure((msg), __FILE__, __LINE__); \
   } while (0)

@@ -200,7 +200,8 @@ const std::vector<std::string_view> k_top_keys = {
     "change", "coregistration",     "anomaly",       "classes"};
 const std::vector<std::string_view> k_reference_keys = {"strategy", "window", "min_scenes", "date",
                                                         "scene_id"};
-const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value", "edge_tolerance_px"};
+const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value",
+                                                     "edge_tolerance_px"};
 const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
 const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
 const std::vector<std::string_view> k_class_keys = {"length_m", "min_area_m2", "max_area_m2",
@@ -473,8 +474,9 @@ config parse_table(const toml::table& root, reader& r) {
     r.enumeration(*t, "change", "threshold", cfg.change.threshold, k_threshold_names);
     r.number(*t, "change", "k", cfg.change.k, positive, "> 0");
     r.number(*t, "change", "value", cfg.change.value, positive, "> 0");
-    r.number(*t, "change", "edge_tolerance_px", cfg.change.edge_tolerance_px,
-             [](double v) { return v >= 0.0 && v <= 4.0; }, "between 0 and 4");
+    r.number(
+        *t, "change", "edge_tolerance_px", cfg.change.edge_tolerance_px,
+        [](double v) { return v >= 0.0 && v <= 4.0; }, "between 0 and 4");
   }
 
   if (const toml::table* t = r.table(root, "", "coregistration")) {

@@ -28,7 +28,8 @@ std::string gdal_last_error(const std::string& fallback) {
 gdal_dataset_ptr open_raster(const std::string& path) {
   gdal_init();
   CPLErrorReset();
-  auto* ds = GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
+  auto* ds =
+      GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
   if (ds == nullptr)
     throw error(fmt::format("{}: cannot open raster: {}", path, gdal_last_error("not recognised")));
   return gdal_dataset_ptr(ds);

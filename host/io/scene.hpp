@@ -15,12 +15,12 @@ enum class mask_source { udm2, mask, none };
 std::string to_string(mask_source m);
 
 struct scene_info {
-  std::string id;        // Planet item id (e.g. 20231005_013512_59_247d), or the file stem
-  std::string path;      // the data raster, any GDAL path
-  std::string udm2_path; // empty: none
+  std::string id;             // Planet item id (e.g. 20231005_013512_59_247d), or the file stem
+  std::string path;           // the data raster, any GDAL path
+  std::string udm2_path;      // empty: none
   std::string metadata_path;  // empty: none
   scene_kind kind = scene_kind::generic;
-  std::string product;   // analytic_sr | analytic | generic
+  std::string product;                   // analytic_sr | analytic | generic
   mask_source mask = mask_source::none;  // udm2 if udm2_path, mask if alpha/mask band
 
   // Acquisition time, UTC: seconds since the Unix epoch, and RFC 3339 ("...Z").

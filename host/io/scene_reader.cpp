@@ -51,7 +51,8 @@ void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
           const std::string& path) {
   std::unique_ptr<void, transformer_deleter> tr(GDALCreateGenImgProjTransformer2(
       GDALDataset::ToHandle(src), GDALDataset::ToHandle(dst), nullptr));
-  if (!tr) throw error(fmt::format("{}: cannot transform to the site grid: {}", path, gdal_last_error()));
+  if (!tr)
+    throw error(fmt::format("{}: cannot transform to the site grid: {}", path, gdal_last_error()));
 
   std::unique_ptr<GDALWarpOptions, warp_options_deleter> wo(GDALCreateWarpOptions());
   wo->hSrcDS = GDALDataset::ToHandle(src);
@@ -103,7 +104,8 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
   {
     auto src = open_raster(scene.path);
     grid_dataset dst(grid);
-    for (std::size_t b = 0; b < bands.size(); ++b) dst.add_band(GDT_Float32, out.data.data() + b * plane);
+    for (std::size_t b = 0; b < bands.size(); ++b)
+      dst.add_band(GDT_Float32, out.data.data() + b * plane);
     dst.add_band(GDT_Byte, out.alpha.data());
     // Planet data: 0 is nodata. Generic: the first data band's nodata value if it has one;
     // an alpha band is passed as such, and per-dataset mask bands the warper reads itself.
@@ -122,7 +124,8 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
     out.udm2.assign(plane * 8, 0);
     auto src = open_raster(scene.udm2_path);
     if (src->GetRasterCount() < 8)
-      throw error(fmt::format("{}: UDM2 has {} bands, expected 8", scene.udm2_path, src->GetRasterCount()));
+      throw error(
+          fmt::format("{}: UDM2 has {} bands, expected 8", scene.udm2_path, src->GetRasterCount()));
     grid_dataset dst(grid);
     for (int b = 0; b < 8; ++b) dst.add_band(GDT_Byte, out.udm2.data() + b * plane);
     warp(src.get(), dst.get(), {1, 2, 3, 4, 5, 6, 7, 8}, GRA_NearestNeighbour, std::nullopt, 0, 0,

@@ -16,9 +16,9 @@ struct warped_scene {
   int width = 0;
   int height = 0;
   int bands = 0;
-  std::vector<float> data;           // `bands` planes, row-major, source units
-  std::vector<std::uint8_t> alpha;   // coverage 0..255: inside footprint and not nodata
-  std::vector<std::uint8_t> udm2;    // 8 planes, empty when the scene has no UDM2
+  std::vector<float> data;          // `bands` planes, row-major, source units
+  std::vector<std::uint8_t> alpha;  // coverage 0..255: inside footprint and not nodata
+  std::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
 };
 
 // `bands`: 1-based band numbers of the data raster, in the site's band order.

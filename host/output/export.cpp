@@ -29,10 +29,14 @@ std::string cell(const OGRFeature& f, int i) {
   const OGRFieldDefn* d = f.GetFieldDefnRef(i);
   if (d->GetSubType() == OFSTBoolean) return f.GetFieldAsInteger(i) ? "true" : "false";
   switch (d->GetType()) {
-    case OFTReal: return fmt::format("{}", f.GetFieldAsDouble(i));
-    case OFTInteger: return fmt::format("{}", f.GetFieldAsInteger(i));
-    case OFTInteger64: return fmt::format("{}", f.GetFieldAsInteger64(i));
-    default: return csv_escape(f.GetFieldAsString(i));
+    case OFTReal:
+      return fmt::format("{}", f.GetFieldAsDouble(i));
+    case OFTInteger:
+      return fmt::format("{}", f.GetFieldAsInteger(i));
+    case OFTInteger64:
+      return fmt::format("{}", f.GetFieldAsInteger64(i));
+    default:
+      return csv_escape(f.GetFieldAsString(i));
   }
 }
 
@@ -43,7 +47,8 @@ void write_csv(OGRLayer* l, const std::filesystem::path& file) {
     if (!out) throw error(fmt::format("{}: cannot write", file.string()));
     OGRFeatureDefn* defn = l->GetLayerDefn();
     const bool geom = l->GetGeomType() != wkbNone;
-    for (int i = 0; i < defn->GetFieldCount(); ++i) out << (i ? "," : "") << defn->GetFieldDefn(i)->GetNameRef();
+    for (int i = 0; i < defn->GetFieldCount(); ++i)
+      out << (i ? "," : "") << defn->GetFieldDefn(i)->GetNameRef();
     if (geom) out << ",wkt";
     out << "\n";
     l->ResetReading();
@@ -82,7 +87,9 @@ void export_tables(const std::string& gpkg, export_format format, const std::str
                    std::vector<std::string> layers) {
   gdal_init();
   gdal_dataset_ptr ds(GDALDataset::Open(gpkg.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
-  if (!ds) throw input_error(fmt::format("{}: cannot open: {}", gpkg, gdal_last_error("not a GeoPackage")));
+  if (!ds)
+    throw input_error(
+        fmt::format("{}: cannot open: {}", gpkg, gdal_last_error("not a GeoPackage")));
   if (layers.empty()) {
     layers = {"site_counts", "detections"};
     if (format == export_format::geojson) layers.insert(layers.end(), {"scenes", "sites"});

@@ -21,28 +21,32 @@ struct field_spec {
   OGRFieldSubType sub = OFSTNone;
 };
 
-const std::vector<field_spec> count_fields = {
-    {"site_id", OFTString},        {"scene_id", OFTString},
-    {"acquired", OFTString},       {"class", OFTString},
-    {"observable", OFTInteger, OFSTBoolean},
-    {"count", OFTInteger64},       {"components", OFTInteger64},
-    {"valid_fraction", OFTReal},   {"changed_area_m2", OFTReal},
-    {"changed_fraction", OFTReal}, {"shift_x_px", OFTReal},
-    {"shift_y_px", OFTReal},       {"reference", OFTString},
-    {"anomaly", OFTInteger, OFSTBoolean},
-    {"run_id", OFTString}};
+const std::vector<field_spec> count_fields = {{"site_id", OFTString},
+                                              {"scene_id", OFTString},
+                                              {"acquired", OFTString},
+                                              {"class", OFTString},
+                                              {"observable", OFTInteger, OFSTBoolean},
+                                              {"count", OFTInteger64},
+                                              {"components", OFTInteger64},
+                                              {"valid_fraction", OFTReal},
+                                              {"changed_area_m2", OFTReal},
+                                              {"changed_fraction", OFTReal},
+                                              {"shift_x_px", OFTReal},
+                                              {"shift_y_px", OFTReal},
+                                              {"reference", OFTString},
+                                              {"anomaly", OFTInteger, OFSTBoolean},
+                                              {"run_id", OFTString}};
 
 const std::vector<field_spec> detection_fields = {
-    {"site_id", OFTString},   {"scene_id", OFTString},        {"acquired", OFTString},
-    {"class", OFTString},     {"est_count", OFTInteger64},    {"area_m2", OFTReal},
-    {"length_m", OFTReal},    {"width_m", OFTReal},           {"orientation_deg", OFTReal},
+    {"site_id", OFTString},   {"scene_id", OFTString},     {"acquired", OFTString},
+    {"class", OFTString},     {"est_count", OFTInteger64}, {"area_m2", OFTReal},
+    {"length_m", OFTReal},    {"width_m", OFTReal},        {"orientation_deg", OFTReal},
     {"mean_change", OFTReal}, {"run_id", OFTString}};
 
 const std::vector<field_spec> scene_fields = {
-    {"scene_id", OFTString},     {"acquired", OFTString}, {"path", OFTString},
-    {"item_type", OFTString},    {"satellite_id", OFTString},
-    {"mask_source", OFTString},  {"status", OFTString},   {"error", OFTString},
-    {"sites_seen", OFTInteger64}};
+    {"scene_id", OFTString},  {"acquired", OFTString},     {"path", OFTString},
+    {"item_type", OFTString}, {"satellite_id", OFTString}, {"mask_source", OFTString},
+    {"status", OFTString},    {"error", OFTString},        {"sites_seen", OFTInteger64}};
 
 const std::vector<field_spec> run_fields = {
     {"run_id", OFTString},        {"started", OFTString},       {"finished", OFTString},
@@ -70,28 +74,36 @@ OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geo
     OGRFieldDefn d(f.name, f.type);
     d.SetSubType(f.sub);
     if (l->CreateField(&d) != OGRERR_NONE)
-      throw error(fmt::format("{}: cannot create field {}.{}: {}", path, name, f.name, gdal_last_error()));
+      throw error(
+          fmt::format("{}: cannot create field {}.{}: {}", path, name, f.name, gdal_last_error()));
   }
   return l;
 }
 
 OGRLayer* layer(GDALDataset* ds, const char* name, const std::string& path) {
   OGRLayer* l = ds->GetLayerByName(name);
-  if (l == nullptr) throw error(fmt::format("{}: layer {} missing: not a sitewatch output?", path, name));
+  if (l == nullptr)
+    throw error(fmt::format("{}: layer {} missing: not a sitewatch output?", path, name));
   return l;
 }
 
 void set_opt(OGRFeature& f, const char* name, const std::optional<double>& v) {
-  if (v) f.SetField(name, *v);
-  else f.SetFieldNull(f.GetFieldIndex(name));
+  if (v)
+    f.SetField(name, *v);
+  else
+    f.SetFieldNull(f.GetFieldIndex(name));
 }
 void set_opt(OGRFeature& f, const char* name, const std::optional<long long>& v) {
-  if (v) f.SetField(name, static_cast<GIntBig>(*v));
-  else f.SetFieldNull(f.GetFieldIndex(name));
+  if (v)
+    f.SetField(name, static_cast<GIntBig>(*v));
+  else
+    f.SetFieldNull(f.GetFieldIndex(name));
 }
 void set_opt(OGRFeature& f, const char* name, const std::optional<bool>& v) {
-  if (v) f.SetField(name, *v ? 1 : 0);
-  else f.SetFieldNull(f.GetFieldIndex(name));
+  if (v)
+    f.SetField(name, *v ? 1 : 0);
+  else
+    f.SetFieldNull(f.GetFieldIndex(name));
 }
 void set_text(OGRFeature& f, const char* name, const std::string& v) {
   f.SetField(name, v.c_str());
@@ -120,7 +132,8 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   if (m == mode::resume) {
     if (!exists) throw input_error(fmt::format("{}: --resume: no such output to resume", path));
     ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
-    if (ds_ == nullptr) throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
+    if (ds_ == nullptr)
+      throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
     for (const char* name : {"site_counts", "detections", "scenes", "sites", "runs", journal_layer})
       layer(ds_, name, path);
     return;
@@ -128,7 +141,8 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   if (exists) {
     if (m != mode::overwrite)
       throw input_error(fmt::format(
-          "{}: output exists; use --resume to continue that run or --overwrite to replace it", path));
+          "{}: output exists; use --resume to continue that run or --overwrite to replace it",
+          path));
     fs::remove(path);
   }
   auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
@@ -242,8 +256,10 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
       set_opt(f, "changed_fraction", r.changed_fraction);
       set_opt(f, "shift_x_px", r.shift_x_px);
       set_opt(f, "shift_y_px", r.shift_y_px);
-      if (!r.reference.empty()) set_text(f, "reference", r.reference);
-      else f.SetFieldNull(f.GetFieldIndex("reference"));
+      if (!r.reference.empty())
+        set_text(f, "reference", r.reference);
+      else
+        f.SetFieldNull(f.GetFieldIndex("reference"));
       set_opt(f, "anomaly", r.anomaly);
       set_text(f, "run_id", run_id);
       insert(lc, f, path_);
@@ -292,12 +308,16 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       set_text(f, "satellite_id", r.satellite_id);
       set_text(f, "mask_source", r.mask_source);
       set_text(f, "status", r.status);
-      if (!r.error.empty()) set_text(f, "error", r.error);
-      else f.SetFieldNull(f.GetFieldIndex("error"));
+      if (!r.error.empty())
+        set_text(f, "error", r.error);
+      else
+        f.SetFieldNull(f.GetFieldIndex("error"));
       f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
       if (!r.footprint_wkt.empty()) {
         OGRGeometry* g = nullptr;
-        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), nullptr, &g) == OGRERR_NONE && g)
+        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), nullptr, &g) ==
+                OGRERR_NONE &&
+            g)
           f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
       }
       insert(l, f, path_);

@@ -35,9 +35,9 @@ class gpkg_writer {
   // The config hash of the most recent run in the file, if any.
   std::optional<std::string> last_config_sha256() const;
 
-  void write_run(const run_row& r);                    // inserts the run row
+  void write_run(const run_row& r);  // inserts the run row
   void finish_run(const std::string& run_id, const std::string& finished);
-  void write_sites(const site_catalog& catalog);       // once: skipped if present
+  void write_sites(const site_catalog& catalog);  // once: skipped if present
   void write_pair(const pair_rows& rows, const std::string& run_id);
   void write_scenes(const std::vector<scene_row>& rows);  // replaces the scenes table
 

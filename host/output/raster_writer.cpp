@@ -49,8 +49,10 @@ void write_change_raster(const std::string& dir, const std::string& site_id,
   CPLStringList opts;
   opts.SetNameValue("COMPRESS", "DEFLATE");
   opts.SetNameValue("PREDICTOR", "YES");
-  gdal_dataset_ptr out(cog->CreateCopy(tmp_path.c_str(), ds.get(), FALSE, opts.List(), nullptr, nullptr));
-  if (!out) throw error(fmt::format("{}: cannot write: {}", final_path.string(), gdal_last_error()));
+  gdal_dataset_ptr out(
+      cog->CreateCopy(tmp_path.c_str(), ds.get(), FALSE, opts.List(), nullptr, nullptr));
+  if (!out)
+    throw error(fmt::format("{}: cannot write: {}", final_path.string(), gdal_last_error()));
   out.reset();
   fs::rename(tmp_path, final_path);
 }

@@ -24,7 +24,7 @@ struct detection_row {
   double area_m2 = 0, length_m = 0, width_m = 0;
   double orientation_deg = 0;  // major axis, degrees counter-clockwise from east, [0, 180)
   std::optional<double> mean_change;
-  std::string wkt_lonlat;      // the oriented bounding box, EPSG:4326 lon/lat
+  std::string wkt_lonlat;  // the oriented bounding box, EPSG:4326 lon/lat
 };
 
 // Everything one (site, scene) pair writes, committed together with its journal entry.
@@ -43,8 +43,8 @@ struct scene_row {
 };
 
 struct run_row {
-  std::string run_id, started, finished, version, git, config, config_sha256, inputs_sha256,
-      device, args;
+  std::string run_id, started, finished, version, git, config, config_sha256, inputs_sha256, device,
+      args;
 };
 
 }  // namespace sw

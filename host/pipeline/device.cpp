@@ -27,10 +27,12 @@ device_choice choose_device(const std::string& option) {
     return d;
   }
   if (option.rfind("cuda", 0) != 0)
-    throw input_error(fmt::format("--device {}: expected auto, cpu, cuda or cuda:N[,M...]", option));
+    throw input_error(
+        fmt::format("--device {}: expected auto, cpu, cuda or cuda:N[,M...]", option));
 #if !defined(SW_WITH_CUDA)
   throw input_error(fmt::format(
-      "--device {}: this sitewatch was built without CUDA (configure with the cuda preset)", option));
+      "--device {}: this sitewatch was built without CUDA (configure with the cuda preset)",
+      option));
 #endif
   if (available == 0) throw input_error(fmt::format("--device {}: no CUDA device found", option));
   d.cuda = true;
@@ -50,7 +52,8 @@ device_choice choose_device(const std::string& option) {
     if (ec != std::errc() || p != item.data() + item.size() || v < 0)
       throw input_error(fmt::format("--device {}: '{}' is not a device number", option, item));
     if (v >= available)
-      throw input_error(fmt::format("--device {}: cuda:{} does not exist ({} device(s) found)", option, v, available));
+      throw input_error(fmt::format("--device {}: cuda:{} does not exist ({} device(s) found)",
+                                    option, v, available));
     d.gpus.push_back(v);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);

@@ -8,7 +8,7 @@ namespace sw {
 
 struct device_choice {
   bool cuda = false;
-  std::vector<int> gpus;  // CUDA device ordinals, when cuda
+  std::vector<int> gpus;         // CUDA device ordinals, when cuda
   std::string describe() const;  // "cpu" or "cuda:0,1"
 };
 

@@ -10,12 +10,16 @@
 namespace sw {
 
 progress_reporter::progress_reporter(long long total_pairs, bool quiet)
-    : total_(total_pairs), quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0),
+    : total_(total_pairs),
+      quiet_(quiet),
+      tty_(isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {
   if (!quiet_) thread_ = std::thread([this] { loop(); });
 }
 
-progress_reporter::~progress_reporter() { stop(); }
+progress_reporter::~progress_reporter() {
+  stop();
+}
 
 void progress_reporter::stop() {
   {

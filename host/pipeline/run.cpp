@@ -90,7 +90,8 @@ long long physical_memory() {
 // and its members, about 40 bytes of scratch per pixel, and GDAL's warp buffer.
 long long site_memory(const site& s, const config& cfg, int bands) {
   const long long px = s.grid.pixels();
-  const int members = cfg.reference.strategy == reference_strategy::median ? cfg.reference.window : 1;
+  const int members =
+      cfg.reference.strategy == reference_strategy::median ? cfg.reference.window : 1;
   return px * (4LL * bands * (3 + members) + 40) + (64LL << 20);
 }
 
@@ -113,12 +114,18 @@ long long parse_size(const std::string& text) {
   std::string u(unit);
   std::transform(u.begin(), u.end(), u.begin(), ::tolower);
   double mult = 1;
-  if (u.empty() || u == "b") mult = 1;
-  else if (u == "k" || u == "kb" || u == "kib") mult = 1024.0;
-  else if (u == "m" || u == "mb" || u == "mib") mult = 1024.0 * 1024;
-  else if (u == "g" || u == "gb" || u == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (u == "t" || u == "tb" || u == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else throw input_error(fmt::format("'{}' is not a size (units: K, M, G, T)", text));
+  if (u.empty() || u == "b")
+    mult = 1;
+  else if (u == "k" || u == "kb" || u == "kib")
+    mult = 1024.0;
+  else if (u == "m" || u == "mb" || u == "mib")
+    mult = 1024.0 * 1024;
+  else if (u == "g" || u == "gb" || u == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (u == "t" || u == "tb" || u == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else
+    throw input_error(fmt::format("'{}' is not a size (units: K, M, G, T)", text));
   return static_cast<long long>(v * mult);
 }
 
@@ -142,7 +149,7 @@ int run_batch(const run_options& opt) {
   std::vector<scene_info> scenes = index_scenes(opt.scenes);
   run_plan plan = make_plan(std::move(scenes), catalog, shard_i, shard_n);
 
-  gpkg_writer writer(opt.out, opt.resume ? gpkg_writer::mode::resume
+  gpkg_writer writer(opt.out, opt.resume      ? gpkg_writer::mode::resume
                               : opt.overwrite ? gpkg_writer::mode::overwrite
                                               : gpkg_writer::mode::create);
   std::set<std::pair<std::string, std::string>> done;
@@ -174,15 +181,17 @@ int run_batch(const run_options& opt) {
   long long per_site = 1;
   for (const auto& w : plan.work)
     per_site = std::max(per_site, site_memory(catalog.sites[w.site], cfg, 8));
-  const int concurrency =
-      static_cast<int>(std::clamp<long long>(budget / per_site, 1, static_cast<long long>(threads)));
+  const int concurrency = static_cast<int>(
+      std::clamp<long long>(budget / per_site, 1, static_cast<long long>(threads)));
   if (!opt.quiet)
-    spdlog::info("{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads, {} sites "
-                 "at a time (memory budget {} MiB)",
-                 plan.scenes.size(), plan.work.size(), plan.pairs(), done.size(), dev.describe(),
-                 threads, concurrency, budget >> 20);
+    spdlog::info(
+        "{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads, {} sites "
+        "at a time (memory budget {} MiB)",
+        plan.scenes.size(), plan.work.size(), plan.pairs(), done.size(), dev.describe(), threads,
+        concurrency, budget >> 20);
 
-  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism,
+                         static_cast<std::size_t>(threads));
   progress_reporter progress(plan.pairs(), opt.quiet);
   std::mutex write_mutex;
   failure_log failures;
@@ -209,7 +218,8 @@ int run_batch(const run_options& opt) {
         // The fixed scene: by id, else by nearest date; the nearest observable one wins.
         std::vector<std::size_t> order = w.scenes;
         std::int64_t target = 0;
-        if (cfg.reference.scene_id.empty()) target = parse_rfc3339(cfg.reference.date + "T00:00:00Z").value_or(0);
+        if (cfg.reference.scene_id.empty())
+          target = parse_rfc3339(cfg.reference.date + "T00:00:00Z").value_or(0);
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
           const auto& sa = plan.scenes[a];
           const auto& sb = plan.scenes[b];
@@ -246,7 +256,8 @@ int run_batch(const run_options& opt) {
       }
     } catch (const std::exception& e) {
       // The site itself could not be set up (e.g. its zones do not rasterise).
-      for (std::size_t i : w.scenes) failures.add(plan.scenes[i].id, fmt::format("site {}: {}", s.id, e.what()));
+      for (std::size_t i : w.scenes)
+        failures.add(plan.scenes[i].id, fmt::format("site {}: {}", s.id, e.what()));
       pairs_failed += static_cast<long long>(w.scenes.size());
       spdlog::error("site {} failed: {}", s.id, e.what());
     }
@@ -258,9 +269,7 @@ int run_batch(const run_options& opt) {
   };
 
   tbb::task_arena arena(concurrency);
-  arena.execute([&] {
-    tbb::parallel_for_each(plan.work.begin(), plan.work.end(), run_site);
-  });
+  arena.execute([&] { tbb::parallel_for_each(plan.work.begin(), plan.work.end(), run_site); });
   progress.stop();
 
   // ---- the scenes table, the run's end, exports --------------------------------------
@@ -306,13 +315,15 @@ int run_batch(const run_options& opt) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (!opt.quiet) {
-    spdlog::info("done in {:.1f} s: {} pairs written, {} already done, {} failed; {} scenes "
-                 "failed, {} skipped",
-                 wall, pairs_written.load(), pairs_skipped.load(), pairs_failed.load(),
-                 scenes_failed, scenes_skipped);
-    spdlog::info("stage time (summed over threads): read+warp {:.2f} s, compute {:.2f} s, rows "
-                 "{:.2f} s, rasters {:.2f} s",
-                 total_times.read, total_times.compute, total_times.rows, total_times.rasters);
+    spdlog::info(
+        "done in {:.1f} s: {} pairs written, {} already done, {} failed; {} scenes "
+        "failed, {} skipped",
+        wall, pairs_written.load(), pairs_skipped.load(), pairs_failed.load(), scenes_failed,
+        scenes_skipped);
+    spdlog::info(
+        "stage time (summed over threads): read+warp {:.2f} s, compute {:.2f} s, rows "
+        "{:.2f} s, rasters {:.2f} s",
+        total_times.read, total_times.compute, total_times.rows, total_times.rasters);
     spdlog::info("output: {}", opt.out);
   }
   return scenes_failed > 0 ? exit_partial : exit_ok;

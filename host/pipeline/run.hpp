@@ -9,11 +9,11 @@ struct run_options {
   std::string scenes;
   std::string sites;
   std::string out;
-  std::string config_path;   // empty: built-in defaults
+  std::string config_path;  // empty: built-in defaults
   std::string device = "auto";
-  int threads = 0;           // 0: all cores
-  std::string memory_budget; // empty: a quarter of RAM
-  std::string shard;         // "I/N", empty: 0/1
+  int threads = 0;            // 0: all cores
+  std::string memory_budget;  // empty: a quarter of RAM
+  std::string shard;          // "I/N", empty: 0/1
   bool resume = false;
   bool overwrite = false;
   std::string csv_dir;

@@ -23,9 +23,12 @@ double seconds_since(clock_type::time_point t0) {
 
 kern::object_polarity to_kernel(polarity p) {
   switch (p) {
-    case polarity::brighter: return kern::object_polarity::brighter;
-    case polarity::darker: return kern::object_polarity::darker;
-    default: return kern::object_polarity::any;
+    case polarity::brighter:
+      return kern::object_polarity::brighter;
+    case polarity::darker:
+      return kern::object_polarity::darker;
+    default:
+      return kern::object_polarity::any;
   }
 }
 
@@ -61,7 +64,9 @@ site_runner::site_runner(const site& s, const config& cfg, const device_choice& 
   SW_EXPECTS(to_lonlat_ != nullptr, "no transformation from the site grid to EPSG:4326");
 }
 
-site_runner::~site_runner() { OGRCoordinateTransformation::DestroyCT(to_lonlat_); }
+site_runner::~site_runner() {
+  OGRCoordinateTransformation::DestroyCT(to_lonlat_);
+}
 
 kern::engine_params site_runner::make_params(int bands, const std::vector<float>& weights) const {
   kern::engine_params p;
@@ -157,7 +162,8 @@ bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
   const warped_scene w = read_onto_grid(scene, site_.grid, select_bands(scene, *bands_));
   t.read += seconds_since(t0);
   t0 = clock_type::now();
-  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()};
+  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
+                        w.udm2.empty() ? nullptr : w.udm2.data()};
   const auto r = engine_->process(es, true, false);
   t.compute += seconds_since(t0);
   return r.joined_reference;
@@ -172,7 +178,8 @@ pair_rows site_runner::process(const scene_info& scene, bool join_reference, sta
 
   t0 = clock_type::now();
   const bool want_rasters = !rasters_dir_.empty();
-  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()};
+  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
+                        w.udm2.empty() ? nullptr : w.udm2.data()};
   const kern::engine_result r = engine_->process(es, join_reference, want_rasters);
   t.compute += seconds_since(t0);
 

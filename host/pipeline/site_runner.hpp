@@ -12,8 +12,8 @@
 #include "host/io/scene.hpp"
 #include "host/io/sites.hpp"
 #include "host/output/rows.hpp"
-#include "host/plan/bands.hpp"
 #include "host/pipeline/device.hpp"
+#include "host/plan/bands.hpp"
 #include "kernels/engine.hpp"
 
 class OGRCoordinateTransformation;

@@ -10,7 +10,9 @@
 
 namespace sw {
 
-std::string band_set::key() const { return fmt::format("{}", fmt::join(names, ",")); }
+std::string band_set::key() const {
+  return fmt::format("{}", fmt::join(names, ","));
+}
 
 band_set site_band_set(const scene_info& first, const config& cfg) {
   band_set s;
@@ -24,7 +26,8 @@ band_set site_band_set(const scene_info& first, const config& cfg) {
   if (first.named_bands()) {
     const std::vector<std::string> common = {"blue", "green", "red", "nir"};
     const bool has_common = std::all_of(common.begin(), common.end(), [&](const std::string& n) {
-      return std::find(first.band_names.begin(), first.band_names.end(), n) != first.band_names.end();
+      return std::find(first.band_names.begin(), first.band_names.end(), n) !=
+             first.band_names.end();
     });
     s.names = has_common ? common : first.band_names;
   } else {
@@ -48,10 +51,10 @@ std::vector<int> select_bands(const scene_info& scene, const band_set& set) {
   for (const auto& name : set.names) {
     const auto it = std::find(scene.band_names.begin(), scene.band_names.end(), name);
     if (it == scene.band_names.end())
-      throw input_error(fmt::format("{}: no band '{}' (the site compares {}; the scene has {})",
-                                    scene.path, name, set.key(),
-                                    scene.named_bands() ? fmt::format("{}", fmt::join(scene.band_names, ","))
-                                                        : fmt::format("{} unnamed bands", scene.band_count)));
+      throw input_error(fmt::format(
+          "{}: no band '{}' (the site compares {}; the scene has {})", scene.path, name, set.key(),
+          scene.named_bands() ? fmt::format("{}", fmt::join(scene.band_names, ","))
+                              : fmt::format("{} unnamed bands", scene.band_count)));
     out.push_back(scene.data_bands[static_cast<std::size_t>(it - scene.band_names.begin())]);
   }
   return out;

@@ -13,10 +13,10 @@ namespace sw {
 struct config;
 
 struct band_set {
-  bool positional = false;          // matched by position (scenes without band names)
-  std::vector<std::string> names;   // named: the band names; positional: "band1".."bandN"
-  std::vector<float> weights;       // one per band
-  std::string key() const;          // for messages, e.g. "blue,green,red,nir"
+  bool positional = false;         // matched by position (scenes without band names)
+  std::vector<std::string> names;  // named: the band names; positional: "band1".."bandN"
+  std::vector<float> weights;      // one per band
+  std::string key() const;         // for messages, e.g. "blue,green,red,nir"
 };
 
 // The band set a site takes from its first scene:

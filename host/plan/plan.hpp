@@ -11,14 +11,14 @@
 namespace sw {
 
 struct site_work {
-  std::size_t site = 0;              // index into site_catalog::sites
-  std::vector<std::size_t> scenes;   // indices into run_plan::scenes, by (acquired, id)
+  std::size_t site = 0;             // index into site_catalog::sites
+  std::vector<std::size_t> scenes;  // indices into run_plan::scenes, by (acquired, id)
 };
 
 struct run_plan {
-  std::vector<scene_info> scenes;    // sorted by (acquired, id)
-  std::vector<site_work> work;       // one per site of this shard, by site id
-  std::vector<int> sites_seen;       // per scene: sites of the catalog its footprint meets
+  std::vector<scene_info> scenes;  // sorted by (acquired, id)
+  std::vector<site_work> work;     // one per site of this shard, by site id
+  std::vector<int> sites_seen;     // per scene: sites of the catalog its footprint meets
   long long pairs() const;
 };
 

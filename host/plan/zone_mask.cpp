@@ -12,7 +12,8 @@
 
 namespace sw {
 
-std::vector<std::uint8_t> rasterize_zones(const site_grid& grid, const std::vector<const zone*>& zones) {
+std::vector<std::uint8_t> rasterize_zones(const site_grid& grid,
+                                          const std::vector<const zone*>& zones) {
   gdal_init();
   std::vector<std::uint8_t> mask(static_cast<std::size_t>(grid.pixels()), 0);
   if (zones.empty() || mask.empty()) return mask;
@@ -32,7 +33,8 @@ std::vector<std::uint8_t> rasterize_zones(const site_grid& grid, const std::vect
   for (const zone* z : zones) {
     OGRGeometry* g = nullptr;
     if (OGRGeometryFactory::createFromWkt(z->wkt_grid.c_str(), nullptr, &g) != OGRERR_NONE || !g)
-      throw error(fmt::format("zone of site {} (feature {}): bad geometry", z->site_id, z->feature_id));
+      throw error(
+          fmt::format("zone of site {} (feature {}): bad geometry", z->site_id, z->feature_id));
     owned.emplace_back(g);
     geoms.push_back(OGRGeometry::ToHandle(g));
   }

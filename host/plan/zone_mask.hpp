@@ -9,6 +9,7 @@
 
 namespace sw {
 
-std::vector<std::uint8_t> rasterize_zones(const site_grid& grid, const std::vector<const zone*>& zones);
+std::vector<std::uint8_t> rasterize_zones(const site_grid& grid,
+                                          const std::vector<const zone*>& zones);
 
 }  // namespace sw

@@ -10,9 +10,15 @@ std::unique_ptr<engine> make_cpu_engine(engine_params params) {
 }
 
 #if !defined(SW_WITH_CUDA)
-std::unique_ptr<engine> make_cuda_engine(engine_params, int) { return nullptr; }
-int cuda_device_count() { return 0; }
-std::vector<std::string> cuda_device_descriptions() { return {}; }
+std::unique_ptr<engine> make_cuda_engine(engine_params, int) {
+  return nullptr;
+}
+int cuda_device_count() {
+  return 0;
+}
+std::vector<std::string> cuda_device_descriptions() {
+  return {};
+}
 #endif
 
 }  // namespace sw::kern

@@ -160,8 +160,8 @@ struct cuda_backend {
                   index_t n) const {
     if (n > 0)
       SW_CUDA_TRY(cudaMemcpyAsync(dst.data() + dst_offset, src.data() + src_offset,
-                                  static_cast<std::size_t>(n) * sizeof(T),
-                                  cudaMemcpyDeviceToDevice, s()));
+                                  static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToDevice,
+                                  s()));
   }
   template <class T>
   T read_one(const buffer<T>& b, index_t i) const {
@@ -188,7 +188,6 @@ struct cuda_backend {
     for_each_2d_kernel<<<grid, block, 0, s()>>>(width, height, f);
     SW_CUDA_TRY(cudaGetLastError());
   }
-
 };
 
 }  // namespace sw::kern

@@ -50,14 +50,15 @@ TEST(cli, config_defaults_prints_every_section_and_parses_back) {
   sw::test::temp_dir d;
   const auto r = sitewatch("config --defaults");
   ASSERT_EQ(r.code, 0);
-  for (const char* k : {"gsd_m", "[reference]", "[change]", "[coregistration]", "[anomaly]",
-                        "[classes.railcar]"})
+  for (const char* k :
+       {"gsd_m", "[reference]", "[change]", "[coregistration]", "[anomaly]", "[classes.railcar]"})
     EXPECT_NE(r.output.find(k), std::string::npos) << k;
   sw::test::write_text(d / "defaults.toml", r.output);
   sw::test::write_text(d / "sites.geojson", k_sites);
   // a run with that config gets past validation (it then finds no scenes: exit 2 naming PATH)
-  const auto run = sitewatch("run --scenes " + (d / "nothing") + " --sites " + (d / "sites.geojson") +
-                             " --config " + (d / "defaults.toml") + " --out " + (d / "o.gpkg") + " -q");
+  const auto run =
+      sitewatch("run --scenes " + (d / "nothing") + " --sites " + (d / "sites.geojson") +
+                " --config " + (d / "defaults.toml") + " --out " + (d / "o.gpkg") + " -q");
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.output.find("nothing"), std::string::npos) << run.output;
 }
@@ -112,7 +113,8 @@ TEST(cli, info_reports_backends_and_devices) {
 
 TEST(cli, a_broken_scene_is_recorded_and_the_run_exits_3) {
   sw::test::temp_dir d;
-  const auto s = sitewatch("synth --out " + (d / "a") + " --dates 4 --scale 0.05 --start 2023-10-01 -q");
+  const auto s =
+      sitewatch("synth --out " + (d / "a") + " --dates 4 --scale 0.05 --start 2023-10-01 -q");
   ASSERT_EQ(s.code, 0) << s.output;
   // truncate one data asset
   std::string victim;
@@ -120,9 +122,9 @@ TEST(cli, a_broken_scene_is_recorded_and_the_run_exits_3) {
     if (e.path().string().find("AnalyticMS_SR") != std::string::npos) victim = e.path().string();
   ASSERT_FALSE(victim.empty());
   std::filesystem::resize_file(victim, std::filesystem::file_size(victim) / 2);
-  const auto r = sitewatch("run --scenes " + (d / "a/scenes") + " --sites " + (d / "a/sites.geojson") +
-                           " --config " + (d / "a/config.toml") + " --out " + (d / "o.gpkg") +
-                           " --csv " + (d / "csv") + " -q");
+  const auto r = sitewatch("run --scenes " + (d / "a/scenes") + " --sites " +
+                           (d / "a/sites.geojson") + " --config " + (d / "a/config.toml") +
+                           " --out " + (d / "o.gpkg") + " --csv " + (d / "csv") + " -q");
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_TRUE(std::filesystem::exists(d / "csv/site_counts.csv"));
   const auto q = sitewatch("export " + (d / "o.gpkg") + " --format geojson --out " + (d / "gj"));

@@ -41,7 +41,8 @@ TEST(engine_gpu, matches_the_cpu_engine) {
       ASSERT_EQ(a.classes[c].detections.size(), b.classes[c].detections.size());
       for (std::size_t d = 0; d < a.classes[c].detections.size(); ++d) {
         EXPECT_LT(rel(a.classes[c].detections[d].cx, b.classes[c].detections[d].cx), 1e-4);
-        EXPECT_LT(rel(a.classes[c].detections[d].length_px, b.classes[c].detections[d].length_px), 1e-4);
+        EXPECT_LT(rel(a.classes[c].detections[d].length_px, b.classes[c].detections[d].length_px),
+                  1e-4);
       }
     }
     ASSERT_EQ(a.magnitude.size(), b.magnitude.size());

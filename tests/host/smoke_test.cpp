@@ -7,7 +7,7 @@ TEST(error, expects_names_file_and_line) {
     SW_EXPECTS(1 + 1 == 3, "arithmetic is broken");
     FAIL() << "no throw";
   } catch (const sw::error& e) {
-    EXPECT_NE(std::string(e.what()).find("arithmetic is broken (" ), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("arithmetic is broken ("), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("smoke_test.cpp:"), std::string::npos);
   }
 }

@@ -35,11 +35,13 @@ std::vector<row> read_csv(const std::string& path) {
     std::string cell;
     bool quoted = false;
     for (char c : l) {
-      if (c == '"') quoted = !quoted;
+      if (c == '"')
+        quoted = !quoted;
       else if (c == ',' && !quoted) {
         out.push_back(cell);
         cell.clear();
-      } else cell += c;
+      } else
+        cell += c;
     }
     out.push_back(cell);
     return out;
@@ -55,7 +57,9 @@ std::vector<row> read_csv(const std::string& path) {
   return rows;
 }
 
-std::string key(const row& r) { return r.at("site_id") + "|" + r.at("scene_id") + "|" + r.at("class"); }
+std::string key(const row& r) {
+  return r.at("site_id") + "|" + r.at("scene_id") + "|" + r.at("class");
+}
 
 // One archive for the whole suite: 40 dates from July 2023, so the months of up to 20
 // rail cars (enough history for the anomaly score), the 73-car day, ship calls and the
@@ -134,16 +138,18 @@ TEST_F(synth_run, counts_match_the_truth_within_tolerance) {
       s.full_exact += tc == gc;
     }
   }
-  EXPECT_GE(matched, static_cast<int>(truth.size() * 0.95)) << "rows of the truth missing from the output";
+  EXPECT_GE(matched, static_cast<int>(truth.size() * 0.95))
+      << "rows of the truth missing from the output";
   for (const auto& [cls, s] : t) {
     SCOPED_TRACE(cls);
-    std::printf("[ truth    ] %-16s rows %3d  observable agree %.3f  compared %3d  exact %.3f  "
-                "within 1 %.3f  fully observed: %d, exact %.3f, within max(1,10%%) %.3f\n",
-                cls.c_str(), s.rows, double(s.obs_agree) / s.rows, s.compared,
-                s.compared ? double(s.exact) / s.compared : 0.0,
-                s.compared ? double(s.within1) / s.compared : 0.0, s.full,
-                s.full ? double(s.full_exact) / s.full : 0.0,
-                s.full ? double(s.full_within1) / s.full : 0.0);
+    std::printf(
+        "[ truth    ] %-16s rows %3d  observable agree %.3f  compared %3d  exact %.3f  "
+        "within 1 %.3f  fully observed: %d, exact %.3f, within max(1,10%%) %.3f\n",
+        cls.c_str(), s.rows, double(s.obs_agree) / s.rows, s.compared,
+        s.compared ? double(s.exact) / s.compared : 0.0,
+        s.compared ? double(s.within1) / s.compared : 0.0, s.full,
+        s.full ? double(s.full_exact) / s.full : 0.0,
+        s.full ? double(s.full_within1) / s.full : 0.0);
     // Tolerances (docs/TESTING.md): observability agrees on >= 95% of rows;
     EXPECT_GE(double(s.obs_agree) / s.rows, 0.95);
     if (cls == "change") continue;
@@ -192,25 +198,31 @@ TEST_F(synth_run, counts_match_the_truth_within_tolerance) {
 }
 
 TEST_F(synth_run, tables_follow_spec_4) {
-  ASSERT_TRUE(fs::exists(path("main.gpkg"))) << "runs after counts_match_the_truth_within_tolerance";
+  ASSERT_TRUE(fs::exists(path("main.gpkg")))
+      << "runs after counts_match_the_truth_within_tolerance";
   GDALAllRegister();
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path("main.gpkg").c_str(), GDAL_OF_VECTOR));
   ASSERT_TRUE(ds);
   const std::map<std::string, std::vector<std::string>> columns = {
-      {"site_counts", {"site_id", "scene_id", "acquired", "class", "observable", "count", "components",
-                       "valid_fraction", "changed_area_m2", "changed_fraction", "shift_x_px",
-                       "shift_y_px", "reference", "anomaly", "run_id"}},
-      {"detections", {"site_id", "scene_id", "acquired", "class", "est_count", "area_m2", "length_m",
-                      "width_m", "orientation_deg", "mean_change", "run_id"}},
-      {"scenes", {"scene_id", "acquired", "path", "item_type", "satellite_id", "mask_source", "status",
-                  "error", "sites_seen"}},
+      {"site_counts",
+       {"site_id", "scene_id", "acquired", "class", "observable", "count", "components",
+        "valid_fraction", "changed_area_m2", "changed_fraction", "shift_x_px", "shift_y_px",
+        "reference", "anomaly", "run_id"}},
+      {"detections",
+       {"site_id", "scene_id", "acquired", "class", "est_count", "area_m2", "length_m", "width_m",
+        "orientation_deg", "mean_change", "run_id"}},
+      {"scenes",
+       {"scene_id", "acquired", "path", "item_type", "satellite_id", "mask_source", "status",
+        "error", "sites_seen"}},
       {"sites", {"site_id", "name", "class"}},
-      {"runs", {"run_id", "started", "finished", "version", "git", "config", "config_sha256",
-                "inputs_sha256", "device", "args"}}};
+      {"runs",
+       {"run_id", "started", "finished", "version", "git", "config", "config_sha256",
+        "inputs_sha256", "device", "args"}}};
   for (const auto& [layer, cols] : columns) {
     OGRLayer* l = ds->GetLayerByName(layer.c_str());
     ASSERT_NE(l, nullptr) << layer;
-    for (const auto& c : cols) EXPECT_GE(l->GetLayerDefn()->GetFieldIndex(c.c_str()), 0) << layer << "." << c;
+    for (const auto& c : cols)
+      EXPECT_GE(l->GetLayerDefn()->GetFieldIndex(c.c_str()), 0) << layer << "." << c;
     EXPECT_GT(l->GetFeatureCount(), 0) << layer;
   }
   // Detections are polygons in EPSG:4326; unobservable rows have NULL counts, never 0.

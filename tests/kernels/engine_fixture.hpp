@@ -16,8 +16,12 @@ namespace sw::test {
 struct render_options {
   double shift_x = 0, shift_y = 0;  // content moves by +shift (scene(x + s) = world(x))
   double gain = 1.0, offset = 0.0;
-  struct train { int x, y, cars; };
-  struct ship { int x, y, length, width; };
+  struct train {
+    int x, y, cars;
+  };
+  struct ship {
+    int x, y, length, width;
+  };
   std::vector<train> trains;  // horizontal, 1 px high... rendered 2 px high, cars 6 px
   std::vector<ship> ships;
   std::pair<int, int> cloud_rows{0, 0};  // rows [a, b) under cloud

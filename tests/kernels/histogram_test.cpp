@@ -26,7 +26,8 @@ TEST(histogram, median_and_mad_within_one_bin_of_exact) {
   std::vector<float> valid;
   for (float x : v)
     if (x >= 0) valid.push_back(x);
-  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), static_cast<sw::kern::index_t>(v.size()), 1.0f, 4096);
+  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(),
+                                         static_cast<sw::kern::index_t>(v.size()), 1.0f, 4096);
   EXPECT_EQ(st.count, valid.size());
   const double med = exact_median(valid);
   EXPECT_NEAR(st.median, med, 1.0);

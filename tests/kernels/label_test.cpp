@@ -77,17 +77,20 @@ class label_sizes : public ::testing::TestWithParam<size_case> {};
 TEST_P(label_sizes, equals_flood_fill_at_several_densities) {
   const auto [w, h] = GetParam();
   for (double density : {0.0, 0.1, 0.45, 0.6, 1.0}) {
-    const auto m = random_mask(w, h, density, static_cast<unsigned>(w * 131 + h * 7 + density * 100));
+    const auto m =
+        random_mask(w, h, density, static_cast<unsigned>(w * 131 + h * 7 + density * 100));
     const auto expect = naive_labels(m, w, h);
-    EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
-    EXPECT_EQ(union_find_labels<std::int64_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
+    EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h), expect)
+        << w << "x" << h << " d=" << density;
+    EXPECT_EQ(union_find_labels<std::int64_t>(m, w, h), expect)
+        << w << "x" << h << " d=" << density;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(odd_sizes, label_sizes,
                          ::testing::Values(size_case{0, 0}, size_case{1, 1}, size_case{257, 3},
-                                           size_case{1000, 1}, size_case{1, 777},
-                                           size_case{64, 64}, size_case{333, 211}));
+                                           size_case{1000, 1}, size_case{1, 777}, size_case{64, 64},
+                                           size_case{333, 211}));
 
 TEST(label, spiral_and_diagonal_chains_are_one_component) {
   // A diagonal line is one component under 8-connectivity, and a long snake forces many

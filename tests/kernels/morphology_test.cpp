@@ -34,8 +34,10 @@ std::vector<std::uint8_t> separable_binary(const std::vector<std::uint8_t>& m, i
                                            bool erosion) {
   cpu_backend be;
   std::vector<std::uint8_t> tmp(m.size()), out(m.size());
-  be.for_each_2d(w, h, sw::kern::binary_morph_pass_fn{{m.data(), w, h}, tmp.data(), r, true, erosion});
-  be.for_each_2d(w, h, sw::kern::binary_morph_pass_fn{{tmp.data(), w, h}, out.data(), r, false, erosion});
+  be.for_each_2d(w, h,
+                 sw::kern::binary_morph_pass_fn{{m.data(), w, h}, tmp.data(), r, true, erosion});
+  be.for_each_2d(w, h,
+                 sw::kern::binary_morph_pass_fn{{tmp.data(), w, h}, out.data(), r, false, erosion});
   return out;
 }
 
@@ -60,12 +62,17 @@ TEST(morphology, grey_window_must_fit_the_domain) {
   for (auto& v : img) v = val(rng);
   // a domain with holes and a ragged border
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) dom[static_cast<std::size_t>(y) * w + x] = (x > 2 + y % 3) && (rng() % 40 != 0);
+    for (int x = 0; x < w; ++x)
+      dom[static_cast<std::size_t>(y) * w + x] = (x > 2 + y % 3) && (rng() % 40 != 0);
   cpu_backend be;
   for (bool erosion : {true, false}) {
     std::vector<float> tmp(img.size()), out(img.size());
-    be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{img.data(), w, h}, dom.data(), tmp.data(), r, true, erosion});
-    be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, dom.data(), out.data(), r, false, erosion});
+    be.for_each_2d(
+        w, h,
+        sw::kern::grey_morph_pass_fn{{img.data(), w, h}, dom.data(), tmp.data(), r, true, erosion});
+    be.for_each_2d(w, h,
+                   sw::kern::grey_morph_pass_fn{
+                       {tmp.data(), w, h}, dom.data(), out.data(), r, false, erosion});
     int fitted = 0;
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
@@ -74,7 +81,8 @@ TEST(morphology, grey_window_must_fit_the_domain) {
         for (int dy = -r; dy <= r && fits; ++dy)
           for (int dx = -r; dx <= r; ++dx) {
             const int xx = x + dx, yy = y + dy;
-            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !dom[static_cast<std::size_t>(yy) * w + xx]) {
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+                !dom[static_cast<std::size_t>(yy) * w + xx]) {
               fits = false;
               break;
             }
@@ -83,7 +91,8 @@ TEST(morphology, grey_window_must_fit_the_domain) {
           }
         const float expect = fits ? acc : (erosion ? -3e38f : 3e38f);
         fitted += fits;
-        ASSERT_EQ(out[static_cast<std::size_t>(y) * w + x], expect) << x << "," << y << " erosion " << erosion;
+        ASSERT_EQ(out[static_cast<std::size_t>(y) * w + x], expect)
+            << x << "," << y << " erosion " << erosion;
       }
     EXPECT_GT(fitted, w * h / 4);  // the test exercises both cases
   }
@@ -95,8 +104,10 @@ TEST(morphology, grey_second_operation_skips_the_image_border) {
   const int w = 4, h = 3;
   std::vector<float> img = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, tmp(12), out(12);
   cpu_backend be;
-  be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{img.data(), w, h}, nullptr, tmp.data(), 1, true, false});
-  be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, out.data(), 1, false, false});
+  be.for_each_2d(
+      w, h, sw::kern::grey_morph_pass_fn{{img.data(), w, h}, nullptr, tmp.data(), 1, true, false});
+  be.for_each_2d(
+      w, h, sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, out.data(), 1, false, false});
   EXPECT_EQ(out[0], 6.f);
   EXPECT_EQ(out[11], 12.f);
 }
