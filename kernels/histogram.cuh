@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <cuda/atomic>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/transform_reduce.h>
 
 #include "kernels/common.hpp"
 
@@ -50,19 +52,21 @@ struct masked_value {
 
 // The q-quantile (0..1) of the histogrammed values: the centre of the first bin at which
 // the cumulative count reaches q * total. Returns -1 for an empty histogram.
+// Only bins [0, limit) take part (limit 0: all).
 inline double histogram_quantile(const std::vector<std::uint32_t>& hist, float bin_width,
-                                 double q) {
+                                 double q, std::size_t limit = 0) {
+  const std::size_t end = limit == 0 ? hist.size() : std::min(limit, hist.size());
   std::uint64_t total = 0;
-  for (auto c : hist) total += c;
+  for (std::size_t b = 0; b < end; ++b) total += hist[b];
   if (total == 0) return -1.0;
   const double target = q * static_cast<double>(total);
   std::uint64_t cum = 0;
-  for (std::size_t b = 0; b < hist.size(); ++b) {
+  for (std::size_t b = 0; b < end; ++b) {
     cum += hist[b];
     if (static_cast<double>(cum) >= target && cum > 0)
       return (static_cast<double>(b) + 0.5) * bin_width;
   }
-  return (static_cast<double>(hist.size()) - 0.5) * bin_width;
+  return (static_cast<double>(end) - 0.5) * bin_width;
 }
 
 // Otsu's threshold on a histogram: the bin edge that maximises the between-class variance.
@@ -105,6 +109,41 @@ std::vector<std::uint32_t> histogram(const Backend& be, index_t n, ValueFn value
   return be.to_host(hist);
 }
 
+// max(value(i), 0): the reduction that sizes a histogram (max is exact in any order).
+template <class ValueFn>
+struct clamped_value {
+  ValueFn value;
+  SW_HD float operator()(index_t i) const {
+    const float v = value(i);
+    return v > 0.0f ? v : 0.0f;  // also maps NaN to 0
+  }
+};
+struct max_float {
+  SW_HD float operator()(float a, float b) const { return a < b ? b : a; }
+};
+
+// A histogram whose bins cover [0, max value]: `bins` bins of width max / (bins - 1), at
+// least min_bin_width. The bin width follows the data's units (reflectance x10000, 8-bit
+// digital numbers, reflectance 0..1) without a setting.
+struct sized_histogram {
+  std::vector<std::uint32_t> counts;
+  float bin_width = 1.0f;
+};
+
+template <class Backend, class ValueFn>
+sized_histogram auto_histogram(const Backend& be, index_t n, ValueFn value, int bins = 32768,
+                               float min_bin_width = 1e-6f) {
+  float top = 0.0f;
+  if (n > 0)
+    top = thrust::transform_reduce(be.policy(), thrust::counting_iterator<index_t>(0),
+                                   thrust::counting_iterator<index_t>(n),
+                                   clamped_value<ValueFn>{value}, 0.0f, max_float{});
+  sized_histogram h;
+  h.bin_width = std::max(top / static_cast<float>(bins - 1), min_bin_width);
+  h.counts = histogram(be, n, value, h.bin_width, bins);
+  return h;
+}
+
 // Median and MAD of the non-negative values, read off one histogram with bin width
 // `bin_width` (exact to half a bin), with upper sigma clipping: after the first estimate,
 // values above median + clip_k * 1.4826 * MAD are left out and the statistics taken
@@ -121,14 +160,13 @@ inline median_mad median_mad_from_histogram(const std::vector<std::uint32_t>& hi
                                             double clip_k = 0.0, int clip_iterations = 0) {
   median_mad r;
   std::size_t limit = hist.size();  // bins [0, limit) take part
-  std::vector<std::uint32_t> below, dev(hist.size(), 0);
+  std::vector<std::uint32_t> dev(hist.size(), 0);
   for (int it = 0; it <= clip_iterations; ++it) {
-    below.assign(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(limit));
     std::uint64_t n = 0;
-    for (auto c : below) n += c;
+    for (std::size_t b = 0; b < limit; ++b) n += hist[b];
     if (n == 0) break;
     r.count = n;
-    r.median = histogram_quantile(below, bin_width, 0.5);
+    r.median = histogram_quantile(hist, bin_width, 0.5, limit);
     std::fill(dev.begin(), dev.end(), 0u);
     for (std::size_t b = 0; b < limit; ++b) {
       if (hist[b] == 0) continue;
@@ -162,11 +200,13 @@ inline double lower_tail_threshold(const std::vector<std::uint32_t>& hist, float
   return q25 + 0.6745 * sigma + k * sigma;
 }
 
+// Median and MAD (median_mad_from_histogram) of the non-negative values, on a
+// self-sized histogram.
 template <class Backend>
-median_mad robust_stats(const Backend& be, const float* values, index_t n, float bin_width,
-                        int bins, double clip_k = 0.0, int clip_iterations = 0) {
-  const auto h = histogram(be, n, array_value{values}, bin_width, bins);
-  return median_mad_from_histogram(h, bin_width, clip_k, clip_iterations);
+median_mad robust_stats(const Backend& be, const float* values, index_t n, double clip_k = 0.0,
+                        int clip_iterations = 0) {
+  const auto h = auto_histogram(be, n, array_value{values});
+  return median_mad_from_histogram(h.counts, h.bin_width, clip_k, clip_iterations);
 }
 
 }  // namespace sw::kern

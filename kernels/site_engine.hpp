@@ -276,6 +276,13 @@ class site_engine final : public engine {
     }
   }
 
+  // Inlier cut of the robust fits: 3 robust sigmas of the absolute residuals (their median
+  // is the MAD), at least 3 bins so that a near-perfect fit keeps its pixels.
+  static double residual_cut(const sized_histogram& abs_residuals) {
+    const double mad = histogram_quantile(abs_residuals.counts, abs_residuals.bin_width, 0.5);
+    return std::max(3.0 * 1.4826 * mad, 3.0 * abs_residuals.bin_width);
+  }
+
   // Radiometric normalisation to the reference (docs/ALGORITHMS.md): the multivariate map
   // where it can be fitted, else per-band lines.
   void normalise_to_reference(buffer<float>& bands, const buffer<std::uint8_t>& valid) {
@@ -328,10 +335,9 @@ class site_engine final : public engine {
       if (pass == 2) break;
       std::vector<float> host_cut(nb);
       for (int b = 0; b < nb; ++b) {
-        const auto hist = histogram(
-            be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b}, 1.0f, 8192);
-        host_cut[b] =
-            static_cast<float>(std::max(3.0 * 1.4826 * histogram_quantile(hist, 1.0f, 0.5), 3.0));
+        const auto hist = auto_histogram(
+            be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b}, 8192);
+        host_cut[b] = static_cast<float>(residual_cut(hist));
       }
       be_.upload(cut, host_cut.data(), nb);
       be_.for_each(n_,
@@ -359,10 +365,9 @@ class site_engine final : public engine {
         const line_fit f = fit_line(s.data());
         gain[b] = static_cast<float>(f.gain);
         offset[b] = static_cast<float>(f.offset);
-        const auto hist = histogram(
-            be_, n_, abs_residual_value{x, y, covalid.data(), gain[b], offset[b]}, 1.0f, 8192);
-        const double mad = histogram_quantile(hist, 1.0f, 0.5);
-        cut = static_cast<float>(std::max(3.0 * 1.4826 * mad, 3.0));
+        const auto hist = auto_histogram(
+            be_, n_, abs_residual_value{x, y, covalid.data(), gain[b], offset[b]}, 8192);
+        cut = static_cast<float>(residual_cut(hist));
       }
     }
     auto g = be_.template alloc<float>(nb);
@@ -379,13 +384,13 @@ class site_engine final : public engine {
       case threshold_kind::fixed:
         return p_.fixed_threshold;
       case threshold_kind::otsu: {
-        const auto hist = histogram(be_, n_, array_value{magnitude.data()}, 1.0f, 32768);
-        const double t = histogram_otsu(hist, 1.0f);
+        const auto hist = auto_histogram(be_, n_, array_value{magnitude.data()});
+        const double t = histogram_otsu(hist.counts, hist.bin_width);
         return t < 0 ? std::numeric_limits<double>::infinity() : t;
       }
       case threshold_kind::kmad:
       default: {
-        const auto st = robust_stats(be_, magnitude.data(), n_, 1.0f, 32768, p_.k, 3);
+        const auto st = robust_stats(be_, magnitude.data(), n_, p_.k, 3);
         if (st.count == 0) return std::numeric_limits<double>::infinity();
         return st.median + p_.k * 1.4826 * st.mad;
       }
@@ -436,8 +441,9 @@ class site_engine final : public engine {
   // Threshold of the top-hat: the background noise level from the lower tail (objects may
   // cover most of a zone), at least local_min_contrast.
   void threshold_local(const buffer<float>& tophat, buffer<std::uint8_t>& out) {
-    const auto hist = histogram(be_, n_, array_value{tophat.data()}, 1.0f, 32768);
-    const double t = std::max(lower_tail_threshold(hist, 1.0f, p_.k), local_min_contrast);
+    const auto hist = auto_histogram(be_, n_, array_value{tophat.data()});
+    const double t =
+        std::max(lower_tail_threshold(hist.counts, hist.bin_width, p_.k), local_min_contrast);
     be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(std::min(t, 3e38)), out.data()});
   }
 

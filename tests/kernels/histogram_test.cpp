@@ -26,8 +26,8 @@ TEST(histogram, median_and_mad_within_one_bin_of_exact) {
   std::vector<float> valid;
   for (float x : v)
     if (x >= 0) valid.push_back(x);
-  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(),
-                                         static_cast<sw::kern::index_t>(v.size()), 1.0f, 4096);
+  const auto st =
+      sw::kern::robust_stats(cpu_backend{}, v.data(), static_cast<sw::kern::index_t>(v.size()));
   EXPECT_EQ(st.count, valid.size());
   const double med = exact_median(valid);
   EXPECT_NEAR(st.median, med, 1.0);
@@ -39,10 +39,10 @@ TEST(histogram, median_and_mad_within_one_bin_of_exact) {
 
 TEST(histogram, empty_input_gives_no_statistics) {
   std::vector<float> v(10, -1.f);
-  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), 10, 1.0f, 64);
+  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), 10);
   EXPECT_EQ(st.count, 0u);
   EXPECT_LT(st.median, 0);
-  const auto st0 = sw::kern::robust_stats(cpu_backend{}, v.data(), 0, 1.0f, 64);
+  const auto st0 = sw::kern::robust_stats(cpu_backend{}, v.data(), 0);
   EXPECT_EQ(st0.count, 0u);
 }
 
@@ -51,6 +51,21 @@ TEST(histogram, values_beyond_the_last_bin_are_counted_in_it) {
   const auto h = sw::kern::histogram(cpu_backend{}, 3, sw::kern::array_value{v.data()}, 1.0f, 8);
   EXPECT_EQ(h[7], 1u);
   EXPECT_EQ(h[1] + h[2], 2u);
+}
+
+TEST(histogram, auto_histogram_sizes_bins_to_the_data) {
+  // 8-bit numbers and reflectance 0..1 get bins as fine as reflectance x10000.
+  for (float scale : {1.0f, 255.0f / 10000.0f, 1.0f / 10000.0f}) {
+    std::vector<float> v = {0.0f, 1000.0f * scale, 5000.0f * scale, 10000.0f * scale, -1.0f};
+    const auto h = sw::kern::auto_histogram(cpu_backend{}, 5, sw::kern::array_value{v.data()}, 1001);
+    EXPECT_FLOAT_EQ(h.bin_width, 10.0f * scale);
+    EXPECT_EQ(h.counts[0], 1u);
+    EXPECT_EQ(h.counts[99] + h.counts[100] + h.counts[101], 1u);  // 1000 * scale
+    EXPECT_EQ(h.counts[999] + h.counts[1000], 1u);                // the maximum
+    std::uint64_t total = 0;
+    for (auto c : h.counts) total += c;
+    EXPECT_EQ(total, 4u) << "the negative value is skipped";
+  }
 }
 
 TEST(histogram, otsu_splits_two_modes) {
