@@ -122,4 +122,15 @@ struct compact_label_fn {
   }
 };
 
+// Labels `mask` into `parent` (roots = smallest index of each component, background -1)
+// with the three launches above. The CPU backend overloads this with a strip-wise variant
+// of the same union-find (kernels/cpu/label_cpu.hpp); the result is identical.
+template <class Label, class Backend>
+void label_image(const Backend& be, const std::uint8_t* mask, Label* parent, int width, int height) {
+  const index_t n = static_cast<index_t>(width) * height;
+  be.for_each(n, label_init_fn<Label>{mask, parent});
+  be.for_each_2d(width, height, label_merge_fn<Label>{mask, parent, width, height});
+  be.for_each(n, label_flatten_fn<Label>{parent});
+}
+
 }  // namespace sw::kern

@@ -479,9 +479,7 @@ class site_engine final : public engine {
                          const float* magnitude, engine_class_result& cr) {
     const int w = p_.width, h = p_.height;
     auto parent = be_.template alloc<Label>(n_);
-    be_.for_each(n_, label_init_fn<Label>{mask.data(), parent.data()});
-    be_.for_each_2d(w, h, label_merge_fn<Label>{mask.data(), parent.data(), w, h});
-    be_.for_each(n_, label_flatten_fn<Label>{parent.data()});
+    label_image<Label>(be_, mask.data(), parent.data(), w, h);
     auto rank = be_.template alloc<Label>(n_);
     be_.for_each(n_, root_flag_fn<Label>{parent.data(), rank.data()});
     const Label last_flag = n_ > 0 ? last_of(rank) : 0;

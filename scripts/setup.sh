@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev
   sqlite3 libssl-dev
   python3-gdal python3-numpy
+  libopencv-imgproc-dev  # bench only: the OpenCV side of the labelling comparison
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #include "kernels/site_engine.hpp"
 
 #include "kernels/cpu/backend.hpp"
+#include "kernels/cpu/label_cpu.hpp"
 
 namespace sw::kern {
 

@@ -8,6 +8,7 @@
 #include <thrust/scan.h>
 
 #include "kernels/cpu/backend.hpp"
+#include "kernels/cpu/label_cpu.hpp"
 #include "kernels/label.cuh"
 
 namespace {
@@ -45,15 +46,22 @@ std::vector<long long> naive_labels(const std::vector<std::uint8_t>& m, int w, i
   return lab;
 }
 
-// The kernels' sequence, as site_engine runs it.
+// The kernels' sequence as site_engine runs it: `strips` selects the CPU launch
+// (kernels/cpu/label_cpu.hpp), otherwise the device launch (init, merge, flatten) runs
+// on the CPU backend's loops.
 template <class Label>
-std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h) {
+std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h,
+                                         bool strips = false) {
   cpu_backend be;
   const index_t n = static_cast<index_t>(w) * h;
   std::vector<Label> parent(n), rank(n), comp(n);
-  be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
-  be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
-  be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
+  if (strips) {
+    sw::kern::label_image<Label>(be, m.data(), parent.data(), w, h);
+  } else {
+    be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
+    be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
+    be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
+  }
   be.for_each(n, sw::kern::root_flag_fn<Label>{parent.data(), rank.data()});
   if (n > 0) thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
   be.for_each(n, sw::kern::compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
@@ -103,8 +111,8 @@ TEST(label, spiral_and_diagonal_chains_are_one_component) {
     const int xe = (y / 4) % 2 ? 70 : w - 1;
     for (int yy = y; yy < std::min(h, y + 4); ++yy) m[static_cast<std::size_t>(yy) * w + xe] = 1;
   }
-  const auto got = union_find_labels<std::int32_t>(m, w, h);
-  EXPECT_EQ(got, naive_labels(m, w, h));
+  EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h), naive_labels(m, w, h));
+  EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h, true), naive_labels(m, w, h));
 }
 
 }  // namespace

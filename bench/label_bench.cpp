@@ -1,0 +1,117 @@
+// Connected components + per-component statistics: sitewatch's union-find labelling and
+// measurement (CPU backend) against OpenCV's connectedComponentsWithStats (Spaghetti /
+// BBDT, parallel) on the same masks, same thread count, in one run.
+#include <random>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <oneapi/tbb/global_control.h>
+#include <thrust/scan.h>
+
+#include "kernels/cpu/backend.hpp"
+#include "kernels/cpu/label_cpu.hpp"
+#include "kernels/label.cuh"
+#include "kernels/measure.cuh"
+
+#if defined(SW_BENCH_OPENCV)
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace {
+
+using sw::kern::index_t;
+
+// Blobs of random size on an empty ground (like change masks) at the given fill.
+std::vector<std::uint8_t> make_mask(int w, int h, double fill, unsigned seed) {
+  std::vector<std::uint8_t> m(static_cast<std::size_t>(w) * h, 0);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> px(0, w - 1), py(0, h - 1), size(1, 12);
+  const index_t target = static_cast<index_t>(fill * w * h);
+  index_t on = 0;
+  while (on < target) {
+    const int cx = px(rng), cy = py(rng), rx = size(rng), ry = size(rng);
+    for (int y = std::max(0, cy - ry); y < std::min(h, cy + ry); ++y)
+      for (int x = std::max(0, cx - rx); x < std::min(w, cx + rx); ++x) {
+        auto& v = m[static_cast<std::size_t>(y) * w + x];
+        on += v == 0;
+        v = 1;
+      }
+  }
+  return m;
+}
+
+struct sw_labeller {
+  sw::kern::cpu_backend be;
+  std::vector<std::int32_t> parent, rank, comp;
+  std::vector<std::int64_t> sums;
+  std::vector<std::int32_t> lo, hi;
+
+  index_t run(const std::vector<std::uint8_t>& m, int w, int h) {
+    const index_t n = static_cast<index_t>(w) * h;
+    parent.resize(n);
+    rank.resize(n);
+    comp.resize(n);
+    sw::kern::label_image<std::int32_t>(be, m.data(), parent.data(), w, h);
+    be.for_each(n, sw::kern::root_flag_fn<std::int32_t>{parent.data(), rank.data()});
+    const std::int32_t last = rank[n - 1];
+    thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
+    const index_t nc = rank[n - 1] + last;
+    be.for_each(n, sw::kern::compact_label_fn<std::int32_t>{parent.data(), rank.data(), comp.data()});
+    sums.assign(7 * nc, 0);
+    lo.assign(2 * nc, INT32_MAX);
+    hi.assign(2 * nc, INT32_MIN);
+    std::int64_t* q = sums.data();
+    sw::kern::component_sums s{q,         q + nc,   q + 2 * nc,         q + 3 * nc,
+                               q + 4 * nc, q + 5 * nc, q + 6 * nc, lo.data(),
+                               lo.data() + nc, hi.data(), hi.data() + nc};
+    be.for_each(n, sw::kern::moments_fn<std::int32_t>{comp.data(), nullptr, w, s});
+    return nc;
+  }
+};
+
+void set_counters(benchmark::State& st, int w, int h, index_t comps) {
+  const double px = static_cast<double>(w) * h;
+  st.counters["pixels/s"] = benchmark::Counter(px, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["bytes/s"] = benchmark::Counter(px, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["components"] = static_cast<double>(comps);
+}
+
+void BM_label_measure_sitewatch(benchmark::State& st) {
+  const int w = static_cast<int>(st.range(0)), h = w;
+  const double fill = st.range(1) / 100.0;
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(2));
+  const auto m = make_mask(w, h, fill, 1);
+  sw_labeller l;
+  index_t nc = 0;
+  for (auto _ : st) benchmark::DoNotOptimize(nc = l.run(m, w, h));
+  set_counters(st, w, h, nc);
+}
+
+#if defined(SW_BENCH_OPENCV)
+void BM_label_measure_opencv(benchmark::State& st) {
+  const int w = static_cast<int>(st.range(0)), h = w;
+  const double fill = st.range(1) / 100.0;
+  cv::setNumThreads(static_cast<int>(st.range(2)));
+  auto m = make_mask(w, h, fill, 1);
+  cv::Mat img(h, w, CV_8U, m.data()), labels, stats, centroids;
+  int nc = 0;
+  for (auto _ : st)
+    benchmark::DoNotOptimize(nc = cv::connectedComponentsWithStats(img, labels, stats, centroids, 8,
+                                                                   CV_32S, cv::CCL_DEFAULT));
+  set_counters(st, w, h, nc - 1);  // OpenCV counts the background as label 0
+}
+BENCHMARK(BM_label_measure_opencv)
+    ->ArgsProduct({{1024, 4096}, {5, 30}, {1, 2}})
+    ->ArgNames({"side", "fill%", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+#endif
+
+BENCHMARK(BM_label_measure_sitewatch)
+    ->ArgsProduct({{1024, 4096}, {5, 30}, {1, 2}})
+    ->ArgNames({"side", "fill%", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
