@@ -31,7 +31,8 @@ sqlite3 -header -column "$out/results.gpkg" "
   SELECT site_id, substr(acquired, 1, 10) AS date, class,
          CASE observable WHEN 1 THEN 'yes' ELSE 'no' END AS observable,
          count, components, printf('%.2f', valid_fraction) AS valid,
-         printf('%.0f', changed_area_m2) AS changed_m2,
+         CASE WHEN changed_area_m2 IS NULL THEN '' ELSE printf('%.0f', changed_area_m2) END
+           AS changed_m2,
          CASE anomaly WHEN 1 THEN 'ANOMALY' WHEN 0 THEN '' END AS anomaly
   FROM site_counts ORDER BY site_id, acquired, class;"
 
