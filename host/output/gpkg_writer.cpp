@@ -109,13 +109,23 @@ void set_text(OGRFeature& f, const char* name, const std::string& v) {
   f.SetField(name, v.c_str());
 }
 
-void set_geometry_wkt(OGRFeature& f, const std::string& wkt, const std::string& path) {
-  if (wkt.empty()) return;
+// Empty text is NULL.
+void set_text_or_null(OGRFeature& f, const char* name, const std::string& v) {
+  if (v.empty())
+    f.SetFieldNull(f.GetFieldIndex(name));
+  else
+    set_text(f, name, v);
+}
+
+// f's geometry from WKT, as a multipolygon when `multi`. No SRS is attached: the layer's
+// (EPSG:4326) applies. False when the text is empty or not WKT (the geometry stays NULL).
+bool set_geometry_wkt(OGRFeature& f, const std::string& wkt, bool multi) {
+  if (wkt.empty()) return false;
   OGRGeometry* g = nullptr;
-  // No SRS on the geometry: the layer's (EPSG:4326) applies.
   if (OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE || g == nullptr)
-    throw error(fmt::format("{}: bad geometry: {}", path, wkt.substr(0, 80)));
-  f.SetGeometryDirectly(g);
+    return false;
+  f.SetGeometryDirectly(multi ? OGRGeometryFactory::forceToMultiPolygon(g) : g);
+  return true;
 }
 
 void insert(OGRLayer* l, OGRFeature& f, const std::string& path) {
@@ -227,9 +237,7 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
     for (const auto& z : s.zones) {
       OGRFeature f(l->GetLayerDefn());
       for (const auto& [k, v] : z.properties) set_text(f, k.c_str(), v);
-      OGRGeometry* g = nullptr;
-      if (OGRGeometryFactory::createFromWkt(z.wkt_lonlat.c_str(), nullptr, &g) == OGRERR_NONE && g)
-        f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
+      set_geometry_wkt(f, z.wkt_lonlat, true);
       insert(l, f, path_);
     }
   ds_->CommitTransaction();
@@ -256,10 +264,7 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
       set_opt(f, "changed_fraction", r.changed_fraction);
       set_opt(f, "shift_x_px", r.shift_x_px);
       set_opt(f, "shift_y_px", r.shift_y_px);
-      if (!r.reference.empty())
-        set_text(f, "reference", r.reference);
-      else
-        f.SetFieldNull(f.GetFieldIndex("reference"));
+      set_text_or_null(f, "reference", r.reference);
       set_opt(f, "anomaly", r.anomaly);
       set_text(f, "run_id", run_id);
       insert(lc, f, path_);
@@ -277,7 +282,8 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
       f.SetField("orientation_deg", d.orientation_deg);
       set_opt(f, "mean_change", d.mean_change);
       set_text(f, "run_id", run_id);
-      set_geometry_wkt(f, d.wkt_lonlat, path_);
+      if (!set_geometry_wkt(f, d.wkt_lonlat, false))
+        throw error(fmt::format("{}: bad detection geometry: {}", path_, d.wkt_lonlat.substr(0, 80)));
       insert(ld, f, path_);
     }
     OGRFeature j(lj->GetLayerDefn());
@@ -308,18 +314,9 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       set_text(f, "satellite_id", r.satellite_id);
       set_text(f, "mask_source", r.mask_source);
       set_text(f, "status", r.status);
-      if (!r.error.empty())
-        set_text(f, "error", r.error);
-      else
-        f.SetFieldNull(f.GetFieldIndex("error"));
+      set_text_or_null(f, "error", r.error);
       f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
-      if (!r.footprint_wkt.empty()) {
-        OGRGeometry* g = nullptr;
-        if (OGRGeometryFactory::createFromWkt(r.footprint_wkt.c_str(), nullptr, &g) ==
-                OGRERR_NONE &&
-            g)
-          f.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(g));
-      }
+      set_geometry_wkt(f, r.footprint_wkt, true);  // a scene without a footprint keeps NULL
       insert(l, f, path_);
     }
   } catch (...) {
