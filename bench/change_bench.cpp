@@ -48,17 +48,21 @@ void BM_change_magnitude_fused(benchmark::State& st) {
   const index_t n = static_cast<index_t>(in.w) * in.h;
   const sw::kern::change_magnitude_fn f{{in.scene.data(), in.w, in.h, in.nb},
                                         {in.ref.data(), in.w, in.h, in.nb},
-                                        in.tol.data(), in.weights.data(), in.covalid.data(),
-                                        in.mag.data(), in.diff.data(), in.raw.data()};
+                                        in.tol.data(),
+                                        in.weights.data(),
+                                        in.covalid.data(),
+                                        in.mag.data(),
+                                        in.diff.data(),
+                                        in.raw.data()};
   for (auto _ : st) {
     be.for_each(n, f);
     benchmark::ClobberMemory();
   }
   const double px = static_cast<double>(n);
   st.counters["pixels/s"] = benchmark::Counter(px, benchmark::Counter::kIsIterationInvariantRate);
-  st.counters["bytes/s"] = benchmark::Counter(px * in.bytes_per_pixel(),
-                                              benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1024);
+  st.counters["bytes/s"] =
+      benchmark::Counter(px * in.bytes_per_pixel(), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1024);
 }
 
 void BM_memcpy_same_bytes(benchmark::State& st) {
@@ -78,8 +82,8 @@ void BM_memcpy_same_bytes(benchmark::State& st) {
   }
   st.counters["pixels/s"] =
       benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
-  st.counters["bytes/s"] = benchmark::Counter(2.0 * bytes, benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1024);
+  st.counters["bytes/s"] = benchmark::Counter(
+      2.0 * bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
 }
 
 BENCHMARK(BM_change_magnitude_fused)

@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/backend.hpp"
 #include "kernels/cpu/label_cpu.hpp"
+#include "kernels/cpu/measure_cpu.hpp"
 #include "kernels/label.cuh"
 #include "kernels/measure.cuh"
 
@@ -43,29 +44,22 @@ std::vector<std::uint8_t> make_mask(int w, int h, double fill, unsigned seed) {
 
 struct sw_labeller {
   sw::kern::cpu_backend be;
-  std::vector<std::int32_t> parent, rank, comp;
+  std::vector<std::int32_t> comp;
   std::vector<std::int64_t> sums;
   std::vector<std::int32_t> lo, hi;
 
   index_t run(const std::vector<std::uint8_t>& m, int w, int h) {
     const index_t n = static_cast<index_t>(w) * h;
-    parent.resize(n);
-    rank.resize(n);
     comp.resize(n);
-    sw::kern::label_image<std::int32_t>(be, m.data(), parent.data(), w, h);
-    be.for_each(n, sw::kern::root_flag_fn<std::int32_t>{parent.data(), rank.data()});
-    const std::int32_t last = rank[n - 1];
-    thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
-    const index_t nc = rank[n - 1] + last;
-    be.for_each(n, sw::kern::compact_label_fn<std::int32_t>{parent.data(), rank.data(), comp.data()});
+    const index_t nc = sw::kern::label_components<std::int32_t>(be, m.data(), comp.data(), w, h);
     sums.assign(7 * nc, 0);
     lo.assign(2 * nc, INT32_MAX);
     hi.assign(2 * nc, INT32_MIN);
     std::int64_t* q = sums.data();
-    sw::kern::component_sums s{q,         q + nc,   q + 2 * nc,         q + 3 * nc,
-                               q + 4 * nc, q + 5 * nc, q + 6 * nc, lo.data(),
-                               lo.data() + nc, hi.data(), hi.data() + nc};
-    be.for_each(n, sw::kern::moments_fn<std::int32_t>{comp.data(), nullptr, w, s});
+    sw::kern::component_sums s{
+        q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
+        q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
+    sw::kern::accumulate_moments<std::int32_t>(be, comp.data(), nullptr, w, h, nc, s);
     return nc;
   }
 };

@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("build_type", sw::build::build_type);
   benchmark::AddCustomContext("compiler", sw::build::cxx_compiler);
   benchmark::AddCustomContext("backend", sw::kern::cuda_device_count() > 0 ? "cpu+cuda" : "cpu");
-  benchmark::AddCustomContext("tbb_threads",
-                              std::to_string(tbb::info::default_concurrency()));
+  benchmark::AddCustomContext("tbb_threads", std::to_string(tbb::info::default_concurrency()));
   benchmark::AddCustomContext("hardware_threads",
                               std::to_string(std::thread::hardware_concurrency()));
   benchmark::Initialize(&argc, argv);

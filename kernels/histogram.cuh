@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-#include <cuda/atomic>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/transform_reduce.h>
+#include <cuda/atomic>
 
 #include "kernels/common.hpp"
 
@@ -53,8 +53,8 @@ struct masked_value {
 // The q-quantile (0..1) of the histogrammed values: the centre of the first bin at which
 // the cumulative count reaches q * total. Returns -1 for an empty histogram.
 // Only bins [0, limit) take part (limit 0: all).
-inline double histogram_quantile(const std::vector<std::uint32_t>& hist, float bin_width,
-                                 double q, std::size_t limit = 0) {
+inline double histogram_quantile(const std::vector<std::uint32_t>& hist, float bin_width, double q,
+                                 std::size_t limit = 0) {
   const std::size_t end = limit == 0 ? hist.size() : std::min(limit, hist.size());
   std::uint64_t total = 0;
   for (std::size_t b = 0; b < end; ++b) total += hist[b];

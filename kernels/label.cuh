@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include <thrust/scan.h>
 #include <cuda/atomic>
 
 #include "kernels/common.hpp"
@@ -126,11 +127,31 @@ struct compact_label_fn {
 // with the three launches above. The CPU backend overloads this with a strip-wise variant
 // of the same union-find (kernels/cpu/label_cpu.hpp); the result is identical.
 template <class Label, class Backend>
-void label_image(const Backend& be, const std::uint8_t* mask, Label* parent, int width, int height) {
+void label_image(const Backend& be, const std::uint8_t* mask, Label* parent, int width,
+                 int height) {
   const index_t n = static_cast<index_t>(width) * height;
   be.for_each(n, label_init_fn<Label>{mask, parent});
   be.for_each_2d(width, height, label_merge_fn<Label>{mask, parent, width, height});
   be.for_each(n, label_flatten_fn<Label>{parent});
+}
+
+// Compact component ids (0..count-1 in raster order of the components' first pixels,
+// background -1) into `component`; returns the count. The CPU backend overloads this with
+// a fused strip launch (kernels/cpu/label_cpu.hpp) giving the same ids.
+template <class Label, class Backend>
+index_t label_components(const Backend& be, const std::uint8_t* mask, Label* component, int width,
+                         int height) {
+  const index_t n = static_cast<index_t>(width) * height;
+  if (n <= 0) return 0;
+  auto parent = be.template alloc<Label>(n);
+  auto rank = be.template alloc<Label>(n);
+  label_image<Label>(be, mask, parent.data(), width, height);
+  be.for_each(n, root_flag_fn<Label>{parent.data(), rank.data()});
+  const Label last_flag = be.read_one(rank, n - 1);
+  thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
+  const index_t count = static_cast<index_t>(be.read_one(rank, n - 1) + last_flag);
+  be.for_each(n, compact_label_fn<Label>{parent.data(), rank.data(), component});
+  return count;
 }
 
 }  // namespace sw::kern

@@ -124,21 +124,43 @@ struct axis_extent_fn {
   std::int64_t* vmin;
   std::int64_t* vmax;
 
-  SW_HD void operator()(index_t i) const {
-    const Label c = component[i];
-    if (c < 0) return;
+  // Pixel i of component c in fixed-point axis coordinates.
+  SW_HD void project(index_t i, Label c, std::int64_t& fu, std::int64_t& fv) const {
     const double x = static_cast<double>(i % width) - cx[c];
     const double y = static_cast<double>(i / width) - cy[c];
     const double u = x * cos_t[c] + y * sin_t[c];
     const double v = -x * sin_t[c] + y * cos_t[c];
-    const auto fu = static_cast<std::int64_t>(llround(u * extent_fixed_scale));
-    const auto fv = static_cast<std::int64_t>(llround(v * extent_fixed_scale));
+    fu = static_cast<std::int64_t>(llround(u * extent_fixed_scale));
+    fv = static_cast<std::int64_t>(llround(v * extent_fixed_scale));
+  }
+
+  SW_HD void operator()(index_t i) const {
+    const Label c = component[i];
+    if (c < 0) return;
+    std::int64_t fu, fv;
+    project(i, c, fu, fv);
     atomic_min<std::int64_t>(umin + c, fu);
     atomic_max<std::int64_t>(umax + c, fu);
     atomic_min<std::int64_t>(vmin + c, fv);
     atomic_max<std::int64_t>(vmax + c, fv);
   }
 };
+
+// Pass 1 over the image: f(i) for every pixel, atomics into the per-component arrays.
+// The CPU backend overloads these two with strip-wise thread-local accumulation
+// (kernels/cpu/measure_cpu.hpp); the sums are integers, so the results are identical.
+template <class Label, class Backend>
+void accumulate_moments(const Backend& be, const Label* component, const float* change, int width,
+                        int height, index_t /*components*/, component_sums out) {
+  be.for_each(static_cast<index_t>(width) * height,
+              moments_fn<Label>{component, change, width, out});
+}
+
+template <class Label, class Backend>
+void accumulate_extents(const Backend& be, const axis_extent_fn<Label>& f, int height,
+                        index_t /*components*/) {
+  be.for_each(static_cast<index_t>(f.width) * height, f);
+}
 
 // Per-zone pixel counts: in zone, valid in zone, changed in zone (integers).
 struct zone_count_fn {

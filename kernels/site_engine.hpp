@@ -478,16 +478,9 @@ class site_engine final : public engine {
   void label_and_measure(const engine_class& cls, const buffer<std::uint8_t>& mask,
                          const float* magnitude, engine_class_result& cr) {
     const int w = p_.width, h = p_.height;
-    auto parent = be_.template alloc<Label>(n_);
-    label_image<Label>(be_, mask.data(), parent.data(), w, h);
-    auto rank = be_.template alloc<Label>(n_);
-    be_.for_each(n_, root_flag_fn<Label>{parent.data(), rank.data()});
-    const Label last_flag = n_ > 0 ? last_of(rank) : 0;
-    thrust::exclusive_scan(be_.policy(), rank.data(), rank.data() + n_, rank.data());
-    const index_t ncomp = n_ > 0 ? static_cast<index_t>(last_of(rank) + last_flag) : 0;
-    if (ncomp == 0) return;
     auto comp = be_.template alloc<Label>(n_);
-    be_.for_each(n_, compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
+    const index_t ncomp = label_components<Label>(be_, mask.data(), comp.data(), w, h);
+    if (ncomp == 0) return;
 
     // pass 1: moments
     auto i64 = be_.template alloc<std::int64_t>(7 * ncomp);
@@ -508,7 +501,7 @@ class site_engine final : public engine {
                         lo.data() + ncomp,
                         hi.data(),
                         hi.data() + ncomp};
-    be_.for_each(n_, moments_fn<Label>{comp.data(), magnitude, w, sums});
+    accumulate_moments<Label>(be_, comp.data(), magnitude, w, h, ncomp, sums);
     const std::vector<std::int64_t> hs = be_.to_host(i64);
 
     // shapes on the host (few components), then pass 2: extents along the axes
@@ -534,9 +527,11 @@ class site_engine final : public engine {
     }
     be_.upload(ext, ext_init.data(), 4 * ncomp);
     std::int64_t* e = ext.data();
-    be_.for_each(n_, axis_extent_fn<Label>{comp.data(), w, g.data(), g.data() + ncomp,
-                                           g.data() + 2 * ncomp, g.data() + 3 * ncomp, e, e + ncomp,
-                                           e + 2 * ncomp, e + 3 * ncomp});
+    accumulate_extents<Label>(
+        be_,
+        axis_extent_fn<Label>{comp.data(), w, g.data(), g.data() + ncomp, g.data() + 2 * ncomp,
+                              g.data() + 3 * ncomp, e, e + ncomp, e + 2 * ncomp, e + 3 * ncomp},
+        h, ncomp);
     const std::vector<std::int64_t> he = be_.to_host(ext);
 
     for (index_t c = 0; c < ncomp; ++c) {
@@ -568,11 +563,6 @@ class site_engine final : public engine {
       cr.components += 1;
       cr.detections.push_back(d);
     }
-  }
-
-  template <class T>
-  T last_of(const buffer<T>& b) const {
-    return be_.read_one(b, n_ - 1);
   }
 
   // Appends a member (ring of `capacity_`) with its shift against the current frame, then

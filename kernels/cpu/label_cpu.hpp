@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -55,22 +57,37 @@ void label_image(const cpu_backend&, const std::uint8_t* mask, Label* parent, in
 
   tbb::parallel_for(0, strips, [&](int s) {
     const int y0 = strip_begin(s), y1 = strip_begin(s + 1);
+    const int wd = width;  // locals: writes through `parent` could alias captured sizes
+    const index_t stride = w;
     for (int y = y0; y < y1; ++y) {
-      const index_t row = y * w;
-      for (int x = 0; x < width; ++x) {
+      const index_t row = y * stride;
+      const bool above = y > y0;
+      for (int x = 0; x < wd; ++x) {
         const index_t i = row + x;
         if (!mask[i]) {
           parent[i] = Label(-1);
           continue;
         }
         parent[i] = static_cast<Label>(i);
-        if (x > 0 && mask[i - 1]) detail::union_seq<Label>(parent, static_cast<Label>(i), static_cast<Label>(i - 1));
-        if (y > y0) {
-          const index_t up = i - w;
-          if (x > 0 && mask[up - 1]) detail::union_seq<Label>(parent, static_cast<Label>(i), static_cast<Label>(up - 1));
-          if (mask[up]) detail::union_seq<Label>(parent, static_cast<Label>(i), static_cast<Label>(up));
-          if (x + 1 < width && mask[up + 1])
-            detail::union_seq<Label>(parent, static_cast<Label>(i), static_cast<Label>(up + 1));
+        const auto li = static_cast<Label>(i);
+        // Fewest unions (the decision of Wu, Otoo & Suzuki's scan): N joins the whole
+        // 3-pixel row above and W; without N, W covers NW, and NE may still be apart.
+        const bool w_on = x > 0 && mask[i - 1];
+        if (above) {
+          const index_t up = i - stride;
+          if (mask[up]) {
+            detail::union_seq<Label>(parent, li, static_cast<Label>(up));
+            continue;
+          }
+          const bool ne_on = x + 1 < wd && mask[up + 1];
+          if (w_on) {
+            detail::union_seq<Label>(parent, li, static_cast<Label>(i - 1));
+          } else if (x > 0 && mask[up - 1]) {
+            detail::union_seq<Label>(parent, li, static_cast<Label>(up - 1));
+          }
+          if (ne_on) detail::union_seq<Label>(parent, li, static_cast<Label>(up + 1));
+        } else if (w_on) {
+          detail::union_seq<Label>(parent, li, static_cast<Label>(i - 1));
         }
       }
     }
@@ -84,7 +101,8 @@ void label_image(const cpu_backend&, const std::uint8_t* mask, Label* parent, in
       const index_t i = row + x;
       if (!mask[i]) continue;
       const index_t up = i - w;
-      if (x > 0 && mask[up - 1]) union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up - 1));
+      if (x > 0 && mask[up - 1])
+        union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up - 1));
       if (mask[up]) union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up));
       if (x + 1 < width && mask[up + 1])
         union_trees<Label>(parent, static_cast<Label>(i), static_cast<Label>(up + 1));
@@ -101,6 +119,61 @@ void label_image(const cpu_backend&, const std::uint8_t* mask, Label* parent, in
       ref.store(find_root(parent, static_cast<Label>(i)), cuda::memory_order_relaxed);
     }
   });
+}
+
+// Compact ids straight from the strips, in place: `component` serves as the union-find
+// parent array (no image-sized scratch, which on the CPU means page faults on every call).
+// After the strip union-find and seams: (1) count the roots per strip; (2) each root's entry
+// becomes -(rank + 2), its rank being the strip's offset plus its order in the strip;
+// (3) every pixel takes its root's rank (non-roots still hold the root's index, which the
+// root's entry decodes). Roots are the smallest index of their component, so the ids are
+// those of the device launch.
+template <class Label>
+index_t label_components(const cpu_backend& be, const std::uint8_t* mask, Label* component,
+                         int width, int height) {
+  const index_t n = static_cast<index_t>(width) * height;
+  if (n <= 0) return 0;
+  label_image<Label>(be, mask, component, width, height);  // component = flat parents
+  const int threads = std::max(1, tbb::this_task_arena::max_concurrency());
+  const int strips = std::clamp(height / 16, 1, 4 * threads);
+  const index_t w = width;
+  const auto begin = [&](int s) {
+    return static_cast<index_t>(static_cast<long long>(height) * s / strips) * w;
+  };
+  std::vector<index_t> roots(static_cast<std::size_t>(strips) + 1, 0);
+  // (strip bounds are hoisted: through `component`, the compiler must assume writes alias
+  // the captured sizes and would recompute a division per pixel)
+  tbb::parallel_for(0, strips, [&](int s) {
+    const index_t b = begin(s), e = begin(s + 1);
+    index_t k = 0;
+    for (index_t i = b; i < e; ++i) k += component[i] == static_cast<Label>(i);
+    roots[s + 1] = k;
+  });
+  for (int s = 0; s < strips; ++s) roots[s + 1] += roots[s];
+  tbb::parallel_for(0, strips, [&](int s) {
+    const index_t b = begin(s), e = begin(s + 1);
+    Label id = static_cast<Label>(roots[s]);
+    for (index_t i = b; i < e; ++i)
+      if (component[i] == static_cast<Label>(i)) component[i] = -(id++) - 2;
+  });
+  // Another strip's thread may be decoding the root this pixel points at while reading it:
+  // relaxed atomics keep that defined; both encodings give the same rank.
+  tbb::parallel_for(0, strips, [&](int s) {
+    const index_t b = begin(s), e = begin(s + 1);
+    for (index_t i = b; i < e; ++i) {
+      cuda::atomic_ref<Label, cuda::thread_scope_device> self(component[i]);
+      const Label v = self.load(cuda::memory_order_relaxed);
+      if (v == Label(-1)) continue;
+      if (v <= Label(-2)) {
+        self.store(-v - 2, cuda::memory_order_relaxed);
+        continue;
+      }
+      cuda::atomic_ref<Label, cuda::thread_scope_device> root(component[v]);
+      const Label r = root.load(cuda::memory_order_relaxed);
+      self.store(r <= Label(-2) ? -r - 2 : r, cuda::memory_order_relaxed);
+    }
+  });
+  return roots[strips];
 }
 
 }  // namespace sw::kern

@@ -1,8 +1,11 @@
-// The CPU instantiation of the site engine.
-#include "kernels/site_engine.hpp"
-
+// The CPU instantiation of the site engine. The CPU launches that overload generic ones
+// (labelling and measurement by strips) are declared before the engine template, so the
+// instantiation below picks them.
 #include "kernels/cpu/backend.hpp"
 #include "kernels/cpu/label_cpu.hpp"
+#include "kernels/cpu/measure_cpu.hpp"
+
+#include "kernels/site_engine.hpp"
 
 namespace sw::kern {
 

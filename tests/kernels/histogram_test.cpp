@@ -57,7 +57,8 @@ TEST(histogram, auto_histogram_sizes_bins_to_the_data) {
   // 8-bit numbers and reflectance 0..1 get bins as fine as reflectance x10000.
   for (float scale : {1.0f, 255.0f / 10000.0f, 1.0f / 10000.0f}) {
     std::vector<float> v = {0.0f, 1000.0f * scale, 5000.0f * scale, 10000.0f * scale, -1.0f};
-    const auto h = sw::kern::auto_histogram(cpu_backend{}, 5, sw::kern::array_value{v.data()}, 1001);
+    const auto h =
+        sw::kern::auto_histogram(cpu_backend{}, 5, sw::kern::array_value{v.data()}, 1001);
     EXPECT_FLOAT_EQ(h.bin_width, 10.0f * scale);
     EXPECT_EQ(h.counts[0], 1u);
     EXPECT_EQ(h.counts[99] + h.counts[100] + h.counts[101], 1u);  // 1000 * scale

@@ -68,6 +68,18 @@ std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int
   return std::vector<long long>(comp.begin(), comp.end());
 }
 
+// The CPU's fused launch (label_components): compact ids directly.
+template <class Label>
+std::vector<long long> cpu_components(const std::vector<std::uint8_t>& m, int w, int h) {
+  std::vector<Label> comp(static_cast<std::size_t>(w) * h);
+  const index_t count =
+      sw::kern::label_components<Label>(cpu_backend{}, m.data(), comp.data(), w, h);
+  long long top = -1;
+  for (auto c : comp) top = std::max<long long>(top, c);
+  EXPECT_EQ(count, top + 1);
+  return std::vector<long long>(comp.begin(), comp.end());
+}
+
 std::vector<std::uint8_t> random_mask(int w, int h, double density, unsigned seed) {
   std::mt19937 rng(seed);
   std::bernoulli_distribution on(density);

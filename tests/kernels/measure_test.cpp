@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
+#include "kernels/cpu/measure_cpu.hpp"
 #include "kernels/measure.cuh"
 
 namespace {
@@ -53,6 +55,72 @@ TEST(measure, rotated_bar_recovers_length_and_angle) {
   EXPECT_NEAR(sh.theta, a, 0.02);
   EXPECT_NEAR(sh.cx, 100, 0.1);
   EXPECT_NEAR(sh.cy, 100, 0.1);
+}
+
+// The CPU strip launch of the moments and extents equals the per-pixel atomic launch
+// (the device's) exactly, on a labelled random image of odd size.
+TEST(measure, cpu_strip_launch_equals_per_pixel_atomics) {
+  const int w = 301, h = 203;
+  const sw::kern::index_t n = static_cast<sw::kern::index_t>(w) * h;
+  std::mt19937 rng(4);
+  const int ncomp = 57;
+  std::vector<std::int32_t> comp(n);
+  std::vector<float> change(n);
+  for (auto& c : comp) c = rng() % 3 == 0 ? static_cast<std::int32_t>(rng() % ncomp) : -1;
+  for (auto& v : change) v = static_cast<float>(rng() % 5000) / 7.0f;
+  struct arrays {
+    std::vector<std::int64_t> i64;
+    std::vector<std::int32_t> lo, hi;
+    std::vector<std::int64_t> ext;
+    sw::kern::component_sums sums(int nc) {
+      i64.assign(7 * nc, 0);
+      lo.assign(2 * nc, INT32_MAX);
+      hi.assign(2 * nc, INT32_MIN);
+      auto* q = i64.data();
+      return {q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
+              q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
+    }
+  } a, b;
+  const sw::kern::cpu_backend be;
+  sw::kern::accumulate_moments<std::int32_t>(be, comp.data(), change.data(), w, h, ncomp,
+                                             a.sums(ncomp));
+  const auto sb = b.sums(ncomp);
+  const sw::kern::moments_fn<std::int32_t> f{comp.data(), change.data(), w, sb};
+  for (sw::kern::index_t i = 0; i < n; ++i) f(i);
+  EXPECT_EQ(a.i64, b.i64);
+  EXPECT_EQ(a.lo, b.lo);
+  EXPECT_EQ(a.hi, b.hi);
+
+  std::vector<double> geo(4 * ncomp);
+  for (int c = 0; c < ncomp; ++c) {
+    geo[c] = 150.0 + c;
+    geo[ncomp + c] = 100.0 - c;
+    geo[2 * ncomp + c] = std::cos(0.1 * c);
+    geo[3 * ncomp + c] = std::sin(0.1 * c);
+  }
+  auto extents = [&](bool strips) {
+    std::vector<std::int64_t> e(4 * ncomp);
+    for (int c = 0; c < ncomp; ++c) {
+      e[c] = e[2 * ncomp + c] = INT64_MAX;
+      e[ncomp + c] = e[3 * ncomp + c] = INT64_MIN;
+    }
+    const sw::kern::axis_extent_fn<std::int32_t> g{comp.data(),
+                                                   w,
+                                                   geo.data(),
+                                                   geo.data() + ncomp,
+                                                   geo.data() + 2 * ncomp,
+                                                   geo.data() + 3 * ncomp,
+                                                   e.data(),
+                                                   e.data() + ncomp,
+                                                   e.data() + 2 * ncomp,
+                                                   e.data() + 3 * ncomp};
+    if (strips)
+      sw::kern::accumulate_extents<std::int32_t>(be, g, h, ncomp);
+    else
+      for (sw::kern::index_t i = 0; i < n; ++i) g(i);
+    return e;
+  };
+  EXPECT_EQ(extents(true), extents(false));
 }
 
 }  // namespace

@@ -18,13 +18,15 @@ const std::string k_dir = std::string(SW_SOURCE_DIR) + "/../shared/data/landsat-
 
 std::vector<float> read_all(const std::string& path, int& w, int& h, int& nb) {
   GDALAllRegister();
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
   if (!ds) return {};
   w = ds->GetRasterXSize();
   h = ds->GetRasterYSize();
   nb = ds->GetRasterCount();
   std::vector<float> v(static_cast<std::size_t>(w) * h * nb);
-  if (ds->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, nb, nullptr, 0, 0, 0) != CE_None)
+  if (ds->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, nb, nullptr, 0, 0, 0) !=
+      CE_None)
     return {};
   return v;
 }
@@ -37,8 +39,10 @@ scores score(const std::vector<std::uint8_t>& mask, const std::vector<float>& ch
              const std::vector<float>& unchanged) {
   double tp = 0, fn = 0, fp = 0, tn = 0;
   for (std::size_t i = 0; i < mask.size(); ++i) {
-    if (changed[i] > 0) (mask[i] ? tp : fn) += 1;
-    else if (unchanged[i] > 0) (mask[i] ? fp : tn) += 1;
+    if (changed[i] > 0)
+      (mask[i] ? tp : fn) += 1;
+    else if (unchanged[i] > 0)
+      (mask[i] ? fp : tn) += 1;
   }
   const double n = tp + fn + fp + tn;
   const double po = (tp + tn) / n;
