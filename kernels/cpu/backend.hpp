@@ -16,6 +16,10 @@
 
 namespace sw::kern {
 
+// A functor that also offers a tiled CPU form of its per-element arithmetic.
+template <class F>
+concept has_range_form = requires(const F& f, index_t a, index_t b) { f.run_range(a, b); };
+
 struct cpu_backend {
   static constexpr const char* name = "cpu";
 
@@ -56,13 +60,17 @@ struct cpu_backend {
     return b[static_cast<std::size_t>(i)];
   }
 
-  // f(i) for i in [0, n).
+  // f(i) for i in [0, n); f.run_range(begin, end) where the functor has a tiled form.
   template <class F>
   void for_each(index_t n, F f) const {
     if (n <= 0) return;
     tbb::parallel_for(tbb::blocked_range<index_t>(0, n, 4096),
                       [&](const tbb::blocked_range<index_t>& r) {
-                        for (index_t i = r.begin(); i != r.end(); ++i) f(i);
+                        if constexpr (has_range_form<F>) {
+                          f.run_range(r.begin(), r.end());
+                        } else {
+                          for (index_t i = r.begin(); i != r.end(); ++i) f(i);
+                        }
                       });
   }
 
