@@ -41,10 +41,22 @@ TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
     for (bool with_tol : {true, false}) {
       std::vector<float> m1(n), d1(n), r1(n), m2(n), d2(n), r2(n);
       const float* tol = with_tol ? c.tol.data() : nullptr;
-      const sw::kern::change_magnitude_fn a{{c.scene.data(), w, h, nb}, {c.ref.data(), w, h, nb}, tol,
-                                            c.weights.data(), c.covalid.data(), m1.data(), d1.data(), r1.data()};
-      const sw::kern::change_magnitude_fn b{{c.scene.data(), w, h, nb}, {c.ref.data(), w, h, nb}, tol,
-                                            c.weights.data(), c.covalid.data(), m2.data(), d2.data(), r2.data()};
+      const sw::kern::change_magnitude_fn a{{c.scene.data(), w, h, nb},
+                                            {c.ref.data(), w, h, nb},
+                                            tol,
+                                            c.weights.data(),
+                                            c.covalid.data(),
+                                            m1.data(),
+                                            d1.data(),
+                                            r1.data()};
+      const sw::kern::change_magnitude_fn b{{c.scene.data(), w, h, nb},
+                                            {c.ref.data(), w, h, nb},
+                                            tol,
+                                            c.weights.data(),
+                                            c.covalid.data(),
+                                            m2.data(),
+                                            d2.data(),
+                                            r2.data()};
       for (index_t i = 0; i < n; ++i) a(i);
       sw::kern::cpu_backend{}.for_each(n, b);  // the tiled form
       ASSERT_EQ(m1, m2) << w << "x" << h << "x" << nb;
@@ -81,7 +93,8 @@ TEST(change, edge_tolerance_is_the_largest_nearby_gradient) {
   std::vector<std::uint8_t> valid(w * h, 1);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) ref[y * w + x] = x < 5 ? 1000.f : 2000.f;
-  const sw::kern::edge_tolerance_fn f{{ref.data(), w, h, 1}, valid.data(), 0.5f, {tol.data(), w, h, 1}};
+  const sw::kern::edge_tolerance_fn f{
+      {ref.data(), w, h, 1}, valid.data(), 0.5f, {tol.data(), w, h, 1}};
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) f(x, y);
   for (int y = 0; y < h; ++y) {
