@@ -283,7 +283,8 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
       set_opt(f, "mean_change", d.mean_change);
       set_text(f, "run_id", run_id);
       if (!set_geometry_wkt(f, d.wkt_lonlat, false))
-        throw error(fmt::format("{}: bad detection geometry: {}", path_, d.wkt_lonlat.substr(0, 80)));
+        throw error(
+            fmt::format("{}: bad detection geometry: {}", path_, d.wkt_lonlat.substr(0, 80)));
       insert(ld, f, path_);
     }
     OGRFeature j(lj->GetLayerDefn());

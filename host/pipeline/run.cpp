@@ -10,10 +10,13 @@
 #include <set>
 #include <thread>
 
+#include <cpl_conv.h>
 #include <cpl_vsi.h>
 #include <fmt/format.h>
+#include <gdal.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for_each.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -25,6 +28,7 @@
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
 #include "host/io/sites.hpp"
+#include "host/output/async_writer.hpp"
 #include "host/output/export.hpp"
 #include "host/output/gpkg_writer.hpp"
 #include "host/pipeline/device.hpp"
@@ -86,13 +90,40 @@ long long physical_memory() {
   return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 8LL << 30;
 }
 
-// Working memory of one site in flight: the warped scene, its aligned copy, the reference
-// and its members, about 40 bytes of scratch per pixel, and GDAL's warp buffer.
-long long site_memory(const site& s, const config& cfg, int bands) {
-  const long long px = s.grid.pixels();
+// How --memory-budget is spent (docs/ARCHITECTURE.md, "Memory").
+struct memory_plan {
+  long long gdal_cache = 0;               // GDAL's block cache (decoded source tiles)
+  long long warp_buffer = 0;              // GDAL warper working memory per read in flight
+  int sites_in_flight = 1;                // sites computed side by side
+  int tokens_per_site = 1;                // scenes of one site in flight (read ahead of compute)
+  long long per_site = 0, per_token = 0;  // the estimates behind them
+};
+
+memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
+                        const site_catalog& catalog, const config& cfg) {
+  constexpr int max_bands = 8;  // bands a site compares (Planet 8-band at most)
+  constexpr long long process_overhead = 96LL << 20;  // libraries, catalog, plan, writer
+  memory_plan m;
+  m.gdal_cache = std::clamp(budget / 4, 16LL << 20, 1LL << 30);
+  m.warp_buffer = 16LL << 20;
+  long long px = 1;
+  for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());
   const int members =
       cfg.reference.strategy == reference_strategy::median ? cfg.reference.window : 1;
-  return px * (4LL * bands * (3 + members) + 40) + (64LL << 20);
+  const int classes = 4;
+  // site state: reference members, reference, tolerance, zone masks; compute scratch:
+  // aligned copy and temporaries (about 2 scenes' worth plus 60 bytes a pixel)
+  const long long state = px * (4LL * max_bands * (members + 2) + members + classes + 1);
+  const long long scratch = px * (2 * 4LL * max_bands + 60);
+  // a scene in flight: warped bands, coverage, UDM2 planes, and a GDAL warp buffer
+  m.per_token = px * (4LL * max_bands + 1 + 8) + m.warp_buffer;
+  m.per_site = state + scratch + m.per_token;
+  const long long rest = std::max(budget - m.gdal_cache - process_overhead, m.per_site);
+  m.sites_in_flight = static_cast<int>(std::clamp<long long>(rest / m.per_site, 1, threads));
+  const long long per_site_share = rest / m.sites_in_flight;
+  m.tokens_per_site = static_cast<int>(
+      std::clamp<long long>((per_site_share - state - scratch) / m.per_token, 1, 4));
+  return m;
 }
 
 struct failure_log {
@@ -103,6 +134,31 @@ struct failure_log {
     by_scene.emplace(scene, msg);
   }
 };
+
+// Strategy fixed: the named scene, else the observable scene nearest the date (candidates
+// tried in order of distance), becomes the site's reference before its scenes are
+// processed. An unreadable candidate is passed over (the main pass records it).
+void seed_fixed_reference(site_runner& runner, const site_work& w, const run_plan& plan,
+                          const config& cfg, stage_times& t) {
+  std::vector<std::size_t> order = w.scenes;
+  std::int64_t target = 0;
+  if (cfg.reference.scene_id.empty())
+    target = parse_rfc3339(cfg.reference.date + "T00:00:00Z").value_or(0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& sa = plan.scenes[a];
+    const auto& sb = plan.scenes[b];
+    if (!cfg.reference.scene_id.empty())
+      return (sa.id == cfg.reference.scene_id) > (sb.id == cfg.reference.scene_id);
+    return std::llabs(sa.acquired_unix - target) < std::llabs(sb.acquired_unix - target);
+  });
+  for (std::size_t i : order) {
+    if (!cfg.reference.scene_id.empty() && plan.scenes[i].id != cfg.reference.scene_id) break;
+    try {
+      if (runner.seed_reference(plan.scenes[i], t)) break;
+    } catch (const std::exception&) {
+    }
+  }
+}
 
 }  // namespace
 
@@ -178,33 +234,42 @@ int run_batch(const run_options& opt) {
   // ---- the work ------------------------------------------------------------------------
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = opt.threads > 0 ? opt.threads : hw;
-  long long per_site = 1;
-  for (const auto& w : plan.work)
-    per_site = std::max(per_site, site_memory(catalog.sites[w.site], cfg, 8));
-  const int concurrency = static_cast<int>(
-      std::clamp<long long>(budget / per_site, 1, static_cast<long long>(threads)));
+  const memory_plan mem = plan_memory(budget, threads, plan, catalog, cfg);
+  // GDAL: its block cache within the budget, and its own decoding threads no more than ours
+  GDALSetCacheMax64(mem.gdal_cache);
+  CPLSetConfigOption("GDAL_NUM_THREADS", std::to_string(threads).c_str());
   if (!opt.quiet)
     spdlog::info(
-        "{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads, {} sites "
-        "at a time (memory budget {} MiB)",
+        "{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads; memory budget "
+        "{} MiB: {} sites at a time, {} scenes each in flight, GDAL cache {} MiB",
         plan.scenes.size(), plan.work.size(), plan.pairs(), done.size(), dev.describe(), threads,
-        concurrency, budget >> 20);
+        budget >> 20, mem.sites_in_flight, mem.tokens_per_site, mem.gdal_cache >> 20);
 
   tbb::global_control gc(tbb::global_control::max_allowed_parallelism,
                          static_cast<std::size_t>(threads));
   progress_reporter progress(plan.pairs(), opt.quiet);
-  std::mutex write_mutex;
   failure_log failures;
   std::atomic<long long> pairs_written{0}, pairs_skipped{0}, pairs_failed{0};
   std::mutex times_mutex;
   stage_times total_times;
+  async_writer out(writer, run.run_id, 4 * mem.sites_in_flight * mem.tokens_per_site,
+                   [&](const pair_rows&) { ++pairs_written; });
 
+  auto fail_pair = [&](const scene_info& sc, const site& s, const std::string& what) {
+    ++pairs_failed;
+    failures.add(sc.id, fmt::format("site {}: {}", s.id, what));
+    if (!opt.quiet) spdlog::warn("scene {} at site {} failed: {}", sc.id, s.id, what);
+  };
+
+  // One site: a oneTBB pipeline whose read stage runs ahead (parallel, up to
+  // tokens_per_site scenes in flight) of the compute stage (in time order, one scene at a
+  // time: the reference depends on earlier scenes); committed rows go to the writer.
   auto run_site = [&](const site_work& w) {
     const site& s = catalog.sites[w.site];
     const bool all_done = std::all_of(w.scenes.begin(), w.scenes.end(), [&](std::size_t i) {
       return done.count({s.id, plan.scenes[i].id}) > 0;
     });
-    if (all_done) {
+    if (all_done || w.scenes.empty()) {
       pairs_skipped += static_cast<long long>(w.scenes.size());
       progress.add(static_cast<long long>(w.scenes.size()), 0);
       return;
@@ -212,50 +277,61 @@ int run_batch(const run_options& opt) {
     const int gpu = dev.cuda ? dev.gpus[w.site % dev.gpus.size()] : 0;
     stage_times t;
     try {
-      site_runner runner(s, cfg, dev, gpu, opt.rasters_dir);
+      site_runner runner(s, cfg, dev, gpu, opt.rasters_dir, plan.scenes[w.scenes.front()]);
       const bool fixed = cfg.reference.strategy == reference_strategy::fixed;
-      if (fixed) {
-        // The fixed scene: by id, else by nearest date; the nearest observable one wins.
-        std::vector<std::size_t> order = w.scenes;
-        std::int64_t target = 0;
-        if (cfg.reference.scene_id.empty())
-          target = parse_rfc3339(cfg.reference.date + "T00:00:00Z").value_or(0);
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-          const auto& sa = plan.scenes[a];
-          const auto& sb = plan.scenes[b];
-          if (!cfg.reference.scene_id.empty())
-            return (sa.id == cfg.reference.scene_id) > (sb.id == cfg.reference.scene_id);
-          return std::llabs(sa.acquired_unix - target) < std::llabs(sb.acquired_unix - target);
-        });
-        for (std::size_t i : order) {
-          if (!cfg.reference.scene_id.empty() && plan.scenes[i].id != cfg.reference.scene_id) break;
-          try {
-            if (runner.seed_reference(plan.scenes[i], t)) break;
-          } catch (const std::exception&) {
-            // that candidate is unreadable: the pass below records it; try the next
-          }
-        }
-      }
-      for (std::size_t i : w.scenes) {
-        const scene_info& sc = plan.scenes[i];
-        try {
-          pair_rows rows = runner.process(sc, !fixed, t);
-          if (done.count({s.id, sc.id})) {
-            ++pairs_skipped;
-          } else {
-            std::lock_guard<std::mutex> lock(write_mutex);
-            writer.write_pair(rows, run.run_id);
-            ++pairs_written;
-          }
-        } catch (const std::exception& e) {
-          ++pairs_failed;
-          failures.add(sc.id, fmt::format("site {}: {}", s.id, e.what()));
-          if (!opt.quiet) spdlog::warn("scene {} at site {} failed: {}", sc.id, s.id, e.what());
-        }
-        progress.add(1, s.grid.pixels());
-      }
+      if (fixed) seed_fixed_reference(runner, w, plan, cfg, t);
+
+      struct token {
+        std::size_t scene = 0;
+        std::optional<site_scene> data;
+        std::string error;
+      };
+      std::size_t next = 0;
+      tbb::parallel_pipeline(
+          static_cast<std::size_t>(mem.tokens_per_site),
+          tbb::make_filter<void, std::shared_ptr<token>>(
+              tbb::filter_mode::serial_in_order,
+              [&](tbb::flow_control& fc) -> std::shared_ptr<token> {
+                if (next == w.scenes.size()) {
+                  fc.stop();
+                  return nullptr;
+                }
+                auto tk = std::make_shared<token>();
+                tk->scene = w.scenes[next++];
+                return tk;
+              }) &
+              tbb::make_filter<std::shared_ptr<token>, std::shared_ptr<token>>(
+                  tbb::filter_mode::parallel,
+                  [&](std::shared_ptr<token> tk) {
+                    try {
+                      tk->data = runner.read(plan.scenes[tk->scene]);
+                    } catch (const std::exception& e) {
+                      tk->error = e.what();
+                    }
+                    return tk;
+                  }) &
+              tbb::make_filter<std::shared_ptr<token>, void>(
+                  tbb::filter_mode::serial_in_order, [&](std::shared_ptr<token> tk) {
+                    const scene_info& sc = plan.scenes[tk->scene];
+                    if (tk->data) {
+                      try {
+                        pair_rows rows = runner.compute(sc, *tk->data, !fixed, t);
+                        tk->data.reset();  // free the scene before the writer gets the rows
+                        if (done.count({s.id, sc.id}))
+                          ++pairs_skipped;
+                        else
+                          out.submit(std::move(rows));
+                      } catch (const std::exception& e) {
+                        fail_pair(sc, s, e.what());
+                      }
+                    } else {
+                      fail_pair(sc, s, tk->error);
+                    }
+                    progress.add(1, s.grid.pixels());
+                  }));
     } catch (const std::exception& e) {
-      // The site itself could not be set up (e.g. its zones do not rasterise).
+      // The site itself could not be set up (e.g. its zones do not rasterise), or the
+      // writer failed (rethrown below by out.finish()).
       for (std::size_t i : w.scenes)
         failures.add(plan.scenes[i].id, fmt::format("site {}: {}", s.id, e.what()));
       pairs_failed += static_cast<long long>(w.scenes.size());
@@ -268,8 +344,9 @@ int run_batch(const run_options& opt) {
     total_times.rasters += t.rasters;
   };
 
-  tbb::task_arena arena(concurrency);
+  tbb::task_arena arena(mem.sites_in_flight + 1);
   arena.execute([&] { tbb::parallel_for_each(plan.work.begin(), plan.work.end(), run_site); });
+  out.finish();  // everything committed; rethrows a writer failure (the run then fails)
   progress.stop();
 
   // ---- the scenes table, the run's end, exports --------------------------------------

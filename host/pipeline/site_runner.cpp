@@ -52,8 +52,20 @@ std::optional<double> robust_z(const std::vector<double>& history, double value,
 }
 
 site_runner::site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
-                         std::string rasters_dir)
-    : site_(s), cfg_(cfg), dev_(dev), gpu_(gpu), rasters_dir_(std::move(rasters_dir)) {
+                         std::string rasters_dir, const scene_info& first)
+    : site_(s),
+      cfg_(cfg),
+      dev_(dev),
+      gpu_(gpu),
+      rasters_dir_(std::move(rasters_dir)),
+      bands_(site_band_set(first, cfg)) {
+  auto params = make_params(static_cast<int>(bands_.names.size()), bands_.weights);
+  if (dev_.cuda) {
+    engine_ = kern::make_cuda_engine(std::move(params), gpu_);
+    SW_EXPECTS(engine_ != nullptr, "CUDA engine requested in a build without CUDA");
+  } else {
+    engine_ = kern::make_cpu_engine(std::move(params));
+  }
   OGRSpatialReference grid_srs;
   grid_srs.importFromWkt(site_.grid.crs_wkt.c_str());
   grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -122,18 +134,6 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   return p;
 }
 
-void site_runner::ensure_engine(const scene_info& scene) {
-  if (engine_) return;
-  bands_ = site_band_set(scene, cfg_);
-  auto params = make_params(static_cast<int>(bands_->names.size()), bands_->weights);
-  if (dev_.cuda) {
-    engine_ = kern::make_cuda_engine(std::move(params), gpu_);
-    SW_EXPECTS(engine_ != nullptr, "CUDA engine requested in a build without CUDA");
-  } else {
-    engine_ = kern::make_cpu_engine(std::move(params));
-  }
-}
-
 std::string site_runner::detection_wkt(const kern::engine_component& c) const {
   const site_grid& g = site_.grid;
   const double ct = std::cos(c.theta), st = std::sin(c.theta);
@@ -156,12 +156,19 @@ std::string site_runner::detection_wkt(const kern::engine_component& c) const {
   return wkt + "))";
 }
 
+site_scene site_runner::read(const scene_info& scene) const {
+  const auto t0 = clock_type::now();
+  site_scene out;
+  out.data = read_onto_grid(scene, site_.grid, select_bands(scene, bands_));
+  out.read_seconds = seconds_since(t0);
+  return out;
+}
+
 bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
-  ensure_engine(scene);
-  auto t0 = clock_type::now();
-  const warped_scene w = read_onto_grid(scene, site_.grid, select_bands(scene, *bands_));
-  t.read += seconds_since(t0);
-  t0 = clock_type::now();
+  const site_scene d = read(scene);
+  t.read += d.read_seconds;
+  const auto t0 = clock_type::now();
+  const warped_scene& w = d.data;
   kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
                         w.udm2.empty() ? nullptr : w.udm2.data()};
   const auto r = engine_->process(es, true, false);
@@ -170,13 +177,14 @@ bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
 }
 
 pair_rows site_runner::process(const scene_info& scene, bool join_reference, stage_times& t) {
-  ensure_engine(scene);
-  auto t0 = clock_type::now();
-  const std::vector<int> bands = select_bands(scene, *bands_);
-  const warped_scene w = read_onto_grid(scene, site_.grid, bands);
-  t.read += seconds_since(t0);
+  return compute(scene, read(scene), join_reference, t);
+}
 
-  t0 = clock_type::now();
+pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, bool join_reference,
+                               stage_times& t) {
+  t.read += d.read_seconds;
+  const warped_scene& w = d.data;
+  auto t0 = clock_type::now();
   const bool want_rasters = !rasters_dir_.empty();
   kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
                         w.udm2.empty() ? nullptr : w.udm2.data()};

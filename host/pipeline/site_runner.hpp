@@ -10,6 +10,7 @@
 
 #include "host/config/config.hpp"
 #include "host/io/scene.hpp"
+#include "host/io/scene_reader.hpp"
 #include "host/io/sites.hpp"
 #include "host/output/rows.hpp"
 #include "host/pipeline/device.hpp"
@@ -28,28 +29,43 @@ struct stage_times {
   double rasters = 0;  // --rasters output
 };
 
+// A scene read and warped for one site (read() may run ahead, in parallel).
+struct site_scene {
+  warped_scene data;
+  double read_seconds = 0;
+};
+
 class site_runner {
  public:
+  // `first` is the site's first scene in time order: it fixes the site's band set.
   // `gpu`: device ordinal when the choice is CUDA (the caller spreads sites over GPUs).
   site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
-              std::string rasters_dir);
+              std::string rasters_dir, const scene_info& first);
   ~site_runner();
   site_runner(const site_runner&) = delete;
   site_runner& operator=(const site_runner&) = delete;
 
-  // Processes the next scene of the site. Throws on failure (the caller records it); the
-  // site's state is then as if the scene had not been seen.
+  // Reads and warps a scene onto the site grid. Thread-safe: any number of scenes of the
+  // site may be read at once, ahead of compute. Throws on failure (unreadable, bands that
+  // do not match the site's).
+  site_scene read(const scene_info& scene) const;
+
+  // Computes the next scene of the site (scenes in time order, one at a time) and makes
+  // its rows. Throws on failure (the caller records it).
+  pair_rows compute(const scene_info& scene, const site_scene& data, bool join_reference,
+                    stage_times& t);
+
+  // read() then compute().
   pair_rows process(const scene_info& scene, bool join_reference, stage_times& t);
 
   // For strategy fixed: feeds the fixed scene as the reference without producing rows.
   // Returns whether the site was observable in it (and the reference is now set).
   bool seed_reference(const scene_info& scene, stage_times& t);
 
-  int reference_members() const { return engine_ ? engine_->members() : 0; }
+  int reference_members() const { return engine_->members(); }
 
  private:
   kern::engine_params make_params(int bands, const std::vector<float>& weights) const;
-  void ensure_engine(const scene_info& scene);
   std::string detection_wkt(const kern::engine_component& c) const;
 
   const site& site_;
@@ -57,7 +73,7 @@ class site_runner {
   device_choice dev_;
   int gpu_ = 0;
   std::string rasters_dir_;
-  std::optional<band_set> bands_;
+  band_set bands_;
   std::unique_ptr<kern::engine> engine_;
   OGRCoordinateTransformation* to_lonlat_ = nullptr;
   // Per class: previous observable values for the anomaly score (counts, or changed area

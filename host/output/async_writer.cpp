@@ -1,0 +1,59 @@
+#include "host/output/async_writer.hpp"
+
+namespace sw {
+
+async_writer::async_writer(gpkg_writer& out, std::string run_id, int capacity,
+                           std::function<void(const pair_rows&)> on_written)
+    : out_(out), run_id_(std::move(run_id)), on_written_(std::move(on_written)) {
+  queue_.set_capacity(capacity);
+  thread_ = std::thread([this] { loop(); });
+}
+
+async_writer::~async_writer() {
+  try {
+    finish();
+  } catch (...) {
+    // already reported by whoever called finish(); a destructor must not throw
+  }
+}
+
+void async_writer::loop() {
+  for (;;) {
+    std::optional<pair_rows> item;
+    queue_.pop(item);
+    if (!item) return;
+    bool failed;
+    {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      failed = error_ != nullptr;
+    }
+    if (failed) continue;  // drain: nothing more is written after an error
+    try {
+      out_.write_pair(*item, run_id_);
+      if (on_written_) on_written_(*item);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      error_ = std::current_exception();
+    }
+  }
+}
+
+void async_writer::rethrow_if_failed() {
+  std::lock_guard<std::mutex> lock(error_mutex_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void async_writer::submit(pair_rows rows) {
+  rethrow_if_failed();
+  queue_.push(std::optional<pair_rows>(std::move(rows)));
+}
+
+void async_writer::finish() {
+  if (finished_) return;
+  finished_ = true;
+  queue_.push(std::nullopt);
+  thread_.join();
+  rethrow_if_failed();
+}
+
+}  // namespace sw

@@ -1,0 +1,53 @@
+// The one writer of a run: a thread that owns the GeoPackage and commits (site, scene)
+// pairs as compute hands them over through a bounded oneTBB queue, so that SQLite's commits
+// (an fsync each) overlap compute instead of stalling it. The bound keeps finished rows
+// from piling up in memory when the disk is slower than compute.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <oneapi/tbb/concurrent_queue.h>
+
+#include "host/output/gpkg_writer.hpp"
+#include "host/output/rows.hpp"
+
+namespace sw {
+
+class async_writer {
+ public:
+  // on_written(pair) runs on the writer thread after each commit (progress, counters).
+  async_writer(gpkg_writer& out, std::string run_id, int capacity,
+               std::function<void(const pair_rows&)> on_written);
+  ~async_writer();
+  async_writer(const async_writer&) = delete;
+  async_writer& operator=(const async_writer&) = delete;
+
+  // Queues a pair for commit; blocks while the queue is full. Throws the writer's error if
+  // it has failed (a full disk must stop the run, not be lost in a thread).
+  void submit(pair_rows rows);
+
+  // Waits until everything queued is committed and stops the thread; rethrows the
+  // writer's error, if any. Called once; the destructor calls it if needed (and then
+  // swallows the error).
+  void finish();
+
+ private:
+  void loop();
+  void rethrow_if_failed();
+
+  gpkg_writer& out_;
+  std::string run_id_;
+  std::function<void(const pair_rows&)> on_written_;
+  tbb::concurrent_bounded_queue<std::optional<pair_rows>> queue_;  // nullopt: stop
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
+  std::thread thread_;
+  bool finished_ = false;
+};
+
+}  // namespace sw
