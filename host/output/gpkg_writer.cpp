@@ -139,8 +139,7 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   gdal_init();
   namespace fs = std::filesystem;
   const bool exists = fs::exists(path);
-  if (m == mode::resume) {
-    if (!exists) throw input_error(fmt::format("{}: --resume: no such output to resume", path));
+  if (m == mode::resume && exists) {
     ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
     if (ds_ == nullptr)
       throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
@@ -155,9 +154,14 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
           path));
     fs::remove(path);
   }
+  // --resume with no output yet (the run was killed before it made one): start afresh.
+  // The file is made under a temporary name and renamed once every layer exists, so a run
+  // killed while creating it leaves no half-made output behind.
+  const std::string part = path + ".part";
+  fs::remove(part);
   auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
   SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
-  ds_ = drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  ds_ = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (ds_ == nullptr) throw error(fmt::format("{}: cannot create: {}", path, gdal_last_error()));
   create_layer(ds_, "site_counts", wkbNone, count_fields, path);
   create_layer(ds_, "detections", wkbPolygon, detection_fields, path);
@@ -165,6 +169,12 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   create_layer(ds_, "sites", wkbMultiPolygon, {}, path);
   create_layer(ds_, "runs", wkbNone, run_fields, path);
   create_layer(ds_, journal_layer, wkbNone, journal_fields, path);
+  GDALClose(GDALDataset::ToHandle(ds_));
+  ds_ = nullptr;
+  fs::rename(part, path);
+  ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
+  if (ds_ == nullptr)
+    throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
 }
 
 gpkg_writer::~gpkg_writer() {

@@ -21,7 +21,7 @@ namespace sw {
 class gpkg_writer {
  public:
   // create: a new file (an existing one is an error unless `overwrite`).
-  // resume: an existing sitewatch GeoPackage, appended to.
+  // resume: an existing sitewatch GeoPackage, appended to (created when there is none).
   enum class mode { create, overwrite, resume };
   gpkg_writer(const std::string& path, mode m);
   ~gpkg_writer();

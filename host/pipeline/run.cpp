@@ -15,7 +15,6 @@
 #include <fmt/format.h>
 #include <gdal.h>
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_for_each.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
@@ -344,8 +343,21 @@ int run_batch(const run_options& opt) {
     total_times.rasters += t.rasters;
   };
 
-  tbb::task_arena arena(mem.sites_in_flight + 1);
-  arena.execute([&] { tbb::parallel_for_each(plan.work.begin(), plan.work.end(), run_site); });
+  // Sites side by side, at most sites_in_flight at once (the outer pipeline's tokens),
+  // all within `threads` worker threads.
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    std::size_t next_site = 0;
+    tbb::parallel_pipeline(
+        static_cast<std::size_t>(mem.sites_in_flight),
+        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control& fc) -> std::size_t {
+                                              if (next_site == plan.work.size()) fc.stop();
+                                              return next_site++;
+                                            }) &
+            tbb::make_filter<std::size_t, void>(tbb::filter_mode::parallel,
+                                                [&](std::size_t i) { run_site(plan.work[i]); }));
+  });
   out.finish();  // everything committed; rethrows a writer failure (the run then fails)
   progress.stop();
 
