@@ -14,6 +14,7 @@
 #include "host/config/config.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/output/export.hpp"
+#include "host/pipeline/bench.hpp"
 #include "host/pipeline/run.hpp"
 #include "host/synth/synth.hpp"
 #include "kernels/engine.hpp"
@@ -119,6 +120,26 @@ int main(int argc, char** argv) {
       ->default_val("csv");
   exp->add_option("--out", ex_out, "Output directory")->required();
 
+  // bench
+  sw::bench_options bo;
+  auto* bench = app.add_subcommand(
+      "bench", "Throughput of run on an archive (given or synthesised) next to the decode bound");
+  bench->add_option("--scenes", bo.scenes, "Archive to measure (default: synthesise one)");
+  bench->add_option("--sites", bo.sites, "Site catalog of that archive");
+  bench->add_option("--config", bo.config_path, "Config of that archive");
+  bench->add_option("--synth-dates", bo.synth_dates, "Dates of the synthesised archive")
+      ->default_val(bo.synth_dates);
+  bench->add_option("--synth-scale", bo.synth_scale, "Scene scale of the synthesised archive")
+      ->default_val(bo.synth_scale);
+  bench->add_option("--device", bo.device, "auto | cpu | cuda[:N,...]")->default_val("cpu");
+  bench->add_option("--threads", bo.threads, "Worker threads (0: all cores)")->default_val(0);
+  bench->add_option("--repeat", bo.repeat, "Rounds of (read-only, full) runs; medians reported")
+      ->default_val(bo.repeat);
+  bench->add_option("--memory-budget", bo.memory_budget, "As for run");
+  bench->add_option("--json", bo.json_path, "Also write the report as JSON here");
+  bench->add_option("--work-dir", bo.work_dir,
+                    "Keep the archive and outputs here (default: a temporary directory)");
+
   // info, config
   auto* info = app.add_subcommand("info", "Version, build options, devices found");
   bool defaults = false;
@@ -146,6 +167,10 @@ int main(int argc, char** argv) {
         std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes,
                     s.sites, s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
       return 0;
+    }
+    if (*bench) {
+      bo.command_line = join_args(argc, argv);
+      return sw::bench_command(bo);
     }
     if (*exp) {
       sw::export_tables(

@@ -1,5 +1,7 @@
 #include "host/output/async_writer.hpp"
 
+#include <chrono>
+
 namespace sw {
 
 async_writer::async_writer(gpkg_writer& out, std::string run_id, int capacity,
@@ -29,7 +31,9 @@ void async_writer::loop() {
     }
     if (failed) continue;  // drain: nothing more is written after an error
     try {
+      const auto t0 = std::chrono::steady_clock::now();
       out_.write_pair(*item, run_id_);
+      busy_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (on_written_) on_written_(*item);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex_);

@@ -36,6 +36,9 @@ class async_writer {
   // swallows the error).
   void finish();
 
+  // Seconds the writer thread spent committing (valid after finish()).
+  double busy_seconds() const { return busy_seconds_; }
+
  private:
   void loop();
   void rethrow_if_failed();
@@ -48,6 +51,7 @@ class async_writer {
   std::exception_ptr error_;
   std::thread thread_;
   bool finished_ = false;
+  double busy_seconds_ = 0;  // writer thread only until finish()
 };
 
 }  // namespace sw

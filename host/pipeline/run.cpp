@@ -18,6 +18,7 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "build_info.hpp"
@@ -312,7 +313,9 @@ int run_batch(const run_options& opt) {
               tbb::make_filter<std::shared_ptr<token>, void>(
                   tbb::filter_mode::serial_in_order, [&](std::shared_ptr<token> tk) {
                     const scene_info& sc = plan.scenes[tk->scene];
-                    if (tk->data) {
+                    if (tk->data && opt.read_only) {
+                      t.read += tk->data->read_seconds;
+                    } else if (tk->data) {
                       try {
                         pair_rows rows = runner.compute(sc, *tk->data, !fixed, t);
                         tk->data.reset();  // free the scene before the writer gets the rows
@@ -403,6 +406,30 @@ int run_batch(const run_options& opt) {
 
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const long long peak_rss = static_cast<long long>(usage.ru_maxrss) * 1024;
+  if (opt.report != nullptr) {
+    run_report& r = *opt.report;
+    r.wall_seconds = wall;
+    r.pairs = plan.pairs();
+    r.pairs_written = pairs_written;
+    r.pairs_failed = pairs_failed;
+    for (const auto& w : plan.work)
+      r.grid_pixels +=
+          catalog.sites[w.site].grid.pixels() * static_cast<long long>(w.scenes.size());
+    r.scenes = static_cast<long long>(plan.scenes.size());
+    r.read_seconds = total_times.read;
+    r.compute_seconds = total_times.compute;
+    r.rows_seconds = total_times.rows;
+    r.rasters_seconds = total_times.rasters;
+    r.write_seconds = out.busy_seconds();
+    r.peak_rss_bytes = peak_rss;
+    r.threads = threads;
+    r.sites_in_flight = mem.sites_in_flight;
+    r.tokens_per_site = mem.tokens_per_site;
+    r.device = dev.describe();
+  }
   if (!opt.quiet) {
     spdlog::info(
         "done in {:.1f} s: {} pairs written, {} already done, {} failed; {} scenes "
@@ -411,8 +438,9 @@ int run_batch(const run_options& opt) {
         scenes_skipped);
     spdlog::info(
         "stage time (summed over threads): read+warp {:.2f} s, compute {:.2f} s, rows "
-        "{:.2f} s, rasters {:.2f} s",
-        total_times.read, total_times.compute, total_times.rows, total_times.rasters);
+        "{:.2f} s, rasters {:.2f} s, write {:.2f} s; peak memory {} MiB",
+        total_times.read, total_times.compute, total_times.rows, total_times.rasters,
+        out.busy_seconds(), peak_rss >> 20);
     spdlog::info("output: {}", opt.out);
   }
   return scenes_failed > 0 ? exit_partial : exit_ok;

@@ -5,6 +5,26 @@
 
 namespace sw {
 
+// What a run did and how long each stage took (for `sitewatch bench` and the summary).
+struct run_report {
+  double wall_seconds = 0;
+  long long pairs = 0;  // pairs planned
+  long long pairs_written = 0;
+  long long pairs_failed = 0;
+  long long grid_pixels = 0;   // site-grid pixels processed (pairs x grid size)
+  long long scenes = 0;        // scenes indexed
+  double read_seconds = 0;     // read + decode + warp, summed over threads
+  double compute_seconds = 0;  // engine, summed over sites
+  double rows_seconds = 0;
+  double rasters_seconds = 0;
+  double write_seconds = 0;      // the writer thread's commits
+  long long peak_rss_bytes = 0;  // of the process so far
+  int threads = 0;
+  int sites_in_flight = 0;
+  int tokens_per_site = 0;
+  std::string device;
+};
+
 struct run_options {
   std::string scenes;
   std::string sites;
@@ -20,6 +40,10 @@ struct run_options {
   std::string rasters_dir;
   bool quiet = false;
   std::string command_line;  // recorded in runs.args
+  // Read and warp every pair but compute and write nothing (`sitewatch bench` uses it to
+  // measure the decode bound with the same scheduler and threads).
+  bool read_only = false;
+  run_report* report = nullptr;  // filled when given
 };
 
 // Exit codes (SPEC 3).
