@@ -88,7 +88,7 @@ void BM_histogram_median_mad(benchmark::State& st) {
 void BM_gradient_and_ncc_candidate(benchmark::State& st) {
   tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
   const index_t n = static_cast<index_t>(side) * side;
-  auto a = random_plane(n, 4), b = random_plane(n, 5);
+  auto a = random_plane(n, 4), b = random_plane(n, 5);  // (n also sizes the gradients)
   std::vector<std::uint8_t> valid(n, 1);
   std::vector<float> ga(n), gb(n);
   const sw::kern::cpu_backend be;
@@ -97,8 +97,8 @@ void BM_gradient_and_ncc_candidate(benchmark::State& st) {
                    sw::kern::gradient_fn{{a.data(), side, side}, valid.data(), ga.data()});
     be.for_each_2d(side, side,
                    sw::kern::gradient_fn{{b.data(), side, side}, valid.data(), gb.data()});
-    benchmark::DoNotOptimize(sw::kern::chunked_sum<6>(
-        be, n, sw::kern::ncc_terms_fn{ga.data(), gb.data(), side, side, 1, -1}));
+    benchmark::DoNotOptimize(sw::kern::row_sum<6>(
+        be, side, side, sw::kern::ncc_terms_fn{ga.data(), gb.data(), side, side, 1, -1}));
   }
   counters(st, 2 * 9.0 + 8.0);
 }

@@ -9,42 +9,66 @@
 namespace sw::kern {
 
 // Registration tolerance of the reference, per band: tolerance_px times the largest
-// gradient magnitude (central differences, |gx| + |gy|, per pixel) in the 3x3
-// neighbourhood. A residual misregistration of e px and the blur of resampling leave
-// differences of about e * gradient along edges (tracks, quays, roads); differences up to
-// this tolerance are not change. Flat ground keeps its full sensitivity.
-struct edge_tolerance_fn {
+// gradient magnitude (central differences, |gx| + |gy|, halved) in the 3x3 neighbourhood.
+// A residual misregistration of e px and the blur of resampling leave differences of about
+// e * gradient along edges (tracks, quays, roads); differences up to this tolerance are
+// not change. Flat ground keeps its full sensitivity.
+// Two launches: band_gradient_fn writes the gradient planes, then two passes of
+// window_max_fn take the 3x3 maximum (separably) and scale it.
+
+// Gradient of every band at (x, y); 0 where the pixel is invalid, and a difference leaves
+// out a side whose neighbours are invalid or outside.
+struct band_gradient_fn {
   planar_view<const float> ref;
   const std::uint8_t* valid;
-  float tolerance_px;
   planar_view<float> out;
 
-  SW_HD float gradient(int b, int x, int y) const {
+  SW_HD void operator()(int x, int y) const {
     const int w = ref.width, h = ref.height;
     const index_t i = static_cast<index_t>(y) * w + x;
-    if (!valid[i]) return 0.0f;
-    float g = 0.0f;
-    if (x > 0 && x + 1 < w && valid[i - 1] && valid[i + 1])
-      g += fabsf(ref.at(b, i + 1) - ref.at(b, i - 1)) * 0.5f;
-    if (y > 0 && y + 1 < h && valid[i - w] && valid[i + w])
-      g += fabsf(ref.at(b, i + w) - ref.at(b, i - w)) * 0.5f;
-    return g;
-  }
-
-  SW_HD void operator()(int x, int y) const {
-    const index_t i = static_cast<index_t>(y) * ref.width + x;
+    const bool ok = valid[i] != 0;
+    const bool hx = ok && x > 0 && x + 1 < w && valid[i - 1] && valid[i + 1];
+    const bool hy = ok && y > 0 && y + 1 < h && valid[i - w] && valid[i + w];
     for (int b = 0; b < ref.bands; ++b) {
-      float m = 0.0f;
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          const int xx = x + dx, yy = y + dy;
-          if (xx < 0 || yy < 0 || xx >= ref.width || yy >= ref.height) continue;
-          m = max_of(m, gradient(b, xx, yy));
-        }
-      out.at(b, i) = tolerance_px * m;
+      float g = 0.0f;
+      if (hx) g += fabsf(ref.at(b, i + 1) - ref.at(b, i - 1)) * 0.5f;
+      if (hy) g += fabsf(ref.at(b, i + w) - ref.at(b, i - w)) * 0.5f;
+      out.at(b, i) = g;
     }
   }
 };
+
+// One separable pass of a 3-wide maximum over every band plane (values >= 0; pixels
+// outside the image are left out), times `scale`.
+struct window_max_fn {
+  planar_view<const float> in;
+  planar_view<float> out;
+  bool horizontal;
+  float scale;
+
+  SW_HD void operator()(int x, int y) const {
+    const index_t i = static_cast<index_t>(y) * in.width + x;
+    const index_t step = horizontal ? 1 : in.width;
+    const bool lo = horizontal ? x > 0 : y > 0;
+    const bool hi = horizontal ? x + 1 < in.width : y + 1 < in.height;
+    for (int b = 0; b < in.bands; ++b) {
+      float m = in.at(b, i);
+      if (lo) m = max_of(m, in.at(b, i - step));
+      if (hi) m = max_of(m, in.at(b, i + step));
+      out.at(b, i) = scale * m;
+    }
+  }
+};
+
+// The three launches; `scratch` is a buffer of the reference's size.
+template <class Backend>
+void edge_tolerance(const Backend& be, planar_view<const float> ref, const std::uint8_t* valid,
+                    float tolerance_px, float* scratch, float* out) {
+  const int w = ref.width, h = ref.height, nb = ref.bands;
+  be.for_each_2d(w, h, band_gradient_fn{ref, valid, {out, w, h, nb}});
+  be.for_each_2d(w, h, window_max_fn{{out, w, h, nb}, {scratch, w, h, nb}, true, 1.0f});
+  be.for_each_2d(w, h, window_max_fn{{scratch, w, h, nb}, {out, w, h, nb}, false, tolerance_px});
+}
 
 // For pixels valid in both, with per-band differences d_b = s_b - r_b shrunk towards 0 by
 // the band's edge tolerance: magnitude = sqrt(sum_b w_b d_b^2) and the signed weighted

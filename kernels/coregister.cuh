@@ -43,7 +43,10 @@ struct gradient_fn {
 };
 
 // Terms of the normalised cross-correlation of reference gradient a(x, y) with scene
-// gradient b(x + dx, y + dy): n, sum a, sum b, sum a^2, sum b^2, sum ab (for chunked_sum).
+// gradient b(x + dx, y + dy): n, sum a, sum b, sum a^2, sum b^2, sum ab (for chunked_sum),
+// over the reference pixels on a lattice of `stride` (1: all; 2: every other row and
+// column, a quarter of the work for the integer search, which the sub-pixel refinement
+// then corrects on every pixel).
 struct ncc_terms_fn {
   const float* ref_grad;
   const float* scene_grad;
@@ -51,12 +54,15 @@ struct ncc_terms_fn {
   int height;
   int dx;
   int dy;
+  int stride = 1;
 
-  SW_HD void operator()(index_t i, double* acc) const {
-    const float a = ref_grad[i];
+  // stride: 1 or 2 (a power of two: the lattice test is a mask, not a division)
+  SW_HD void operator()(int rx, int ry, double* acc) const {
+    if (((rx | ry) & (stride - 1)) != 0) return;
+    const float a = ref_grad[static_cast<index_t>(ry) * width + rx];
     if (a < 0.0f) return;
-    const int x = static_cast<int>(i % width) + dx;
-    const int y = static_cast<int>(i / width) + dy;
+    const int x = rx + dx;
+    const int y = ry + dy;
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     const float b = scene_grad[static_cast<index_t>(y) * width + x];
     if (b < 0.0f) return;
@@ -110,18 +116,42 @@ SW_HD inline bool bilinear_sample(const float* img, const std::uint8_t* valid, i
   return true;
 }
 
+// Scene gradients for the sub-pixel refinement, once per scene: gx, gy by central
+// differences (half the difference of the neighbours), and a mask of the pixels where
+// both exist (the pixel and its four neighbours valid and inside).
+struct scene_gradients_fn {
+  view2d<const float> in;
+  const std::uint8_t* valid;
+  float* gx;
+  float* gy;
+  std::uint8_t* ok;
+
+  SW_HD void operator()(int x, int y) const {
+    const int w = in.width, h = in.height;
+    const index_t i = static_cast<index_t>(y) * w + x;
+    const bool good = x > 0 && y > 0 && x + 1 < w && y + 1 < h && valid[i] && valid[i - 1] &&
+                      valid[i + 1] && valid[i - w] && valid[i + w];
+    ok[i] = good ? 1 : 0;
+    gx[i] = good ? 0.5f * (in[i + 1] - in[i - 1]) : 0.0f;
+    gy[i] = good ? 0.5f * (in[i + w] - in[i - w]) : 0.0f;
+  }
+};
+
 // Sub-pixel refinement (Lucas-Kanade / Gauss-Newton) of the model
 //   ref(x, y) ~ a * scene(x + dx, y + dy) + b
 // on brightness images: the terms of the normal equations J^T J (10, upper triangle of the
 // 4x4 for the parameters dx, dy, a, b), J^T r (4), the pixel count and sum r^2, over
-// reference-valid pixels whose residual is within `cut` (cut < 0: all). The scene
-// gradient is a central difference of bilinear samples half a pixel either side.
+// reference-valid pixels whose residual is within `cut` (cut < 0: all). The scene value and
+// its gradient are bilinear samples (with the same weights) of the scene and of its
+// precomputed gradients (scene_gradients_fn), where the four pixels mixed all have both.
 // Fitting gain and offset along with the shift keeps brightness change from biasing it.
 struct lk_terms_fn {
   const float* ref;
   const std::uint8_t* ref_valid;
   const float* scene;
-  const std::uint8_t* scene_valid;
+  const float* gx;
+  const float* gy;
+  const std::uint8_t* ok;  // from scene_gradients_fn
   int width;
   int height;
   double dx;
@@ -132,24 +162,28 @@ struct lk_terms_fn {
 
   static constexpr int terms = 16;
 
-  SW_HD void operator()(index_t i, double* acc) const {
+  SW_HD void operator()(int px, int py, double* acc) const {
+    const index_t i = static_cast<index_t>(py) * width + px;
     if (!ref_valid[i]) return;
-    const double x = static_cast<double>(i % width) + dx;
-    const double y = static_cast<double>(i / width) + dy;
-    float s0, sxp, sxm, syp, sym;
-    if (!bilinear_sample(scene, scene_valid, width, height, x, y, &s0) ||
-        !bilinear_sample(scene, scene_valid, width, height, x + 0.5, y, &sxp) ||
-        !bilinear_sample(scene, scene_valid, width, height, x - 0.5, y, &sxm) ||
-        !bilinear_sample(scene, scene_valid, width, height, x, y + 0.5, &syp) ||
-        !bilinear_sample(scene, scene_valid, width, height, x, y - 0.5, &sym))
-      return;
+    const double sx = px + dx, sy = py + dy;
+    const double fx0 = floor(sx), fy0 = floor(sy);
+    const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
+    if (x0 < 0 || y0 < 0 || x0 + 1 >= width || y0 + 1 >= height) return;
+    const index_t j = static_cast<index_t>(y0) * width + x0;
+    if (!(ok[j] && ok[j + 1] && ok[j + width] && ok[j + width + 1])) return;
+    const float wx = static_cast<float>(sx - fx0), wy = static_cast<float>(sy - fy0);
+    const float w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy;
+    auto sample = [&](const float* img) {
+      return w00 * img[j] + w10 * img[j + 1] + w01 * img[j + width] + w11 * img[j + width + 1];
+    };
+    const float s0 = sample(scene);
     const double r = a * s0 + b - ref[i];
     if (cut >= 0.0 && (r > cut || r < -cut)) return;
-    const double j[4] = {a * (sxp - sxm), a * (syp - sym), static_cast<double>(s0), 1.0};
+    const double jac[4] = {a * sample(gx), a * sample(gy), static_cast<double>(s0), 1.0};
     int k = 0;
     for (int p = 0; p < 4; ++p)
-      for (int q = p; q < 4; ++q) acc[k++] += j[p] * j[q];
-    for (int p = 0; p < 4; ++p) acc[10 + p] += j[p] * r;
+      for (int q = p; q < 4; ++q) acc[k++] += jac[p] * jac[q];
+    for (int p = 0; p < 4; ++p) acc[10 + p] += jac[p] * r;
     acc[14] += 1.0;
     acc[15] += r * r;
   }

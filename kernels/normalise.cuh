@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cmath>
+
 #include <cstdint>
+#include <cuda/atomic>
 #include <utility>
 #include <vector>
 
@@ -156,6 +158,55 @@ struct mv_abs_residual_value {
     for (int p = 0; p < nb; ++p) v += coef[band * mv_dim + p] * scene.at(p, i);
     const float r = ref.at(band, i) - v;
     return r < 0.0f ? -r : r;
+  }
+};
+
+// The largest |residual| over the bands on co-valid pixels, else -1 (sizes the
+// histograms below).
+struct mv_max_abs_residual_value {
+  planar_view<const float> scene;
+  planar_view<const float> ref;
+  const float* coef;
+  const std::uint8_t* covalid;
+
+  SW_HD float operator()(index_t i) const {
+    if (!covalid[i]) return -1.0f;
+    const int nb = scene.bands;
+    float top = 0.0f;
+    for (int b = 0; b < nb; ++b) {
+      float v = coef[b * mv_dim + nb];
+      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
+      const float r = ref.at(b, i) - v;
+      top = max_of(top, r < 0.0f ? -r : r);
+    }
+    return top;
+  }
+};
+
+// Histograms of |residual| of every band in one pass: hist[b * bins + bin], one bin
+// width for all bands.
+struct mv_residual_histograms_fn {
+  planar_view<const float> scene;
+  planar_view<const float> ref;
+  const float* coef;
+  const std::uint8_t* covalid;
+  float bin_width;
+  int bins;
+  std::uint32_t* hist;
+
+  SW_HD void operator()(index_t i) const {
+    if (!covalid[i]) return;
+    const int nb = scene.bands;
+    for (int b = 0; b < nb; ++b) {
+      float v = coef[b * mv_dim + nb];
+      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
+      float r = ref.at(b, i) - v;
+      r = r < 0.0f ? -r : r;
+      const float x = r / bin_width;
+      const int bin = x >= static_cast<float>(bins - 1) ? bins - 1 : static_cast<int>(x);
+      cuda::atomic_ref<std::uint32_t, cuda::thread_scope_device> h(hist[b * bins + bin]);
+      h.fetch_add(1u, cuda::memory_order_relaxed);
+    }
   }
 };
 

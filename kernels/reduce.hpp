@@ -52,4 +52,35 @@ std::array<double, K> chunked_sum(const Backend& be, index_t n, F f) {
   return total;
 }
 
+namespace detail {
+// One thread per row: partial[y * K + k] = sum over x of the K terms of f(x, y).
+template <int K, class F>
+struct row_sum_fn {
+  F f;
+  int width;
+  double* partial;
+
+  SW_HD void operator()(index_t y) const {
+    double acc[K];
+    for (int k = 0; k < K; ++k) acc[k] = 0.0;
+    for (int x = 0; x < width; ++x) f(x, static_cast<int>(y), acc);
+    for (int k = 0; k < K; ++k) partial[y * K + k] = acc[k];
+  }
+};
+}  // namespace detail
+
+// chunked_sum over a 2-D grid with rows as the chunks: f(x, y, double acc[K]) adds pixel
+// (x, y)'s terms. For terms that need the coordinates (no division per pixel).
+template <int K, class Backend, class F>
+std::array<double, K> row_sum(const Backend& be, int width, int height, F f) {
+  std::array<double, K> total{};
+  if (width <= 0 || height <= 0) return total;
+  auto partial = be.template alloc<double>(static_cast<index_t>(height) * K);
+  be.for_each(height, detail::row_sum_fn<K, F>{f, width, partial.data()});
+  const std::vector<double> host = be.to_host(partial);
+  for (int y = 0; y < height; ++y)
+    for (int k = 0; k < K; ++k) total[k] += host[static_cast<std::size_t>(y) * K + k];
+  return total;
+}
+
 }  // namespace sw::kern

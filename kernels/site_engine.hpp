@@ -38,6 +38,8 @@ namespace sw::kern {
 // Floor under the local-background threshold (reflectance x10000): on a perfectly flat
 // background the MAD is ~0 and noise alone would pass a k*MAD rule.
 inline constexpr double local_min_contrast = 100.0;
+// Grids of at least this many pixels run the integer NCC search on a stride-2 lattice.
+inline constexpr index_t ncc_subsample_pixels = 8000;
 // Fewest gradient pixels an NCC candidate needs before a shift is trusted.
 inline constexpr double min_coregistration_pixels = 200.0;
 
@@ -213,11 +215,15 @@ class site_engine final : public engine {
     be_.for_each_2d(w, h, gradient_fn{{sb.data(), w, h}, valid.data(), sg.data()});
     be_.for_each_2d(w, h, gradient_fn{{rb.data(), w, h}, ref_valid_.data(), rg.data()});
     const int side = 2 * R + 1;
+    // the integer search on every other row and column once the grid is big enough that a
+    // quarter of it still holds thousands of pixels
+    const int stride = n_ >= ncc_subsample_pixels ? 2 : 1;
     std::vector<double> score(static_cast<std::size_t>(side) * side, -2.0);
     int best = -1;
     for (int dy = -R; dy <= R; ++dy)
       for (int dx = -R; dx <= R; ++dx) {
-        const auto s = chunked_sum<6>(be_, n_, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy});
+        const auto s =
+            row_sum<6>(be_, w, h, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy, stride});
         if (s[0] < min_coregistration_pixels) continue;
         const int k = (dy + R) * side + (dx + R);
         score[k] = ncc_from_sums(s.data());
@@ -249,12 +255,19 @@ class site_engine final : public engine {
   void refine_shift(const buffer<float>& scene, const buffer<std::uint8_t>& scene_valid,
                     const buffer<float>& ref, double& dx, double& dy) {
     const double x0 = dx, y0 = dy;
+    const int w = p_.width, h = p_.height;
+    auto gx = be_.template alloc<float>(n_);
+    auto gy = be_.template alloc<float>(n_);
+    auto ok = be_.template alloc<std::uint8_t>(n_);
+    be_.for_each_2d(w, h,
+                    scene_gradients_fn{
+                        {scene.data(), w, h}, scene_valid.data(), gx.data(), gy.data(), ok.data()});
     double a = 1.0, b = 0.0, cut = -1.0;
     for (int it = 0; it < 6; ++it) {
-      const auto s = chunked_sum<lk_terms_fn::terms>(
-          be_, n_,
-          lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), scene_valid.data(), p_.width,
-                      p_.height, dx, dy, a, b, cut});
+      const auto s = row_sum<lk_terms_fn::terms>(
+          be_, w, h,
+          lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), gx.data(), gy.data(), ok.data(),
+                      w, h, dx, dy, a, b, cut});
       if (s[14] < min_coregistration_pixels) break;
       std::vector<double> m(16), rhs(4);
       int k = 0;
@@ -273,6 +286,8 @@ class site_engine final : public engine {
         return;
       }
       if (it == 2) cut = 3.0 * std::sqrt(s[15] / s[14]);
+      // converged (once the robust cut is in place): a thousandth of a pixel
+      if (it >= 3 && std::fabs(delta[0]) < 1e-3 && std::fabs(delta[1]) < 1e-3) break;
     }
   }
 
@@ -333,11 +348,26 @@ class site_engine final : public engine {
       }
       be_.upload(coef, host_coef.data(), mv_max_bands * mv_dim);
       if (pass == 2) break;
+      // every band's residual histogram in one pass (one bin width for all bands)
+      constexpr int bins = 8192;
+      const mv_max_abs_residual_value top_fn{sv, rv, coef.data(), covalid.data()};
+      const float top = thrust::transform_reduce(
+          be_.policy(), thrust::counting_iterator<index_t>(0),
+          thrust::counting_iterator<index_t>(n_), clamped_value<mv_max_abs_residual_value>{top_fn},
+          0.0f, max_float{});
+      const float bw = std::max(top / static_cast<float>(bins - 1), 1e-6f);
+      auto hists = be_.template alloc<std::uint32_t>(static_cast<index_t>(nb) * bins);
+      be_.fill(hists, std::uint32_t{0});
+      be_.for_each(n_, mv_residual_histograms_fn{sv, rv, coef.data(), covalid.data(), bw, bins,
+                                                 hists.data()});
+      const std::vector<std::uint32_t> all = be_.to_host(hists);
       std::vector<float> host_cut(nb);
       for (int b = 0; b < nb; ++b) {
-        const auto hist = auto_histogram(
-            be_, n_, mv_abs_residual_value{sv, rv, coef.data(), covalid.data(), b}, 8192);
-        host_cut[b] = static_cast<float>(residual_cut(hist));
+        sized_histogram hb;
+        hb.bin_width = bw;
+        hb.counts.assign(all.begin() + static_cast<std::ptrdiff_t>(b) * bins,
+                         all.begin() + static_cast<std::ptrdiff_t>(b + 1) * bins);
+        host_cut[b] = static_cast<float>(residual_cut(hb));
       }
       be_.upload(cut, host_cut.data(), nb);
       be_.for_each(n_,
@@ -634,12 +664,11 @@ class site_engine final : public engine {
     const int count = static_cast<int>(member_ids_.size());
     be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
                                          ref_bands_.data(), ref_valid_.data()});
-    if (p_.tolerance_px > 0)
-      be_.for_each_2d(p_.width, p_.height,
-                      edge_tolerance_fn{{ref_bands_.data(), p_.width, p_.height, nb},
-                                        ref_valid_.data(),
-                                        static_cast<float>(p_.tolerance_px),
-                                        {ref_tolerance_.data(), p_.width, p_.height, nb}});
+    if (p_.tolerance_px > 0) {
+      auto scratch = be_.template alloc<float>(nb * n_);
+      edge_tolerance(be_, {ref_bands_.data(), p_.width, p_.height, nb}, ref_valid_.data(),
+                     static_cast<float>(p_.tolerance_px), scratch.data(), ref_tolerance_.data());
+    }
   }
 
   Backend be_;

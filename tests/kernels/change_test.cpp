@@ -2,6 +2,7 @@
 // and both equal a naive formula; the edge tolerance shrinks differences along edges only.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -85,18 +86,62 @@ TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
   }
 }
 
+// Naive oracle of the edge tolerance: for every pixel and band, tolerance_px times the
+// largest central-difference gradient over the 3x3 neighbourhood.
+std::vector<float> naive_tolerance(const std::vector<float>& ref,
+                                   const std::vector<std::uint8_t>& valid, int w, int h, int nb,
+                                   float tol) {
+  const index_t n = static_cast<index_t>(w) * h;
+  auto grad = [&](int b, int x, int y) {
+    const index_t i = static_cast<index_t>(y) * w + x;
+    if (!valid[i]) return 0.0f;
+    float g = 0.0f;
+    if (x > 0 && x + 1 < w && valid[i - 1] && valid[i + 1])
+      g += std::fabs(ref[b * n + i + 1] - ref[b * n + i - 1]) * 0.5f;
+    if (y > 0 && y + 1 < h && valid[i - w] && valid[i + w])
+      g += std::fabs(ref[b * n + i + w] - ref[b * n + i - w]) * 0.5f;
+    return g;
+  };
+  std::vector<float> out(ref.size());
+  for (int b = 0; b < nb; ++b)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        float m = 0.0f;
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx)
+            if (x + dx >= 0 && y + dy >= 0 && x + dx < w && y + dy < h)
+              m = std::max(m, grad(b, x + dx, y + dy));
+        out[b * n + static_cast<index_t>(y) * w + x] = tol * m;
+      }
+  return out;
+}
+
+TEST(change, edge_tolerance_equals_the_naive_3x3_maximum) {
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> v(0.f, 3000.f);
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{31, 17}}) {
+    const int nb = 3;
+    const index_t n = static_cast<index_t>(w) * h;
+    std::vector<float> ref(n * nb), out(n * nb), scratch(n * nb);
+    std::vector<std::uint8_t> valid(n);
+    for (auto& x : ref) x = v(rng);
+    for (auto& x : valid) x = rng() % 6 != 0;
+    sw::kern::edge_tolerance(sw::kern::cpu_backend{}, {ref.data(), w, h, nb}, valid.data(), 0.5f,
+                             scratch.data(), out.data());
+    EXPECT_EQ(out, naive_tolerance(ref, valid, w, h, nb, 0.5f)) << w << "x" << h;
+  }
+}
+
 TEST(change, edge_tolerance_is_the_largest_nearby_gradient) {
   // A vertical step of 1000 between columns 4 and 5: the tolerance is 0.5 * 500 (central
   // difference) within one pixel of the step (3x3 max), 0 on flat ground further away.
   const int w = 10, h = 4;
-  std::vector<float> ref(w * h), tol(w * h);
+  std::vector<float> ref(w * h), tol(w * h), scratch(w * h);
   std::vector<std::uint8_t> valid(w * h, 1);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) ref[y * w + x] = x < 5 ? 1000.f : 2000.f;
-  const sw::kern::edge_tolerance_fn f{
-      {ref.data(), w, h, 1}, valid.data(), 0.5f, {tol.data(), w, h, 1}};
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) f(x, y);
+  sw::kern::edge_tolerance(sw::kern::cpu_backend{}, {ref.data(), w, h, 1}, valid.data(), 0.5f,
+                           scratch.data(), tol.data());
   for (int y = 0; y < h; ++y) {
     EXPECT_EQ(tol[y * w + 2], 0.f);
     EXPECT_EQ(tol[y * w + 3], 250.f);
