@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,9 @@ class engine {
   // whether this scene joins the reference if the site is observable in it (false under
   // strategy fixed, except for the fixed scene). `want_rasters`: fill the raster fields.
   virtual engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) = 0;
+  // Where the host should allocate the scenes it hands to process(): the heap for the CPU,
+  // pooled page-locked memory for CUDA. Thread-safe; lives as long as the engine.
+  virtual std::pmr::memory_resource* host_memory() { return std::pmr::get_default_resource(); }
 };
 
 // The CPU engine (oneTBB; `threads` is governed by the caller's task arena).

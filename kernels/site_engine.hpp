@@ -74,6 +74,7 @@ class site_engine final : public engine {
 
   const engine_params& params() const override { return p_; }
   int members() const override { return static_cast<int>(member_ids_.size()); }
+  std::pmr::memory_resource* host_memory() override { return be_.host_memory(); }
 
   engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) override {
     be_.activate();

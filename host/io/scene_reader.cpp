@@ -91,9 +91,14 @@ void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
 }  // namespace
 
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
-                            const std::vector<int>& bands) {
+                            const std::vector<int>& bands, std::pmr::memory_resource* memory) {
   gdal_init();
-  warped_scene out;
+  warped_scene out{0,
+                   0,
+                   0,
+                   std::pmr::vector<float>(memory),
+                   std::pmr::vector<std::uint8_t>(memory),
+                   std::pmr::vector<std::uint8_t>(memory)};
   out.width = grid.width;
   out.height = grid.height;
   out.bands = static_cast<int>(bands.size());

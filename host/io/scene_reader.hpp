@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -12,18 +13,21 @@
 
 namespace sw {
 
+// The buffers come from a memory resource: ordinary heap memory for the CPU engine,
+// page-locked memory for the CUDA engine (so the upload is a true asynchronous DMA).
 struct warped_scene {
   int width = 0;
   int height = 0;
   int bands = 0;
-  std::vector<float> data;          // `bands` planes, row-major, source units
-  std::vector<std::uint8_t> alpha;  // coverage 0..255: inside footprint and not nodata
-  std::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
+  std::pmr::vector<float> data;          // `bands` planes, row-major, source units
+  std::pmr::vector<std::uint8_t> alpha;  // coverage 0..255: inside footprint and not nodata
+  std::pmr::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
 };
 
 // `bands`: 1-based band numbers of the data raster, in the site's band order.
 // Throws sw::error naming the file when GDAL fails (unreadable, truncated, ...).
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
-                            const std::vector<int>& bands);
+                            const std::vector<int>& bands,
+                            std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
 }  // namespace sw

@@ -158,8 +158,10 @@ std::string site_runner::detection_wkt(const kern::engine_component& c) const {
 
 site_scene site_runner::read(const scene_info& scene) const {
   const auto t0 = clock_type::now();
-  site_scene out;
-  out.data = read_onto_grid(scene, site_.grid, select_bands(scene, bands_));
+  // constructed in place: the buffers keep the engine's memory resource (page-locked for
+  // CUDA); a move-assignment between pmr vectors would copy them into the default one
+  site_scene out{
+      read_onto_grid(scene, site_.grid, select_bands(scene, bands_), engine_->host_memory())};
   out.read_seconds = seconds_since(t0);
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory_resource>
 #include <vector>
 
 #include <oneapi/tbb/blocked_range.h>
@@ -18,7 +19,9 @@ namespace sw::kern {
 
 // A functor that also offers a tiled CPU form of its per-element arithmetic.
 template <class F>
-concept has_range_form = requires(const F& f, index_t a, index_t b) { f.run_range(a, b); };
+concept has_range_form = requires(const F& f, index_t a, index_t b) {
+  f.run_range(a, b);
+};
 
 struct cpu_backend {
   static constexpr const char* name = "cpu";
@@ -87,6 +90,8 @@ struct cpu_backend {
   }
 
   auto policy() const { return thrust::tbb::par; }
+  // Host memory for scenes handed to the engine: the ordinary heap.
+  std::pmr::memory_resource* host_memory() const { return std::pmr::get_default_resource(); }
   // Makes this backend's device current for the calling thread (nothing to do on the CPU).
   void activate() const {}
 };

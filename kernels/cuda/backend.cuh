@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <memory>
+#include <memory_resource>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -91,6 +92,21 @@ __global__ void for_each_2d_kernel(int width, int height, F f) {
   if (x < width && y < height) f(x, y);
 }
 
+// Page-locked host memory (cudaHostAlloc), so that uploads are asynchronous DMA instead of
+// a staged copy through the driver. Allocation is slow, so the engine wraps it in a pool.
+class pinned_resource final : public std::pmr::memory_resource {
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t) override {
+    void* p = nullptr;
+    SW_CUDA_TRY(cudaHostAlloc(&p, bytes == 0 ? 1 : bytes, cudaHostAllocPortable));
+    return p;
+  }
+  void do_deallocate(void* p, std::size_t, std::size_t) override { (void)cudaFreeHost(p); }
+  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override {
+    return this == &o;
+  }
+};
+
 // A stream owned by the engine, destroyed with it.
 class cuda_stream {
  public:
@@ -109,10 +125,14 @@ class cuda_stream {
   cuda_stream& operator=(const cuda_stream&) = delete;
   cudaStream_t get() const { return s_; }
   int device() const { return device_; }
+  // Pooled page-locked memory for the scenes this engine receives (thread-safe).
+  std::pmr::memory_resource* host_memory() { return &pool_; }
 
  private:
   int device_ = 0;
   cudaStream_t s_ = nullptr;
+  pinned_resource pinned_;
+  std::pmr::synchronized_pool_resource pool_{&pinned_};
 };
 
 struct cuda_backend {
@@ -123,6 +143,7 @@ struct cuda_backend {
   using buffer = device_buffer<T>;
 
   cudaStream_t s() const { return stream->get(); }
+  std::pmr::memory_resource* host_memory() const { return stream->host_memory(); }
   auto policy() const { return thrust::cuda::par_nosync.on(s()); }
   void activate() const { SW_CUDA_TRY(cudaSetDevice(stream->device())); }
 
