@@ -69,6 +69,18 @@ struct and_fn {
   SW_HD void operator()(index_t i) const { out[i] = (a[i] && b[i]) ? 1 : 0; }
 };
 
+// out = a and b on the stride-2 lattice (even row and column), 0 elsewhere.
+struct lattice_and_fn {
+  const std::uint8_t* a;
+  const std::uint8_t* b;
+  std::uint8_t* out;
+  int width;
+  SW_HD void operator()(int x, int y) const {
+    const index_t i = static_cast<index_t>(y) * width + x;
+    out[i] = (((x | y) & 1) == 0 && a[i] && b[i]) ? 1 : 0;
+  }
+};
+
 // out = a or b.
 struct or_fn {
   const std::uint8_t* a;

@@ -83,6 +83,28 @@ struct engine_class_result {
   std::vector<engine_component> detections;
 };
 
+// Wall time of the engine's steps for one scene, seconds (host clock; on CUDA a step ends
+// at its last synchronisation, so the split is approximate there).
+struct engine_step_times {
+  double upload_valid = 0;  // upload + valid mask
+  double coregister = 0;
+  double normalise = 0;
+  double change = 0;     // magnitude + threshold
+  double objects = 0;    // evidence, morphology, labelling, measurement, per class
+  double download = 0;   // rasters for --rasters
+  double reference = 0;  // reference update
+  engine_step_times& operator+=(const engine_step_times& o) {
+    upload_valid += o.upload_valid;
+    coregister += o.coregister;
+    normalise += o.normalise;
+    change += o.change;
+    objects += o.objects;
+    download += o.download;
+    reference += o.reference;
+    return *this;
+  }
+};
+
 struct engine_result {
   double grid_valid_fraction = 0;
   bool site_observable = false;
@@ -93,6 +115,7 @@ struct engine_result {
   double threshold = -1;                     // change threshold used, reflectance x10000
   std::vector<engine_class_result> classes;  // parallel to engine_params::classes
   bool joined_reference = false;             // this scene became a reference member
+  engine_step_times times;
   // Filled when asked (--rasters): magnitude (-1 where not comparable), change mask, valid.
   std::vector<float> magnitude;
   std::vector<std::uint8_t> change_mask;

@@ -7,6 +7,7 @@
 // (measurements in pixels of the site grid) that host/pipeline turns into table rows.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -38,7 +39,8 @@ namespace sw::kern {
 // Floor under the local-background threshold (reflectance x10000): on a perfectly flat
 // background the MAD is ~0 and noise alone would pass a k*MAD rule.
 inline constexpr double local_min_contrast = 100.0;
-// Grids of at least this many pixels run the integer NCC search on a stride-2 lattice.
+// Grids of at least this many pixels run the integer NCC search and the normalisation fit
+// on a stride-2 lattice.
 inline constexpr index_t ncc_subsample_pixels = 8000;
 // Fewest gradient pixels an NCC candidate needs before a shift is trusted.
 inline constexpr double min_coregistration_pixels = 200.0;
@@ -81,6 +83,12 @@ class site_engine final : public engine {
     engine_result r;
     const int nb = p_.bands;
     const int w = p_.width, h = p_.height;
+    auto t = std::chrono::steady_clock::now();
+    auto lap = [&t](double& slot) {  // time since the previous lap, into slot
+      const auto now = std::chrono::steady_clock::now();
+      slot += std::chrono::duration<double>(now - t).count();
+      t = now;
+    };
 
     // 1. upload, valid mask (step 3)
     auto bands = be_.template alloc<float>(nb * n_);
@@ -96,10 +104,12 @@ class site_engine final : public engine {
     be_.for_each(n_, valid_mask_fn{alpha.data(), s.udm2 ? udm2.data() : nullptr, n_, valid.data()});
     r.grid_valid_fraction = n_ > 0 ? static_cast<double>(count_nonzero(valid)) / n_ : 0.0;
     r.site_observable = n_ > 0 && r.grid_valid_fraction >= p_.min_valid_fraction;
+    lap(r.times.upload_valid);
 
     // 2. co-register and normalise against the current reference (steps 4, 5)
     const bool have_ref = members() > 0;
     if (have_ref && r.grid_valid_fraction > 0) align_to_reference(bands, valid, r);
+    lap(r.times.coregister);
     // The local background model looks at the scene's own brightness, co-registered but
     // not normalised: the normalisation is fitted on the ground and may map the spectra of
     // objects it never saw (a colourful container) to anything.
@@ -111,6 +121,7 @@ class site_engine final : public engine {
                        {bands.data(), w, h, nb}, weights_.data(), valid.data(), brightness.data()});
     }
     if (have_ref && r.grid_valid_fraction > 0) normalise_to_reference(bands, valid);
+    lap(r.times.normalise);
     const bool ref_ready = have_ref && members() >= required_members();
     auto covalid = be_.template alloc<std::uint8_t>(n_);
     auto magnitude = be_.template alloc<float>(n_);
@@ -137,6 +148,7 @@ class site_engine final : public engine {
       r.has_reference = true;
       r.reference = reference_text();
     }
+    lap(r.times.change);
 
     // 4. per class zone: observability, change stats, objects (steps 7, 8)
     for (std::size_t c = 0; c < p_.classes.size(); ++c) {
@@ -164,18 +176,21 @@ class site_engine final : public engine {
       }
       r.classes.push_back(std::move(cr));
     }
+    lap(r.times.objects);
 
     if (want_rasters) {
       r.magnitude = be_.to_host(magnitude);
       r.change_mask = be_.to_host(change);
       r.valid = be_.to_host(valid);
     }
+    lap(r.times.download);
 
     // 5. reference update (step 9)
     if (r.site_observable && join_reference) {
       push_member(s.id, bands, valid, r.shift_x, r.shift_y);
       r.joined_reference = true;
     }
+    lap(r.times.reference);
     return r;
   }
 
@@ -302,8 +317,15 @@ class site_engine final : public engine {
   // Radiometric normalisation to the reference (docs/ALGORITHMS.md): the multivariate map
   // where it can be fitted, else per-band lines.
   void normalise_to_reference(buffer<float>& bands, const buffer<std::uint8_t>& valid) {
+    // The fit takes the pixels valid in both; on grids of ncc_subsample_pixels or more,
+    // only those on a stride-2 lattice (a quarter: still thousands of samples for a
+    // 9-parameter fit). The map then applies to every pixel.
     auto covalid = be_.template alloc<std::uint8_t>(n_);
-    be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
+    if (n_ >= ncc_subsample_pixels)
+      be_.for_each_2d(p_.width, p_.height,
+                      lattice_and_fn{valid.data(), ref_valid_.data(), covalid.data(), p_.width});
+    else
+      be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
     if (p_.bands <= mv_max_bands && normalise_multivariate(bands, valid, covalid)) return;
     normalise_per_band(bands, valid, covalid);
   }

@@ -50,6 +50,14 @@ nlohmann::json to_json(const run_report& r) {
             {"rows", r.rows_seconds},
             {"rasters", r.rasters_seconds},
             {"write", r.write_seconds}}},
+          {"compute_step_s",
+           {{"upload_valid_mask", r.upload_valid_seconds},
+            {"coregister", r.coregister_seconds},
+            {"normalise", r.normalise_seconds},
+            {"change", r.change_seconds},
+            {"objects", r.objects_seconds},
+            {"download", r.download_seconds},
+            {"reference_update", r.reference_seconds}}},
           {"peak_rss_mib", r.peak_rss_bytes >> 20},
           {"sites_in_flight", r.sites_in_flight},
           {"scenes_in_flight_per_site", r.tokens_per_site}};
@@ -163,6 +171,11 @@ int bench_command(const bench_options& opt) {
                 r->read_seconds, r->compute_seconds, r->rows_seconds, r->write_seconds,
                 r->peak_rss_bytes >> 20);
   std::printf("full / read-only wall time: %.2f (median of per-round ratios)\n", ratio);
+  std::printf(
+      "compute by step (s, summed over sites): upload+valid %.3f, co-registration %.3f, "
+      "normalisation %.3f, change %.3f, objects %.3f, download %.3f, reference update %.3f\n",
+      fu.upload_valid_seconds, fu.coregister_seconds, fu.normalise_seconds, fu.change_seconds,
+      fu.objects_seconds, fu.download_seconds, fu.reference_seconds);
 
   if (!opt.json_path.empty()) {
     std::ofstream f(opt.json_path);

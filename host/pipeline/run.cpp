@@ -344,6 +344,7 @@ int run_batch(const run_options& opt) {
     total_times.compute += t.compute;
     total_times.rows += t.rows;
     total_times.rasters += t.rasters;
+    total_times.engine += t.engine;
   };
 
   // Sites side by side, at most sites_in_flight at once (the outer pipeline's tokens),
@@ -424,6 +425,13 @@ int run_batch(const run_options& opt) {
     r.rows_seconds = total_times.rows;
     r.rasters_seconds = total_times.rasters;
     r.write_seconds = out.busy_seconds();
+    r.upload_valid_seconds = total_times.engine.upload_valid;
+    r.coregister_seconds = total_times.engine.coregister;
+    r.normalise_seconds = total_times.engine.normalise;
+    r.change_seconds = total_times.engine.change;
+    r.objects_seconds = total_times.engine.objects;
+    r.download_seconds = total_times.engine.download;
+    r.reference_seconds = total_times.engine.reference;
     r.peak_rss_bytes = peak_rss;
     r.threads = threads;
     r.sites_in_flight = mem.sites_in_flight;

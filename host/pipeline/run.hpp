@@ -17,7 +17,10 @@ struct run_report {
   double compute_seconds = 0;  // engine, summed over sites
   double rows_seconds = 0;
   double rasters_seconds = 0;
-  double write_seconds = 0;      // the writer thread's commits
+  double write_seconds = 0;  // the writer thread's commits
+  // compute by engine step, summed over sites
+  double upload_valid_seconds = 0, coregister_seconds = 0, normalise_seconds = 0,
+         change_seconds = 0, objects_seconds = 0, download_seconds = 0, reference_seconds = 0;
   long long peak_rss_bytes = 0;  // of the process so far
   int threads = 0;
   int sites_in_flight = 0;

@@ -192,6 +192,7 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
                         w.udm2.empty() ? nullptr : w.udm2.data()};
   const kern::engine_result r = engine_->process(es, join_reference, want_rasters);
   t.compute += seconds_since(t0);
+  t.engine += r.times;
 
   t0 = clock_type::now();
   pair_rows out;

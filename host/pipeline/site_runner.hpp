@@ -23,10 +23,11 @@ namespace sw {
 
 // Wall time spent per stage, seconds (summed over pairs).
 struct stage_times {
-  double read = 0;     // read + decode + warp (GDAL)
-  double compute = 0;  // engine (upload, kernels, download)
-  double rows = 0;     // rows and geometry
-  double rasters = 0;  // --rasters output
+  double read = 0;                 // read + decode + warp (GDAL)
+  double compute = 0;              // engine (upload, kernels, download)
+  double rows = 0;                 // rows and geometry
+  double rasters = 0;              // --rasters output
+  kern::engine_step_times engine;  // compute, by step
 };
 
 // A scene read and warped for one site (read() may run ahead, in parallel).
