@@ -30,6 +30,13 @@ done
 /usr/bin/python3 scripts/compare_tables.py "$out/cpu-csv/site_counts.csv" "$out/cuda-csv/site_counts.csv" \
   | tee "$out/cpu-vs-cuda.txt"
 
+echo "==> sitewatch bench on both backends (same archive, decode bound beside each)"
+for dev in cpu cuda; do
+  "$sw" bench --scenes "$out/archive/scenes" --sites "$out/archive/sites.geojson" \
+    --config "$out/archive/config.toml" --device "$dev" --repeat 3 --json "$out/bench-$dev.json" \
+    | tee "$out/bench-$dev.txt"
+done
+
 if [[ -x build/cuda/bench/sw_bench ]]; then
   echo "==> benchmarks"
   build/cuda/bench/sw_bench --benchmark_format=json --benchmark_out="$out/bench.json" || true

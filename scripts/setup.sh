@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of sitewatch from Debian packages.
 # Idempotent: when everything is present it prints one line and touches nothing.
+# Usage: scripts/setup.sh [--peers]
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,11 @@ packages=(
   python3-gdal python3-numpy
   libopencv-imgproc-dev  # bench only: the OpenCV side of the labelling comparison
 )
+
+# --peers: also what scripts/compare-peers.sh runs (the Python and Orfeo ToolBox peers)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(python3-opencv otb-bin)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# sitewatch against the tools users would run instead (issue 5), on the same synthesised
+# archive, in one invocation, with the same thread count:
+#   1. sitewatch run (CPU backend)
+#   2. scripts/peers/python_peer.py: GDAL + numpy + OpenCV, the same method
+#   3. scripts/peers/otb_peer.py: a chain of Orfeo ToolBox applications
+# Prints wall times, the ratio to sitewatch, and how many rows agree with sitewatch
+# (observable and count) and with the truth.
+# Usage: scripts/compare-peers.sh [--dates N] [--scale F] [--threads N] [--out DIR] [--skip-otb]
+#        or with --scenes DIR --sites F --config F --truth F for an existing archive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dates=24 scale=0.1 threads=2 out=peers-out skip_otb=0
+scenes="" sites="" config="" truth=""
+while (($#)); do
+  case "$1" in
+    --dates) dates=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --skip-otb) skip_otb=1; shift ;;
+    --scenes) scenes=$2; shift 2 ;;
+    --sites) sites=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    --truth) truth=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/setup.sh --peers
+cmake --preset cpu >/dev/null
+cmake --build --preset cpu -j "$(nproc)" --target sitewatch
+sw=build/cpu/sitewatch
+mkdir -p "$out"
+
+if [[ -z "$scenes" ]]; then
+  archive="$out/archive-d$dates-s$scale"
+  [[ -f "$archive/truth.csv" ]] || "$sw" synth --out "$archive" --dates "$dates" --scale "$scale" \
+      --full-scenes -q
+  scenes=$archive/scenes sites=$archive/sites.geojson config=$archive/config.toml
+  truth=$archive/truth.csv
+fi
+
+# wall seconds of a command (GNU time), its output to a log
+timed() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" > "$out/$name.log" 2>&1
+  read -r wall rss < "$out/$name.time"
+  echo "$wall $rss"
+}
+
+echo "==> sitewatch ($threads threads)"
+read -r sw_wall sw_rss < <(timed sitewatch "$sw" run --scenes "$scenes" --sites "$sites" \
+  --config "$config" --out "$out/sitewatch.gpkg" --csv "$out/sitewatch" --threads "$threads" \
+  --device cpu --overwrite -q || true)
+echo "==> python peer"
+read -r py_wall py_rss < <(timed python /usr/bin/python3 scripts/peers/python_peer.py \
+  --scenes "$scenes" --sites "$sites" --config "$config" --out "$out/python.csv" --threads "$threads")
+if ((skip_otb == 0)); then
+  echo "==> Orfeo ToolBox peer"
+  read -r otb_wall otb_rss < <(timed otb /usr/bin/python3 scripts/peers/otb_peer.py \
+    --scenes "$scenes" --sites "$sites" --config "$config" --out "$out/otb.csv" --threads "$threads")
+fi
+
+pairs=$(($(wc -l < "$out/sitewatch/site_counts.csv") - 1))
+echo
+echo "archive: $scenes ($pairs site_counts rows); $threads threads; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf "%-14s %9s %9s %10s  %s\n" tool "wall s" "peak MiB" "vs sitewatch" "rows agreeing with sitewatch (observable and count)"
+printf "%-14s %9.2f %9d %10s  %s\n" sitewatch "$sw_wall" $((sw_rss / 1024)) "1.00" "-"
+agree() { scripts/peers/agreement.py "$out/sitewatch/site_counts.csv" "$1" | head -1; }
+printf "%-14s %9.2f %9d %9.1fx  %s\n" python "$py_wall" $((py_rss / 1024)) \
+  "$(awk -v a="$py_wall" -v b="$sw_wall" 'BEGIN{print a/b}')" "$(agree "$out/python.csv")"
+if ((skip_otb == 0)); then
+  printf "%-14s %9.2f %9d %9.1fx  %s\n" otb "$otb_wall" $((otb_rss / 1024)) \
+    "$(awk -v a="$otb_wall" -v b="$sw_wall" 'BEGIN{print a/b}')" "$(agree "$out/otb.csv")"
+fi
+if [[ -n "$truth" ]]; then
+  echo
+  for t in sitewatch python otb; do
+    f="$out/$t.csv"; [[ $t == sitewatch ]] && f="$out/sitewatch/site_counts.csv"
+    [[ -f "$f" ]] || continue
+    echo "-- $t against the truth"
+    scripts/compare_truth.py "$truth" "$f"
+  done
+fi
