@@ -128,6 +128,21 @@ bool set_geometry_wkt(OGRFeature& f, const std::string& wkt, bool multi) {
   return true;
 }
 
+// Runs body() in one transaction: committed whole, or rolled back when it throws.
+template <class Body>
+void in_transaction(GDALDataset* ds, const std::string& path, Body body) {
+  if (ds->StartTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot start a transaction: {}", path, gdal_last_error()));
+  try {
+    body();
+  } catch (...) {
+    ds->RollbackTransaction();
+    throw;
+  }
+  if (ds->CommitTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot commit: {}", path, gdal_last_error()));
+}
+
 void insert(OGRLayer* l, OGRFeature& f, const std::string& path) {
   if (l->CreateFeature(&f) != OGRERR_NONE)
     throw error(fmt::format("{}: cannot write to {}: {}", path, l->GetName(), gdal_last_error()));
@@ -257,9 +272,7 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
   OGRLayer* lc = layer(ds_, "site_counts", path_);
   OGRLayer* ld = layer(ds_, "detections", path_);
   OGRLayer* lj = layer(ds_, journal_layer, path_);
-  if (ds_->StartTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot start a transaction: {}", path_, gdal_last_error()));
-  try {
+  in_transaction(ds_, path_, [&] {
     for (const auto& r : rows.counts) {
       OGRFeature f(lc->GetLayerDefn());
       set_text(f, "site_id", r.site_id);
@@ -302,19 +315,12 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
     set_text(j, "scene_id", rows.scene_id);
     set_text(j, "run_id", run_id);
     insert(lj, j, path_);
-  } catch (...) {
-    ds_->RollbackTransaction();
-    throw;
-  }
-  if (ds_->CommitTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot commit: {}", path_, gdal_last_error()));
+  });
 }
 
 void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
   OGRLayer* l = layer(ds_, "scenes", path_);
-  if (ds_->StartTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot start a transaction: {}", path_, gdal_last_error()));
-  try {
+  in_transaction(ds_, path_, [&] {
     ds_->ExecuteSQL("DELETE FROM scenes", nullptr, nullptr);
     for (const auto& r : rows) {
       OGRFeature f(l->GetLayerDefn());
@@ -330,12 +336,7 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       set_geometry_wkt(f, r.footprint_wkt, true);  // a scene without a footprint keeps NULL
       insert(l, f, path_);
     }
-  } catch (...) {
-    ds_->RollbackTransaction();
-    throw;
-  }
-  if (ds_->CommitTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot commit: {}", path_, gdal_last_error()));
+  });
 }
 
 }  // namespace sw

@@ -23,7 +23,6 @@ Usage: otb_peer.py --scenes DIR --sites FILE --config FILE --out site_counts.csv
                    [--threads N] [--work DIR]
 """
 import argparse
-import csv
 import math
 import os
 import shutil
@@ -237,15 +236,7 @@ def main():
     finally:
         if a.work is None:
             shutil.rmtree(work_root, ignore_errors=True)
-    cols = ["site_id", "scene_id", "acquired", "class", "observable", "count", "components",
-            "valid_fraction", "changed_area_m2", "changed_fraction", "shift_x_px", "shift_y_px",
-            "reference", "anomaly", "run_id"]
-    with open(a.out, "w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=cols)
-        wr.writeheader()
-        for rows in results:
-            for r in rows:
-                wr.writerow(r)
+    pp.write_site_counts(a.out, results)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tomllib
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -25,6 +26,8 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
+# a pixel where no reference member is valid has a NaN median: expected, masked after
+warnings.filterwarnings("ignore", message="All-NaN slice encountered")
 
 PLANET = re.compile(r"^(\d{8}_\d{6}(?:_\d{2})?_[0-9a-f]{4})_(.+)\.(tif|json)$")
 NAMES4 = ["blue", "green", "red", "nir"]
@@ -559,15 +562,26 @@ def run_site(site, scenes, cfg):
                     members = [resample(b, v, -mx, -my) for b, v in members]
                     shifts = [(a - mx, b - my) for a, b in shifts]
             stack = np.stack([np.where(v, b, np.nan) for b, v in members])
-            with np.errstate(all="ignore"):
-                import warnings
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    ref = np.nanmedian(stack, axis=0).astype(np.float32)
+            ref = np.nanmedian(stack, axis=0).astype(np.float32)  # all-NaN: no member valid
             rvalid = np.stack([v for _, v in members]).any(axis=0)
             ref = np.where(rvalid, ref, 0).astype(np.float32)
             rtol = tolerance(ref, rvalid, tol_px)
     return rows
+
+
+COLUMNS = ["site_id", "scene_id", "acquired", "class", "observable", "count", "components",
+           "valid_fraction", "changed_area_m2", "changed_fraction", "shift_x_px", "shift_y_px",
+           "reference", "anomaly", "run_id"]
+
+
+def write_site_counts(path, results):
+    """The rows of every site (a list per site), as site_counts.csv."""
+    with open(path, "w", newline="") as f:
+        wr = csv.DictWriter(f, fieldnames=COLUMNS)
+        wr.writeheader()
+        for rows in results:
+            for r in rows:
+                wr.writerow(r)
 
 
 def main():
@@ -586,15 +600,7 @@ def main():
     scenes = index_scenes(a.scenes)
     with ThreadPoolExecutor(max_workers=a.threads) as pool:
         results = list(pool.map(lambda s: run_site(s, scenes, cfg), sites))
-    cols = ["site_id", "scene_id", "acquired", "class", "observable", "count", "components",
-            "valid_fraction", "changed_area_m2", "changed_fraction", "shift_x_px", "shift_y_px",
-            "reference", "anomaly", "run_id"]
-    with open(a.out, "w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=cols)
-        wr.writeheader()
-        for rows in results:
-            for r in rows:
-                wr.writerow(r)
+    write_site_counts(a.out, results)
 
 
 if __name__ == "__main__":
