@@ -14,6 +14,8 @@
 #include "host/config/config.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/output/export.hpp"
+#include "host/output/merge.hpp"
+#include "host/output/report.hpp"
 #include "host/pipeline/bench.hpp"
 #include "host/pipeline/run.hpp"
 #include "host/synth/synth.hpp"
@@ -120,6 +122,23 @@ int main(int argc, char** argv) {
       ->default_val("csv");
   exp->add_option("--out", ex_out, "Output directory")->required();
 
+  // report
+  sw::report_options rep;
+  auto* report =
+      app.add_subcommand("report", "Per-site time series and detection chips as one HTML page");
+  report->add_option("results", rep.results, "results.gpkg")->required();
+  report->add_option("--out", rep.out, "report.html")->required();
+  report->add_option("--chips", rep.chips, "Image chips per site")->default_val(rep.chips);
+
+  // merge
+  std::vector<std::string> merge_in;
+  std::string merge_out;
+  bool merge_overwrite = false;
+  auto* merge = app.add_subcommand("merge", "Join the GeoPackages of shard runs into one");
+  merge->add_option("inputs", merge_in, "results of `run --shard I/N`")->required();
+  merge->add_option("--out", merge_out, "Output GeoPackage")->required();
+  merge->add_flag("--overwrite", merge_overwrite, "Replace an existing output");
+
   // bench
   sw::bench_options bo;
   auto* bench = app.add_subcommand(
@@ -166,6 +185,20 @@ int main(int argc, char** argv) {
       if (!so.quiet)
         std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes,
                     s.sites, s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
+      return 0;
+    }
+    if (*report) {
+      sw::write_report(rep);
+      return 0;
+    }
+    if (*merge) {
+      const auto m = sw::merge_outputs(merge_in, merge_out, merge_overwrite);
+      std::printf("merged %d outputs into %s: %lld site_counts rows, %lld detections, %lld scenes",
+                  m.inputs, merge_out.c_str(), m.count_rows, m.detection_rows, m.scenes);
+      if (m.duplicate_pairs > 0)
+        std::printf("; %lld (site, scene) pairs were in more than one input (kept the first)",
+                    m.duplicate_pairs);
+      std::printf("\n");
       return 0;
     }
     if (*bench) {

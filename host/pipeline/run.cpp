@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -375,7 +376,8 @@ int run_batch(const run_options& opt) {
     scene_row r;
     r.scene_id = s.id;
     r.acquired = s.acquired;
-    r.path = s.path;
+    // absolute, so that the row still leads to the file from elsewhere (sitewatch report)
+    r.path = s.path.rfind("/vsi", 0) == 0 ? s.path : std::filesystem::absolute(s.path).string();
     r.item_type = s.item_type;
     r.satellite_id = s.satellite_id;
     r.mask_source = to_string(s.mask);

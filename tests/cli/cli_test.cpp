@@ -33,7 +33,8 @@ const char* k_sites = R"({"type":"FeatureCollection","features":[
  "geometry":{"type":"Polygon","coordinates":[[[130.60,42.42],[130.61,42.42],[130.61,42.43],[130.60,42.43],[130.60,42.42]]]}}]})";
 
 TEST(cli, help_on_every_command) {
-  for (const char* cmd : {"", "run", "synth", "export", "info", "config"}) {
+  for (const char* cmd :
+       {"", "run", "synth", "export", "report", "merge", "bench", "info", "config"}) {
     const auto r = sitewatch(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

@@ -15,6 +15,10 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include "host/common/error.hpp"
+#include "host/output/export.hpp"
+#include "host/output/merge.hpp"
+#include "host/output/report.hpp"
 #include "host/pipeline/run.hpp"
 #include "host/synth/synth.hpp"
 #include "test_util.hpp"
@@ -282,6 +286,59 @@ TEST_F(synth_run, same_answer_for_any_thread_count_and_file_order) {
     ASSERT_GT(a.size(), 10u) << table;
     EXPECT_EQ(a, b) << table;
   }
+}
+
+TEST_F(synth_run, report_shows_every_site_with_charts_and_chips) {
+  sw::report_options r;
+  r.results = path("main.gpkg");
+  r.out = path("report.html");
+  r.chips = 2;
+  sw::write_report(r);
+  const std::string html = sw::test::read_text(r.out);
+  for (const char* site : {"tumangang_rail", "rajin_port", "depot", "control"})
+    EXPECT_NE(html.find(std::string("<h2>") + site), std::string::npos) << site;
+  auto occurrences = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto p = html.find(what); p != std::string::npos; p = html.find(what, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_GE(occurrences("class='chart'"), 7u) << "one chart per site and class";
+  EXPECT_GE(occurrences("data:image/png;base64,"), 4u) << "chips";
+  EXPECT_GE(occurrences("class='det'"), 1u) << "detections drawn on chips";
+  EXPECT_NE(html.find("<h2>Anomalies"), std::string::npos) << "the 73-car day";
+  EXPECT_EQ(html.find("class='note'"), std::string::npos) << "every chip scene readable";
+}
+
+TEST_F(synth_run, shards_merged_equal_the_whole_run) {
+  for (const char* shard : {"0/2", "1/2"}) {
+    auto o = options(std::string("shard") + shard[0], 2);
+    o.shard = shard;
+    o.csv_dir.clear();
+    const int rc = sw::run_batch(o);
+    EXPECT_TRUE(rc == 0 || rc == 3) << shard;
+  }
+  const auto m =
+      sw::merge_outputs({path("shard0.gpkg"), path("shard1.gpkg")}, path("merged.gpkg"), false);
+  EXPECT_EQ(m.inputs, 2);
+  EXPECT_EQ(m.duplicate_pairs, 0);
+  sw::export_tables(path("merged.gpkg"), sw::export_format::csv, path("merged_csv"));
+  for (const char* table : {"site_counts.csv", "detections.csv"}) {
+    const auto whole = canonical_lines(path(std::string("main_csv/") + table));
+    const auto merged = canonical_lines(path(std::string("merged_csv/") + table));
+    ASSERT_GT(whole.size(), 10u) << table;
+    EXPECT_EQ(whole, merged) << table;
+  }
+  // the scenes table: every scene once, none left "skipped" for another shard's sites
+  GDALAllRegister();
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path("merged.gpkg").c_str(), GDAL_OF_VECTOR));
+  ASSERT_TRUE(ds);
+  OGRLayer* scenes = ds->GetLayerByName("scenes");
+  scenes->SetAttributeFilter("error LIKE '%shard%'");
+  EXPECT_EQ(scenes->GetFeatureCount(), 0);
+  EXPECT_EQ(ds->GetLayerByName("runs")->GetFeatureCount(), 2);
+  // merging into an existing file is refused
+  EXPECT_THROW(sw::merge_outputs({path("shard0.gpkg")}, path("merged.gpkg"), false),
+               sw::input_error);
 }
 
 }  // namespace

@@ -1,0 +1,142 @@
+#include "host/output/merge.hpp"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+#include "host/output/gpkg_writer.hpp"
+
+namespace sw {
+namespace {
+
+constexpr const char* k_layers[] = {"site_counts", "detections", "scenes",
+                                    "sites",       "runs",       "sitewatch_journal"};
+
+gdal_dataset_ptr open_output(const std::string& path, bool update) {
+  gdal_init();
+  gdal_dataset_ptr ds(GDALDataset::Open(
+      path.c_str(), GDAL_OF_VECTOR | (update ? GDAL_OF_UPDATE : GDAL_OF_READONLY)));
+  if (!ds) throw input_error(fmt::format("{}: cannot open: {}", path, gdal_last_error()));
+  for (const char* name : k_layers)
+    if (ds->GetLayerByName(name) == nullptr)
+      throw input_error(fmt::format("{}: no layer '{}': not a sitewatch output", path, name));
+  return ds;
+}
+
+// Copies f into layer l (fields by name; l must hold every field of f).
+void append(OGRLayer* l, const OGRFeature& f, const std::string& path) {
+  OGRFeature g(l->GetLayerDefn());
+  if (g.SetFrom(&f, TRUE) != OGRERR_NONE || l->CreateFeature(&g) != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot write to {}: {}", path, l->GetName(), gdal_last_error()));
+}
+
+using pair_key = std::pair<std::string, std::string>;
+
+pair_key key_of(const OGRFeature& f) {
+  return {f.GetFieldAsString("site_id"), f.GetFieldAsString("scene_id")};
+}
+
+int status_rank(const std::string& s) {
+  return s == "failed" ? 3 : s == "done" ? 2 : 1;
+}
+
+}  // namespace
+
+merge_summary merge_outputs(const std::vector<std::string>& inputs, const std::string& out,
+                            bool overwrite) {
+  if (inputs.empty()) throw input_error("merge: no input GeoPackage given");
+  std::vector<gdal_dataset_ptr> in;
+  for (const auto& p : inputs) in.push_back(open_output(p, false));
+  { gpkg_writer schema(out, overwrite ? gpkg_writer::mode::overwrite : gpkg_writer::mode::create); }
+  gdal_dataset_ptr dst = open_output(out, true);
+  merge_summary sum;
+  sum.inputs = static_cast<int>(inputs.size());
+
+  // which input owns each (site, scene) pair: the first that has it
+  std::map<pair_key, std::size_t> owner;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    OGRLayer* j = in[k]->GetLayerByName("sitewatch_journal");
+    j->ResetReading();
+    for (auto& f : *j) {
+      const auto [it, fresh] = owner.emplace(key_of(*f), k);
+      if (!fresh && it->second != k) ++sum.duplicate_pairs;
+    }
+  }
+
+  std::set<std::string> sites_seen;
+  std::map<std::string, std::unique_ptr<OGRFeature>> best_scene;
+  dst->StartTransaction();
+  try {
+    for (std::size_t k = 0; k < in.size(); ++k) {
+      for (const char* name : {"site_counts", "detections", "sitewatch_journal"}) {
+        OGRLayer* s = in[k]->GetLayerByName(name);
+        OGRLayer* d = dst->GetLayerByName(name);
+        s->ResetReading();
+        for (auto& f : *s) {
+          const auto it = owner.find(key_of(*f));
+          if (it == owner.end() || it->second != k) continue;  // another input's pair
+          append(d, *f, out);
+          if (std::string(name) == "site_counts") ++sum.count_rows;
+          if (std::string(name) == "detections") ++sum.detection_rows;
+        }
+      }
+      OGRLayer* runs = in[k]->GetLayerByName("runs");
+      runs->ResetReading();
+      for (auto& f : *runs) append(dst->GetLayerByName("runs"), *f, out);
+
+      OGRLayer* sites = in[k]->GetLayerByName("sites");
+      OGRLayer* dsites = dst->GetLayerByName("sites");
+      // the catalog's own fields: the first input's schema, extended by later ones
+      for (int i = 0; i < sites->GetLayerDefn()->GetFieldCount(); ++i) {
+        const OGRFieldDefn* fd = sites->GetLayerDefn()->GetFieldDefn(i);
+        if (dsites->GetLayerDefn()->GetFieldIndex(fd->GetNameRef()) < 0) {
+          OGRFieldDefn copy(fd);
+          dsites->CreateField(&copy);
+        }
+      }
+      std::set<std::string> here;
+      sites->ResetReading();
+      for (auto& f : *sites) {
+        const std::string id = f->GetFieldAsString("site_id");
+        if (sites_seen.count(id)) continue;
+        here.insert(id);
+        append(dsites, *f, out);
+      }
+      sites_seen.insert(here.begin(), here.end());
+
+      OGRLayer* scenes = in[k]->GetLayerByName("scenes");
+      scenes->ResetReading();
+      for (auto& f : *scenes) {
+        const std::string id = f->GetFieldAsString("scene_id");
+        auto& slot = best_scene[id];
+        if (!slot) {
+          slot.reset(f->Clone());
+          continue;
+        }
+        const int a = status_rank(slot->GetFieldAsString("status"));
+        const int b = status_rank(f->GetFieldAsString("status"));
+        const auto seen =
+            std::max(slot->GetFieldAsInteger64("sites_seen"), f->GetFieldAsInteger64("sites_seen"));
+        if (b > a) slot.reset(f->Clone());
+        slot->SetField("sites_seen", static_cast<GIntBig>(seen));
+      }
+    }
+    OGRLayer* dscenes = dst->GetLayerByName("scenes");
+    for (const auto& [id, f] : best_scene) append(dscenes, *f, out);
+    sum.scenes = static_cast<long long>(best_scene.size());
+  } catch (...) {
+    dst->RollbackTransaction();
+    throw;
+  }
+  if (dst->CommitTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot commit: {}", out, gdal_last_error()));
+  return sum;
+}
+
+}  // namespace sw
