@@ -40,4 +40,6 @@ echo
 echo "==> counts against the synthetic truth ($out/archive/truth.csv)"
 scripts/compare_truth.py "$out/archive/truth.csv" "$out/csv/site_counts.csv"
 echo
-echo "Results: $out/results.gpkg (open in QGIS), $out/csv/. Exit code of run: $rc"
+"$sw" report "$out/results.gpkg" --out "$out/report.html"
+echo "Results: $out/results.gpkg (open in QGIS), $out/csv/, $out/report.html (a browser)."
+echo "Exit code of run: $rc"
