@@ -51,16 +51,16 @@ struct sw_labeller {
   index_t run(const std::vector<std::uint8_t>& m, int w, int h) {
     const index_t n = static_cast<index_t>(w) * h;
     comp.resize(n);
-    const index_t nc = sw::kern::label_components<std::int32_t>(be, m.data(), comp.data(), w, h);
-    sums.assign(7 * nc, 0);
-    lo.assign(2 * nc, INT32_MAX);
-    hi.assign(2 * nc, INT32_MIN);
-    std::int64_t* q = sums.data();
-    sw::kern::component_sums s{
-        q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
-        q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
-    sw::kern::accumulate_moments<std::int32_t>(be, comp.data(), nullptr, w, h, nc, s);
-    return nc;
+    return sw::kern::label_and_moments<std::int32_t>(
+        be, m.data(), comp.data(), nullptr, w, h, [&](index_t nc) {
+          sums.assign(7 * nc, 0);
+          lo.assign(2 * nc, INT32_MAX);
+          hi.assign(2 * nc, INT32_MIN);
+          std::int64_t* q = sums.data();
+          return sw::kern::component_sums{
+              q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
+              q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
+        });
   }
 };
 

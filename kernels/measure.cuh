@@ -12,6 +12,7 @@
 #include <cuda/atomic>
 
 #include "kernels/common.hpp"
+#include "kernels/label.cuh"
 
 namespace sw::kern {
 
@@ -160,6 +161,19 @@ template <class Label, class Backend>
 void accumulate_extents(const Backend& be, const axis_extent_fn<Label>& f, int height,
                         index_t /*components*/) {
   be.for_each(static_cast<index_t>(f.width) * height, f);
+}
+
+// Labels the mask (compact ids into `component`) and sums every component's moments:
+// make_sums(count) is called once the count is known and returns the zeroed sums to fill.
+// Returns the count. The CPU backend overloads this with one fused strip launch
+// (kernels/cpu/label_cpu.hpp); the results are the same.
+template <class Label, class Backend, class MakeSums>
+index_t label_and_moments(const Backend& be, const std::uint8_t* mask, Label* component,
+                          const float* change, int width, int height, MakeSums make_sums) {
+  const index_t count = label_components<Label>(be, mask, component, width, height);
+  if (count > 0)
+    accumulate_moments<Label>(be, component, change, width, height, count, make_sums(count));
+  return count;
 }
 
 // Per-zone pixel counts: in zone, valid in zone, changed in zone (integers).

@@ -532,29 +532,31 @@ class site_engine final : public engine {
                          const float* magnitude, engine_class_result& cr) {
     const int w = p_.width, h = p_.height;
     auto comp = be_.template alloc<Label>(n_);
-    const index_t ncomp = label_components<Label>(be_, mask.data(), comp.data(), w, h);
+    // pass 1: labels and moments (the sums are allocated once the count is known)
+    buffer<std::int64_t> i64;
+    buffer<std::int32_t> lo, hi;
+    const index_t ncomp = label_and_moments<Label>(
+        be_, mask.data(), comp.data(), magnitude, w, h, [&](index_t count) {
+          i64 = be_.template alloc<std::int64_t>(7 * count);
+          be_.fill(i64, std::int64_t{0});
+          lo = be_.template alloc<std::int32_t>(2 * count);
+          hi = be_.template alloc<std::int32_t>(2 * count);
+          be_.fill(lo, std::numeric_limits<std::int32_t>::max());
+          be_.fill(hi, std::numeric_limits<std::int32_t>::min());
+          std::int64_t* q = i64.data();
+          return component_sums{q,
+                                q + count,
+                                q + 2 * count,
+                                q + 3 * count,
+                                q + 4 * count,
+                                q + 5 * count,
+                                q + 6 * count,
+                                lo.data(),
+                                lo.data() + count,
+                                hi.data(),
+                                hi.data() + count};
+        });
     if (ncomp == 0) return;
-
-    // pass 1: moments
-    auto i64 = be_.template alloc<std::int64_t>(7 * ncomp);
-    be_.fill(i64, std::int64_t{0});
-    auto lo = be_.template alloc<std::int32_t>(2 * ncomp);
-    auto hi = be_.template alloc<std::int32_t>(2 * ncomp);
-    be_.fill(lo, std::numeric_limits<std::int32_t>::max());
-    be_.fill(hi, std::numeric_limits<std::int32_t>::min());
-    std::int64_t* q = i64.data();
-    component_sums sums{q,
-                        q + ncomp,
-                        q + 2 * ncomp,
-                        q + 3 * ncomp,
-                        q + 4 * ncomp,
-                        q + 5 * ncomp,
-                        q + 6 * ncomp,
-                        lo.data(),
-                        lo.data() + ncomp,
-                        hi.data(),
-                        hi.data() + ncomp};
-    accumulate_moments<Label>(be_, comp.data(), magnitude, w, h, ncomp, sums);
     const std::vector<std::int64_t> hs = be_.to_host(i64);
 
     // shapes on the host (few components), then pass 2: extents along the axes

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/label_cpu.hpp"
 #include "kernels/cpu/measure_cpu.hpp"
 #include "kernels/measure.cuh"
 
@@ -121,6 +122,48 @@ TEST(measure, cpu_strip_launch_equals_per_pixel_atomics) {
     return e;
   };
   EXPECT_EQ(extents(true), extents(false));
+}
+
+// The CPU's fused labelling + moments equals labels from flood-fill order and moments
+// summed pixel by pixel, on random blobs of odd sizes.
+TEST(measure, fused_label_and_moments_equals_separate_passes) {
+  std::mt19937 rng(6);
+  for (auto [w, h] :
+       {std::pair{1, 1}, std::pair{257, 3}, std::pair{333, 211}, std::pair{64, 700}}) {
+    const sw::kern::index_t n = static_cast<sw::kern::index_t>(w) * h;
+    std::vector<std::uint8_t> mask(n);
+    for (auto& m : mask) m = rng() % 3 == 0;
+    std::vector<float> change(n);
+    for (auto& c : change) c = static_cast<float>(rng() % 900) / 3.0f;
+    const sw::kern::cpu_backend be;
+    std::vector<std::int32_t> comp_a(n), comp_b(n);
+    std::vector<std::int64_t> i64_a, i64_b;
+    std::vector<std::int32_t> lo_a, hi_a, lo_b, hi_b;
+    auto sums = [](sw::kern::index_t c, std::vector<std::int64_t>& i64,
+                   std::vector<std::int32_t>& lo, std::vector<std::int32_t>& hi) {
+      i64.assign(7 * c, 0);
+      lo.assign(2 * c, INT32_MAX);
+      hi.assign(2 * c, INT32_MIN);
+      auto* q = i64.data();
+      return sw::kern::component_sums{
+          q,         q + c,     q + 2 * c,     q + 3 * c, q + 4 * c,    q + 5 * c,
+          q + 6 * c, lo.data(), lo.data() + c, hi.data(), hi.data() + c};
+    };
+    const auto count = sw::kern::label_and_moments<std::int32_t>(
+        be, mask.data(), comp_a.data(), change.data(), w, h,
+        [&](sw::kern::index_t c) { return sums(c, i64_a, lo_a, hi_a); });
+    const auto count_b =
+        sw::kern::label_components<std::int32_t>(be, mask.data(), comp_b.data(), w, h);
+    ASSERT_EQ(count, count_b) << w << "x" << h;
+    EXPECT_EQ(comp_a, comp_b);
+    if (count == 0) continue;
+    const auto s = sums(count, i64_b, lo_b, hi_b);
+    const sw::kern::moments_fn<std::int32_t> f{comp_b.data(), change.data(), w, s};
+    for (sw::kern::index_t i = 0; i < n; ++i) f(i);
+    EXPECT_EQ(i64_a, i64_b) << w << "x" << h;
+    EXPECT_EQ(lo_a, lo_b);
+    EXPECT_EQ(hi_a, hi_b);
+  }
 }
 
 }  // namespace
