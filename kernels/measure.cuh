@@ -127,8 +127,11 @@ struct axis_extent_fn {
 
   // Pixel i of component c in fixed-point axis coordinates.
   SW_HD void project(index_t i, Label c, std::int64_t& fu, std::int64_t& fv) const {
-    const double x = static_cast<double>(i % width) - cx[c];
-    const double y = static_cast<double>(i / width) - cy[c];
+    project_xy(i % width, i / width, c, fu, fv);
+  }
+  SW_HD void project_xy(index_t px, index_t py, Label c, std::int64_t& fu, std::int64_t& fv) const {
+    const double x = static_cast<double>(px) - cx[c];
+    const double y = static_cast<double>(py) - cy[c];
     const double u = x * cos_t[c] + y * sin_t[c];
     const double v = -x * sin_t[c] + y * cos_t[c];
     fu = static_cast<std::int64_t>(llround(u * extent_fixed_scale));

@@ -16,6 +16,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include "kernels/cpu/backend.hpp"
+#include "kernels/cpu/measure_cpu.hpp"
 #include "kernels/label.cuh"
 #include "kernels/measure.cuh"
 
@@ -231,45 +232,8 @@ index_t label_and_moments(const cpu_backend& be, const std::uint8_t* mask, Label
       hi = std::max(hi, id);
     }
     if (hi < lo) return;
-    // the moments of this strip, into arrays over its id range (the strip is in cache)
-    const std::size_t r = static_cast<std::size_t>(hi - lo) + 1;
-    std::vector<std::int64_t> acc(7 * r, 0);
-    std::vector<std::int32_t> box(4 * r);
-    std::fill(box.begin(), box.begin() + 2 * r, std::numeric_limits<std::int32_t>::max());
-    std::fill(box.begin() + 2 * r, box.end(), std::numeric_limits<std::int32_t>::min());
-    for (index_t i = b; i < e; ++i) {
-      const Label c = component[i];
-      if (c < 0) continue;
-      const std::size_t k = static_cast<std::size_t>(c - lo);
-      const std::int64_t x = i % w, y = i / w;
-      acc[k] += 1;
-      acc[r + k] += x;
-      acc[2 * r + k] += y;
-      acc[3 * r + k] += x * x;
-      acc[4 * r + k] += y * y;
-      acc[5 * r + k] += x * y;
-      if (change != nullptr && change[i] > 0.0f)
-        acc[6 * r + k] += static_cast<std::int64_t>(llround(change[i] * change_fixed_scale));
-      box[k] = std::min(box[k], static_cast<std::int32_t>(x));
-      box[r + k] = std::min(box[r + k], static_cast<std::int32_t>(y));
-      box[2 * r + k] = std::max(box[2 * r + k], static_cast<std::int32_t>(x));
-      box[3 * r + k] = std::max(box[3 * r + k], static_cast<std::int32_t>(y));
-    }
-    for (std::size_t k = 0; k < r; ++k) {
-      if (acc[k] == 0) continue;
-      const index_t c = static_cast<index_t>(lo) + static_cast<index_t>(k);
-      atomic_add<std::int64_t>(out.area + c, acc[k]);
-      atomic_add<std::int64_t>(out.sx + c, acc[r + k]);
-      atomic_add<std::int64_t>(out.sy + c, acc[2 * r + k]);
-      atomic_add<std::int64_t>(out.sxx + c, acc[3 * r + k]);
-      atomic_add<std::int64_t>(out.syy + c, acc[4 * r + k]);
-      atomic_add<std::int64_t>(out.sxy + c, acc[5 * r + k]);
-      atomic_add<std::int64_t>(out.schange + c, acc[6 * r + k]);
-      atomic_min<std::int32_t>(out.xmin + c, box[k]);
-      atomic_min<std::int32_t>(out.ymin + c, box[r + k]);
-      atomic_max<std::int32_t>(out.xmax + c, box[2 * r + k]);
-      atomic_max<std::int32_t>(out.ymax + c, box[3 * r + k]);
-    }
+    // the moments of this strip while it is in cache
+    detail::strip_moments(component, change, w, b, e, lo, hi, out);
   });
   return count;
 }

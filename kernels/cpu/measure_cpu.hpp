@@ -46,6 +46,58 @@ void id_range(const Label* component, index_t b, index_t e, Label& lo, Label& hi
 
 }  // namespace detail
 
+namespace detail {
+
+// The moment sums of rows [b / w, e / w) (b, e at row starts) whose component ids lie in
+// [lo, hi], accumulated in thread-local arrays and then added once per component into
+// `out`. Row and column loops: no division per pixel.
+template <class Label>
+void strip_moments(const Label* component, const float* change, index_t w, index_t b, index_t e,
+                   Label lo, Label hi, const component_sums& out) {
+  const std::size_t r = static_cast<std::size_t>(hi - lo) + 1;
+  std::vector<std::int64_t> acc(7 * r, 0);
+  std::vector<std::int32_t> box(4 * r);
+  std::fill(box.begin(), box.begin() + 2 * r, std::numeric_limits<std::int32_t>::max());
+  std::fill(box.begin() + 2 * r, box.end(), std::numeric_limits<std::int32_t>::min());
+  for (index_t y = b / w; y < e / w; ++y) {
+    const index_t row = y * w;
+    for (index_t x = 0; x < w; ++x) {
+      const Label c = component[row + x];
+      if (c < 0) continue;
+      const std::size_t k = static_cast<std::size_t>(c - lo);
+      acc[k] += 1;
+      acc[r + k] += x;
+      acc[2 * r + k] += y;
+      acc[3 * r + k] += x * x;
+      acc[4 * r + k] += y * y;
+      acc[5 * r + k] += x * y;
+      if (change != nullptr && change[row + x] > 0.0f)
+        acc[6 * r + k] += static_cast<std::int64_t>(llround(change[row + x] * change_fixed_scale));
+      box[k] = std::min(box[k], static_cast<std::int32_t>(x));
+      box[r + k] = std::min(box[r + k], static_cast<std::int32_t>(y));
+      box[2 * r + k] = std::max(box[2 * r + k], static_cast<std::int32_t>(x));
+      box[3 * r + k] = std::max(box[3 * r + k], static_cast<std::int32_t>(y));
+    }
+  }
+  for (std::size_t k = 0; k < r; ++k) {
+    if (acc[k] == 0) continue;
+    const index_t c = static_cast<index_t>(lo) + static_cast<index_t>(k);
+    atomic_add<std::int64_t>(out.area + c, acc[k]);
+    atomic_add<std::int64_t>(out.sx + c, acc[r + k]);
+    atomic_add<std::int64_t>(out.sy + c, acc[2 * r + k]);
+    atomic_add<std::int64_t>(out.sxx + c, acc[3 * r + k]);
+    atomic_add<std::int64_t>(out.syy + c, acc[4 * r + k]);
+    atomic_add<std::int64_t>(out.sxy + c, acc[5 * r + k]);
+    atomic_add<std::int64_t>(out.schange + c, acc[6 * r + k]);
+    atomic_min<std::int32_t>(out.xmin + c, box[k]);
+    atomic_min<std::int32_t>(out.ymin + c, box[r + k]);
+    atomic_max<std::int32_t>(out.xmax + c, box[2 * r + k]);
+    atomic_max<std::int32_t>(out.ymax + c, box[3 * r + k]);
+  }
+}
+
+}  // namespace detail
+
 template <class Label>
 void accumulate_moments(const cpu_backend&, const Label* component, const float* change, int width,
                         int height, index_t /*components*/, component_sums out) {
@@ -56,44 +108,7 @@ void accumulate_moments(const cpu_backend&, const Label* component, const float*
     Label lo, hi;
     detail::id_range(component, b, e, lo, hi);
     if (hi < lo) return;
-    const std::size_t r = static_cast<std::size_t>(hi - lo) + 1;
-    std::vector<std::int64_t> acc(7 * r, 0);
-    std::vector<std::int32_t> box(4 * r);
-    std::fill(box.begin(), box.begin() + 2 * r, std::numeric_limits<std::int32_t>::max());
-    std::fill(box.begin() + 2 * r, box.end(), std::numeric_limits<std::int32_t>::min());
-    for (index_t i = b; i < e; ++i) {
-      const Label c = component[i];
-      if (c < 0) continue;
-      const std::size_t k = static_cast<std::size_t>(c - lo);
-      const std::int64_t x = i % w, y = i / w;
-      acc[k] += 1;
-      acc[r + k] += x;
-      acc[2 * r + k] += y;
-      acc[3 * r + k] += x * x;
-      acc[4 * r + k] += y * y;
-      acc[5 * r + k] += x * y;
-      if (change != nullptr && change[i] > 0.0f)
-        acc[6 * r + k] += static_cast<std::int64_t>(llround(change[i] * change_fixed_scale));
-      box[k] = std::min(box[k], static_cast<std::int32_t>(x));
-      box[r + k] = std::min(box[r + k], static_cast<std::int32_t>(y));
-      box[2 * r + k] = std::max(box[2 * r + k], static_cast<std::int32_t>(x));
-      box[3 * r + k] = std::max(box[3 * r + k], static_cast<std::int32_t>(y));
-    }
-    for (std::size_t k = 0; k < r; ++k) {
-      if (acc[k] == 0) continue;
-      const index_t c = static_cast<index_t>(lo) + static_cast<index_t>(k);
-      atomic_add<std::int64_t>(out.area + c, acc[k]);
-      atomic_add<std::int64_t>(out.sx + c, acc[r + k]);
-      atomic_add<std::int64_t>(out.sy + c, acc[2 * r + k]);
-      atomic_add<std::int64_t>(out.sxx + c, acc[3 * r + k]);
-      atomic_add<std::int64_t>(out.syy + c, acc[4 * r + k]);
-      atomic_add<std::int64_t>(out.sxy + c, acc[5 * r + k]);
-      atomic_add<std::int64_t>(out.schange + c, acc[6 * r + k]);
-      atomic_min<std::int32_t>(out.xmin + c, box[k]);
-      atomic_min<std::int32_t>(out.ymin + c, box[r + k]);
-      atomic_max<std::int32_t>(out.xmax + c, box[2 * r + k]);
-      atomic_max<std::int32_t>(out.ymax + c, box[3 * r + k]);
-    }
+    detail::strip_moments(component, change, w, b, e, lo, hi, out);
   });
 }
 
@@ -114,19 +129,21 @@ void accumulate_extents(const cpu_backend&, const axis_extent_fn<Label>& f, int 
     std::fill(ext.begin() + 2 * r, ext.begin() + 3 * r, std::numeric_limits<std::int64_t>::max());
     std::fill(ext.begin() + 3 * r, ext.end(), std::numeric_limits<std::int64_t>::min());
     std::vector<char> seen(r, 0);
-    // the same per-pixel arithmetic as axis_extent_fn, into the local range
-    axis_extent_fn<Label> local = f;
-    for (index_t i = b; i < e; ++i) {
-      const Label c = f.component[i];
-      if (c < 0) continue;
-      const std::size_t k = static_cast<std::size_t>(c - lo);
-      seen[k] = 1;
-      std::int64_t fu, fv;
-      local.project(i, c, fu, fv);
-      ext[k] = std::min(ext[k], fu);
-      ext[r + k] = std::max(ext[r + k], fu);
-      ext[2 * r + k] = std::min(ext[2 * r + k], fv);
-      ext[3 * r + k] = std::max(ext[3 * r + k], fv);
+    // the same per-pixel arithmetic as axis_extent_fn, into the local range (row loops)
+    for (index_t y = b / w; y < e / w; ++y) {
+      const index_t row = y * w;
+      for (index_t x = 0; x < w; ++x) {
+        const Label c = f.component[row + x];
+        if (c < 0) continue;
+        const std::size_t k = static_cast<std::size_t>(c - lo);
+        seen[k] = 1;
+        std::int64_t fu, fv;
+        f.project_xy(x, y, c, fu, fv);
+        ext[k] = std::min(ext[k], fu);
+        ext[r + k] = std::max(ext[r + k], fu);
+        ext[2 * r + k] = std::min(ext[2 * r + k], fv);
+        ext[3 * r + k] = std::max(ext[3 * r + k], fv);
+      }
     }
     for (std::size_t k = 0; k < r; ++k) {
       if (!seen[k]) continue;
