@@ -54,55 +54,65 @@ struct median_reference_fn {
   }
 
   // Pixels [begin, end) in tiles (the CPU launch). Each member's plane is copied in turn
-  // into a small buffer (one stream at a time), and the median is found by ranks instead
-  // of a sort: a member's rank is the number of valid members below it (ties broken by
-  // member order), the median is the member of rank n/2 (and n/2 - 1 for an even n).
-  // That is branch-free and vectorises across pixels; it picks the same values as
-  // median_of, so the results are identical.
+  // into a small buffer (one stream at a time); invalid members become +inf; Batcher's
+  // odd-even merge sorting network for the next power of two >= count sorts every pixel's
+  // column with min/max only (branch-free, vectorised across pixels), and the median is
+  // picked from the sorted valid values. Sorting is exact: the same values as median_of.
   void run_range(index_t begin, index_t end) const {
-    // 32-bit lanes throughout (flags and ranks as int), so the compare-and-count loop
-    // vectorises without packing; 3 x 15 x 128 x 4 B stays in L1/L2
     constexpr index_t tile = 128;
-    float buf[max_reference_members][tile];
-    int ok[max_reference_members][tile];
-    int rank[max_reference_members][tile];
+    constexpr float inf = 3.4e38f;
+    int size = 1;
+    while (size < count) size *= 2;
+    // comparators of Batcher's network for `size` inputs (at most 16: 63 of them)
+    int ca[80], cb[80], nc = 0;
+    for (int p = 1; p < size; p *= 2)
+      for (int k = p; k >= 1; k /= 2)
+        for (int j = k % p; j + k < size; j += 2 * k)
+          for (int i = 0; i < k && i + j + k < size; ++i)
+            if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) {
+              ca[nc] = i + j;
+              cb[nc] = i + j + k;
+              ++nc;
+            }
+    float v[16][tile];
     int n[tile];
-    float lo[tile], hi[tile];
     for (index_t t0 = begin; t0 < end; t0 += tile) {
       const int m = static_cast<int>(min_of(tile, end - t0));
       for (int j = 0; j < m; ++j) n[j] = 0;
       for (int k = 0; k < count; ++k) {
         const std::uint8_t* src = member_valid + k * plane + t0;
-        for (int j = 0; j < m; ++j) {
-          ok[k][j] = src[j] ? 1 : 0;
-          n[j] += ok[k][j];
-        }
+        for (int j = 0; j < m; ++j) n[j] += src[j] ? 1 : 0;
       }
       for (int j = 0; j < m; ++j) out_valid[t0 + j] = n[j] > 0 ? 1 : 0;
       for (int b = 0; b < nb; ++b) {
-        for (int k = 0; k < count; ++k) {
-          const float* src = member_bands + (static_cast<index_t>(k) * nb + b) * plane + t0;
-          for (int j = 0; j < m; ++j) buf[k][j] = src[j];
+        for (int k = 0; k < size; ++k) {
+          if (k < count) {
+            const float* src = member_bands + (static_cast<index_t>(k) * nb + b) * plane + t0;
+            const std::uint8_t* ok = member_valid + k * plane + t0;
+            for (int j = 0; j < m; ++j) v[k][j] = ok[j] ? src[j] : inf;
+          } else {
+            for (int j = 0; j < m; ++j) v[k][j] = inf;
+          }
         }
-        for (int k = 0; k < count; ++k) {
-          for (int j = 0; j < m; ++j) rank[k][j] = 0;
-          for (int l = 0; l < count; ++l)
-            for (int j = 0; j < m; ++j) {
-              const bool below = buf[l][j] < buf[k][j] || (buf[l][j] == buf[k][j] && l < k);
-              rank[k][j] += ok[l][j] & static_cast<int>(below);
-            }
+        for (int c = 0; c < nc; ++c) {
+          float* x = v[ca[c]];
+          float* y = v[cb[c]];
+          for (int j = 0; j < m; ++j) {
+            const float lo = x[j] < y[j] ? x[j] : y[j];
+            const float hi = x[j] < y[j] ? y[j] : x[j];
+            x[j] = lo;
+            y[j] = hi;
+          }
         }
-        for (int j = 0; j < m; ++j) lo[j] = hi[j] = 0.0f;
+        float* out = out_bands + b * plane + t0;
+        for (int j = 0; j < m; ++j) out[j] = 0.0f;
         for (int k = 0; k < count; ++k)
           for (int j = 0; j < m; ++j) {
             const int half = n[j] / 2;
-            const int r = ok[k][j] ? rank[k][j] : -2;  // never a median rank
-            hi[j] = r == half ? buf[k][j] : hi[j];
-            lo[j] = r + 1 == half ? buf[k][j] : lo[j];
+            const float odd = v[k][j];
+            const float even = k > 0 ? 0.5f * (v[k - 1][j] + v[k][j]) : 0.0f;
+            out[j] = k == half && n[j] > 0 ? ((n[j] & 1) ? odd : even) : out[j];
           }
-        float* out = out_bands + b * plane + t0;
-        for (int j = 0; j < m; ++j)
-          out[j] = n[j] == 0 ? 0.0f : ((n[j] & 1) ? hi[j] : 0.5f * (lo[j] + hi[j]));
       }
     }
   }
