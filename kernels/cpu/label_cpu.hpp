@@ -124,16 +124,19 @@ void label_image(const cpu_backend&, const std::uint8_t* mask, Label* parent, in
   });
 }
 
+namespace detail {
+
 // Compact ids straight from the strips, in place: `component` serves as the union-find
 // parent array (no image-sized scratch, which on the CPU means page faults on every call).
 // After the strip union-find and seams: (1) count the roots per strip; (2) each root's entry
 // becomes -(rank + 2), its rank being the strip's offset plus its order in the strip;
-// (3) every pixel takes its root's rank (non-roots still hold the root's index, which the
-// root's entry decodes). Roots are the smallest index of their component, so the ids are
-// those of the device launch.
-template <class Label>
-index_t label_components(const cpu_backend& be, const std::uint8_t* mask, Label* component,
-                         int width, int height) {
+// on_count(count) runs; (3) every pixel takes its root's rank (non-roots still hold the
+// root's index, which the root's entry decodes), and on_strip(begin, end, lo, hi) runs for
+// each strip with its range of ids while the strip is in cache. Roots are the smallest
+// index of their component, so the ids are those of the device launch.
+template <class Label, class OnCount, class OnStrip>
+index_t label_in_place(const cpu_backend& be, const std::uint8_t* mask, Label* component, int width,
+                       int height, OnCount on_count, OnStrip on_strip) {
   const index_t n = static_cast<index_t>(width) * height;
   if (n <= 0) return 0;
   label_image<Label>(be, mask, component, width, height);  // component = flat parents
@@ -153,56 +156,6 @@ index_t label_components(const cpu_backend& be, const std::uint8_t* mask, Label*
     roots[s + 1] = k;
   });
   for (int s = 0; s < strips; ++s) roots[s + 1] += roots[s];
-  tbb::parallel_for(0, strips, [&](int s) {
-    const index_t b = begin(s), e = begin(s + 1);
-    Label id = static_cast<Label>(roots[s]);
-    for (index_t i = b; i < e; ++i)
-      if (component[i] == static_cast<Label>(i)) component[i] = -(id++) - 2;
-  });
-  // Another strip's thread may be decoding the root this pixel points at while reading it:
-  // relaxed atomics keep that defined; both encodings give the same rank.
-  tbb::parallel_for(0, strips, [&](int s) {
-    const index_t b = begin(s), e = begin(s + 1);
-    for (index_t i = b; i < e; ++i) {
-      cuda::atomic_ref<Label, cuda::thread_scope_device> self(component[i]);
-      const Label v = self.load(cuda::memory_order_relaxed);
-      if (v == Label(-1)) continue;
-      if (v <= Label(-2)) {
-        self.store(-v - 2, cuda::memory_order_relaxed);
-        continue;
-      }
-      cuda::atomic_ref<Label, cuda::thread_scope_device> root(component[v]);
-      const Label r = root.load(cuda::memory_order_relaxed);
-      self.store(r <= Label(-2) ? -r - 2 : r, cuda::memory_order_relaxed);
-    }
-  });
-  return roots[strips];
-}
-
-// label_components and accumulate_moments fused: the last labelling pass (every pixel takes
-// its root's rank) is followed, strip by strip while the strip is still in cache, by the
-// moment sums into thread-local arrays (as in measure_cpu.hpp). One pass over the image
-// fewer, and no scan for each strip's id range.
-template <class Label, class MakeSums>
-index_t label_and_moments(const cpu_backend& be, const std::uint8_t* mask, Label* component,
-                          const float* change, int width, int height, MakeSums make_sums) {
-  const index_t n = static_cast<index_t>(width) * height;
-  if (n <= 0) return 0;
-  label_image<Label>(be, mask, component, width, height);
-  const int threads = std::max(1, tbb::this_task_arena::max_concurrency());
-  const int strips = std::clamp(height / 16, 1, 4 * threads);
-  const index_t w = width;
-  const auto begin = [&](int s) {
-    return static_cast<index_t>(static_cast<long long>(height) * s / strips) * w;
-  };
-  std::vector<index_t> roots(static_cast<std::size_t>(strips) + 1, 0);
-  tbb::parallel_for(0, strips, [&](int s) {
-    const index_t b = begin(s), e = begin(s + 1);
-    index_t k = 0;
-    for (index_t i = b; i < e; ++i) k += component[i] == static_cast<Label>(i);
-    roots[s + 1] = k;
-  });
-  for (int s = 0; s < strips; ++s) roots[s + 1] += roots[s];
   const index_t count = roots[strips];
   if (count == 0) return 0;  // no foreground: label_image left every pixel at -1
   tbb::parallel_for(0, strips, [&](int s) {
@@ -211,7 +164,9 @@ index_t label_and_moments(const cpu_backend& be, const std::uint8_t* mask, Label
     for (index_t i = b; i < e; ++i)
       if (component[i] == static_cast<Label>(i)) component[i] = -(id++) - 2;
   });
-  const component_sums out = make_sums(count);
+  on_count(count);
+  // Another strip's thread may be decoding the root this pixel points at while reading it:
+  // relaxed atomics keep that defined; both encodings give the same rank.
   tbb::parallel_for(0, strips, [&](int s) {
     const index_t b = begin(s), e = begin(s + 1);
     Label lo = std::numeric_limits<Label>::max(), hi = -1;
@@ -231,11 +186,32 @@ index_t label_and_moments(const cpu_backend& be, const std::uint8_t* mask, Label
       lo = std::min(lo, id);
       hi = std::max(hi, id);
     }
-    if (hi < lo) return;
-    // the moments of this strip while it is in cache
-    detail::strip_moments(component, change, w, b, e, lo, hi, out);
+    if (hi >= lo) on_strip(b, e, lo, hi);
   });
   return count;
+}
+
+}  // namespace detail
+
+// Compact ids (detail::label_in_place).
+template <class Label>
+index_t label_components(const cpu_backend& be, const std::uint8_t* mask, Label* component,
+                         int width, int height) {
+  return detail::label_in_place<Label>(
+      be, mask, component, width, height, [](index_t) {}, [](index_t, index_t, Label, Label) {});
+}
+
+// label_components and accumulate_moments fused: each strip's moments are summed right
+// after its last labelling pass, while it is in cache (one pass over the image fewer).
+template <class Label, class MakeSums>
+index_t label_and_moments(const cpu_backend& be, const std::uint8_t* mask, Label* component,
+                          const float* change, int width, int height, MakeSums make_sums) {
+  component_sums out{};
+  return detail::label_in_place<Label>(
+      be, mask, component, width, height, [&](index_t count) { out = make_sums(count); },
+      [&](index_t b, index_t e, Label lo, Label hi) {
+        detail::strip_moments(component, change, static_cast<index_t>(width), b, e, lo, hi, out);
+      });
 }
 
 }  // namespace sw::kern
