@@ -235,16 +235,33 @@ class site_engine final : public engine {
     // quarter of it still holds thousands of pixels
     const int stride = n_ >= ncc_subsample_pixels ? 2 : 1;
     std::vector<double> score(static_cast<std::size_t>(side) * side, -2.0);
+    std::vector<char> tried(static_cast<std::size_t>(side) * side, 0);
     int best = -1;
-    for (int dy = -R; dy <= R; ++dy)
-      for (int dx = -R; dx <= R; ++dx) {
-        const auto s =
-            row_sum<6>(be_, w, h, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy, stride});
-        if (s[0] < min_coregistration_pixels) continue;
-        const int k = (dy + R) * side + (dx + R);
-        score[k] = ncc_from_sums(s.data());
-        if (best < 0 || score[k] > score[best]) best = k;
-      }
+    auto candidate = [&](int dx, int dy) {
+      if (dx < -R || dx > R || dy < -R || dy > R) return;
+      const int k = (dy + R) * side + (dx + R);
+      if (tried[k]) return;
+      tried[k] = 1;
+      const auto s =
+          row_sum<6>(be_, w, h, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy, stride});
+      if (s[0] < min_coregistration_pixels) return;
+      score[k] = ncc_from_sums(s.data());
+      // ties go to the earlier candidate in raster order of (dy, dx), whatever the visit order
+      if (best < 0 || score[k] > score[best] || (score[k] == score[best] && k < best)) best = k;
+    };
+    // Coarse to fine: shifts on a step-2 grid first (the correlation peak of gradient
+    // images is about three pixels wide, so the best coarse candidate lies within a pixel
+    // of the peak), then the 3x3 around the best; then again around a better neighbour
+    // until none improves. A third of the candidates of the full search for R = 4.
+    for (int dy = -R; dy <= R; dy += 2)
+      for (int dx = -R; dx <= R; dx += 2) candidate(dx, dy);
+    for (int round = 0; round < 2 * R && best >= 0; ++round) {
+      const int before = best;
+      const int cx = best % side - R, cy = best / side - R;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) candidate(cx + dx, cy + dy);
+      if (best == before) break;
+    }
     if (best < 0) return;  // too little overlap: shift 0
     const int bx = best % side - R, by = best / side - R;
     double fx = bx, fy = by;
