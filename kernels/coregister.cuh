@@ -159,10 +159,12 @@ struct lk_terms_fn {
   double a;
   double b;
   double cut;
+  int stride = 1;  // 1 or 2: the terms over every pixel, or over a stride-2 lattice
 
   static constexpr int terms = 16;
 
   SW_HD void operator()(int px, int py, double* acc) const {
+    if (((px | py) & (stride - 1)) != 0) return;
     const index_t i = static_cast<index_t>(py) * width + px;
     if (!ref_valid[i]) return;
     const double sx = px + dx, sy = py + dy;

@@ -295,12 +295,15 @@ class site_engine final : public engine {
     be_.for_each_2d(w, h,
                     scene_gradients_fn{
                         {scene.data(), w, h}, scene_valid.data(), gx.data(), gy.data(), ok.data()});
+    // large grids: the normal equations over a stride-2 lattice (thousands of pixels still,
+    // for four parameters)
+    const int stride = n_ >= ncc_subsample_pixels ? 2 : 1;
     double a = 1.0, b = 0.0, cut = -1.0;
     for (int it = 0; it < 6; ++it) {
       const auto s = row_sum<lk_terms_fn::terms>(
           be_, w, h,
           lk_terms_fn{ref.data(), ref_valid_.data(), scene.data(), gx.data(), gy.data(), ok.data(),
-                      w, h, dx, dy, a, b, cut});
+                      w, h, dx, dy, a, b, cut, stride});
       if (s[14] < min_coregistration_pixels) break;
       std::vector<double> m(16), rhs(4);
       int k = 0;

@@ -237,24 +237,48 @@ def integer_shift(rg, sg, radius):
     stride = 2 if h * w >= 8000 else 1
     lat = np.zeros_like(rg, dtype=bool)
     lat[::stride, ::stride] = True
-    best, best_s = None, -2.0
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            ys, ye = max(0, -dy), min(h, h - dy)
-            xs, xe = max(0, -dx), min(w, w - dx)
-            a = rg[ys:ye, xs:xe]
-            b = sg[ys + dy:ye + dy, xs + dx:xe + dx]
-            m = (a >= 0) & (b >= 0) & lat[ys:ye, xs:xe]
-            n = m.sum()
-            if n < 200:
-                continue
-            a, b = a[m].astype(np.float64), b[m].astype(np.float64)
-            va = (a * a).sum() - a.sum() ** 2 / n
-            vb = (b * b).sum() - b.sum() ** 2 / n
-            cov = (a * b).sum() - a.sum() * b.sum() / n
-            s = cov / math.sqrt(va * vb) if va > 0 and vb > 0 else 0.0
-            if best is None or s > best_s:
-                best, best_s = (dx, dy), s
+    scores = {}
+
+    def candidate(dx, dy):
+        if abs(dx) > radius or abs(dy) > radius or (dx, dy) in scores:
+            return
+        ys, ye = max(0, -dy), min(h, h - dy)
+        xs, xe = max(0, -dx), min(w, w - dx)
+        a = rg[ys:ye, xs:xe]
+        b = sg[ys + dy:ye + dy, xs + dx:xe + dx]
+        m = (a >= 0) & (b >= 0) & lat[ys:ye, xs:xe]
+        n = m.sum()
+        scores[(dx, dy)] = None
+        if n < 200:
+            return
+        a, b = a[m].astype(np.float64), b[m].astype(np.float64)
+        va = (a * a).sum() - a.sum() ** 2 / n
+        vb = (b * b).sum() - b.sum() ** 2 / n
+        cov = (a * b).sum() - a.sum() * b.sum() / n
+        scores[(dx, dy)] = cov / math.sqrt(va * vb) if va > 0 and vb > 0 else 0.0
+
+    def best():
+        valid = [(s_, (dy, dx)) for (dx, dy), s_ in scores.items() if s_ is not None]
+        if not valid:
+            return None
+        top = max(s_ for s_, _ in valid)  # ties: the earliest in (dy, dx) order
+        dy, dx = min(k for s_, k in valid if s_ == top)
+        return dx, dy
+
+    # coarse to fine, as sitewatch: a step-2 grid of shifts, then 3x3 hill climbing
+    for dy in range(-radius, radius + 1, 2):
+        for dx in range(-radius, radius + 1, 2):
+            candidate(dx, dy)
+    for _ in range(2 * radius):
+        b0 = best()
+        if b0 is None:
+            break
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                candidate(b0[0] + dx, b0[1] + dy)
+        if best() == b0:
+            break
+    best = best()
     return best
 
 
@@ -282,7 +306,12 @@ def refine_shift(sb, svalid, rb, rvalid, dx, dy):
     gy[1:-1, :] = 0.5 * (sb[2:, :] - sb[:-2, :])
     gx[~ok] = 0
     gy[~ok] = 0
-    yy, xx = np.nonzero(rvalid)
+    sel = rvalid.copy()
+    if h * w >= 8000:  # the normal equations over a stride-2 lattice, as sitewatch
+        lat = np.zeros_like(sel)
+        lat[::2, ::2] = True
+        sel &= lat
+    yy, xx = np.nonzero(sel)
     ref = rb[yy, xx].astype(np.float64)
     x0, y0 = dx, dy
     a, b, cut = 1.0, 0.0, -1.0
