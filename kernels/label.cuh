@@ -124,8 +124,8 @@ struct compact_label_fn {
 };
 
 // Labels `mask` into `parent` (roots = smallest index of each component, background -1)
-// with the three launches above. The CPU backend overloads this with a strip-wise variant
-// of the same union-find (kernels/cpu/label_cpu.hpp); the result is identical.
+// with the three launches above (the device's path; the CPU labels through
+// label_components below).
 template <class Label, class Backend>
 void label_image(const Backend& be, const std::uint8_t* mask, Label* parent, int width,
                  int height) {
@@ -137,7 +137,7 @@ void label_image(const Backend& be, const std::uint8_t* mask, Label* parent, int
 
 // Compact component ids (0..count-1 in raster order of the components' first pixels,
 // background -1) into `component`; returns the count. The CPU backend overloads this with
-// a fused strip launch (kernels/cpu/label_cpu.hpp) giving the same ids.
+// the same union-find over runs of pixels (kernels/cpu/label_cpu.hpp) giving the same ids.
 template <class Label, class Backend>
 index_t label_components(const Backend& be, const std::uint8_t* mask, Label* component, int width,
                          int height) {

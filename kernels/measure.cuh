@@ -150,9 +150,9 @@ struct axis_extent_fn {
   }
 };
 
-// Pass 1 over the image: f(i) for every pixel, atomics into the per-component arrays.
-// The CPU backend overloads these two with strip-wise thread-local accumulation
-// (kernels/cpu/measure_cpu.hpp); the sums are integers, so the results are identical.
+// Passes over the image: f(i) for every pixel, atomics into the per-component arrays. On
+// the CPU, the moments come fused with labelling (label_and_moments below) and the extents
+// from a strip-wise launch (kernels/cpu/measure_cpu.hpp); integers, so identical results.
 template <class Label, class Backend>
 void accumulate_moments(const Backend& be, const Label* component, const float* change, int width,
                         int height, index_t /*components*/, component_sums out) {
@@ -168,8 +168,8 @@ void accumulate_extents(const Backend& be, const axis_extent_fn<Label>& f, int h
 
 // Labels the mask (compact ids into `component`) and sums every component's moments:
 // make_sums(count) is called once the count is known and returns the zeroed sums to fill.
-// Returns the count. The CPU backend overloads this with one fused strip launch
-// (kernels/cpu/label_cpu.hpp); the results are the same.
+// Returns the count. The CPU backend overloads this with labelling over runs that sums the
+// moments run by run (kernels/cpu/label_cpu.hpp); the results are the same.
 template <class Label, class Backend, class MakeSums>
 index_t label_and_moments(const Backend& be, const std::uint8_t* mask, Label* component,
                           const float* change, int width, int height, MakeSums make_sums) {

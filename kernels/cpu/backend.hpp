@@ -10,6 +10,7 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/blocked_range2d.h>
+#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <thrust/system/tbb/execution_policy.h>
 
@@ -22,6 +23,22 @@ template <class F>
 concept has_range_form = requires(const F& f, index_t a, index_t b) {
   f.run_range(a, b);
 };
+
+namespace detail {
+
+// Strips of rows for the CPU launches that work a strip per task (labelling, measurement):
+// several per thread for balance, at least 16 rows each.
+struct row_strips {
+  int count;
+  int height;
+  explicit row_strips(int h) : height(h) {
+    const int threads = std::max(1, tbb::this_task_arena::max_concurrency());
+    count = std::clamp(h / 16, 1, 4 * threads);
+  }
+  int begin(int s) const { return static_cast<int>(static_cast<long long>(height) * s / count); }
+};
+
+}  // namespace detail
 
 struct cpu_backend {
   static constexpr const char* name = "cpu";

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include <oneapi/tbb/task_arena.h>
 #include <thrust/scan.h>
 
 #include "kernels/cpu/backend.hpp"
@@ -46,29 +47,24 @@ std::vector<long long> naive_labels(const std::vector<std::uint8_t>& m, int w, i
   return lab;
 }
 
-// The kernels' sequence as site_engine runs it: `strips` selects the CPU launch
-// (kernels/cpu/label_cpu.hpp), otherwise the device launch (init, merge, flatten) runs
-// on the CPU backend's loops.
+// The device launch (init, merge, flatten, root flags, scan, compact) on the CPU
+// backend's loops.
 template <class Label>
-std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h,
-                                         bool strips = false) {
+std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h) {
   cpu_backend be;
   const index_t n = static_cast<index_t>(w) * h;
   std::vector<Label> parent(n), rank(n), comp(n);
-  if (strips) {
-    sw::kern::label_image<Label>(be, m.data(), parent.data(), w, h);
-  } else {
-    be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
-    be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
-    be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
-  }
+  be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
+  be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
+  be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
   be.for_each(n, sw::kern::root_flag_fn<Label>{parent.data(), rank.data()});
   if (n > 0) thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
   be.for_each(n, sw::kern::compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
   return std::vector<long long>(comp.begin(), comp.end());
 }
 
-// The CPU's fused launch (label_components): compact ids directly.
+// The CPU launch (kernels/cpu/label_cpu.hpp: union-find over runs, strips per thread):
+// compact ids directly.
 template <class Label>
 std::vector<long long> cpu_components(const std::vector<std::uint8_t>& m, int w, int h) {
   std::vector<Label> comp(static_cast<std::size_t>(w) * h);
@@ -104,13 +100,31 @@ TEST_P(label_sizes, equals_flood_fill_at_several_densities) {
         << w << "x" << h << " d=" << density;
     EXPECT_EQ(union_find_labels<std::int64_t>(m, w, h), expect)
         << w << "x" << h << " d=" << density;
+    EXPECT_EQ(cpu_components<std::int32_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
+    EXPECT_EQ(cpu_components<std::int64_t>(m, w, h), expect) << w << "x" << h << " d=" << density;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(odd_sizes, label_sizes,
                          ::testing::Values(size_case{0, 0}, size_case{1, 1}, size_case{257, 3},
                                            size_case{1000, 1}, size_case{1, 777}, size_case{64, 64},
-                                           size_case{333, 211}));
+                                           size_case{65, 40}, size_case{127, 33},
+                                           size_case{129, 70}, size_case{333, 211}));
+
+// The CPU launch reads the mask 64 pixels at a time: any non-zero byte is foreground,
+// and the result must not depend on how many strips (threads) cut the image.
+TEST(label, cpu_launch_any_nonzero_byte_and_any_thread_count) {
+  const int w = 203, h = 157;
+  auto m = random_mask(w, h, 0.5, 99);
+  const auto expect = naive_labels(m, w, h);
+  std::mt19937 rng(5);
+  for (auto& v : m)
+    if (v) v = static_cast<std::uint8_t>(1 + rng() % 255);
+  for (int threads : {1, 2, 3, 8}) {
+    tbb::task_arena arena(threads);
+    arena.execute([&] { EXPECT_EQ(cpu_components<std::int32_t>(m, w, h), expect) << threads; });
+  }
+}
 
 TEST(label, spiral_and_diagonal_chains_are_one_component) {
   // A diagonal line is one component under 8-connectivity, and a long snake forces many
@@ -124,7 +138,7 @@ TEST(label, spiral_and_diagonal_chains_are_one_component) {
     for (int yy = y; yy < std::min(h, y + 4); ++yy) m[static_cast<std::size_t>(yy) * w + xe] = 1;
   }
   EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h), naive_labels(m, w, h));
-  EXPECT_EQ(union_find_labels<std::int32_t>(m, w, h, true), naive_labels(m, w, h));
+  EXPECT_EQ(cpu_components<std::int32_t>(m, w, h), naive_labels(m, w, h));
 }
 
 }  // namespace

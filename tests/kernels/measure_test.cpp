@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/label_cpu.hpp"
@@ -58,39 +59,17 @@ TEST(measure, rotated_bar_recovers_length_and_angle) {
   EXPECT_NEAR(sh.cy, 100, 0.1);
 }
 
-// The CPU strip launch of the moments and extents equals the per-pixel atomic launch
-// (the device's) exactly, on a labelled random image of odd size.
-TEST(measure, cpu_strip_launch_equals_per_pixel_atomics) {
+// The CPU strip launch of the axis extents equals the per-pixel atomic launch (the
+// device's) exactly, on a labelled random image of odd size. (The moments' CPU launch is
+// fused with labelling: fused_label_and_moments_equals_separate_passes below.)
+TEST(measure, cpu_strip_extents_equal_per_pixel_atomics) {
   const int w = 301, h = 203;
   const sw::kern::index_t n = static_cast<sw::kern::index_t>(w) * h;
   std::mt19937 rng(4);
   const int ncomp = 57;
   std::vector<std::int32_t> comp(n);
-  std::vector<float> change(n);
   for (auto& c : comp) c = rng() % 3 == 0 ? static_cast<std::int32_t>(rng() % ncomp) : -1;
-  for (auto& v : change) v = static_cast<float>(rng() % 5000) / 7.0f;
-  struct arrays {
-    std::vector<std::int64_t> i64;
-    std::vector<std::int32_t> lo, hi;
-    std::vector<std::int64_t> ext;
-    sw::kern::component_sums sums(int nc) {
-      i64.assign(7 * nc, 0);
-      lo.assign(2 * nc, INT32_MAX);
-      hi.assign(2 * nc, INT32_MIN);
-      auto* q = i64.data();
-      return {q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
-              q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
-    }
-  } a, b;
   const sw::kern::cpu_backend be;
-  sw::kern::accumulate_moments<std::int32_t>(be, comp.data(), change.data(), w, h, ncomp,
-                                             a.sums(ncomp));
-  const auto sb = b.sums(ncomp);
-  const sw::kern::moments_fn<std::int32_t> f{comp.data(), change.data(), w, sb};
-  for (sw::kern::index_t i = 0; i < n; ++i) f(i);
-  EXPECT_EQ(a.i64, b.i64);
-  EXPECT_EQ(a.lo, b.lo);
-  EXPECT_EQ(a.hi, b.hi);
 
   std::vector<double> geo(4 * ncomp);
   for (int c = 0; c < ncomp; ++c) {
@@ -124,15 +103,17 @@ TEST(measure, cpu_strip_launch_equals_per_pixel_atomics) {
   EXPECT_EQ(extents(true), extents(false));
 }
 
-// The CPU's fused labelling + moments equals labels from flood-fill order and moments
-// summed pixel by pixel, on random blobs of odd sizes.
+// The CPU's fused labelling + moments (closed-form sums over runs) equals labels from
+// flood-fill order and moments summed pixel by pixel, on random masks of odd sizes,
+// sparse (short runs) and dense (long runs, wide rows: large x^2 sums).
 TEST(measure, fused_label_and_moments_equals_separate_passes) {
   std::mt19937 rng(6);
-  for (auto [w, h] :
-       {std::pair{1, 1}, std::pair{257, 3}, std::pair{333, 211}, std::pair{64, 700}}) {
+  for (auto [w, h, dense] :
+       {std::tuple{1, 1, false}, std::tuple{257, 3, false}, std::tuple{333, 211, false},
+        std::tuple{64, 700, false}, std::tuple{333, 211, true}, std::tuple{20001, 37, true}}) {
     const sw::kern::index_t n = static_cast<sw::kern::index_t>(w) * h;
     std::vector<std::uint8_t> mask(n);
-    for (auto& m : mask) m = rng() % 3 == 0;
+    for (auto& m : mask) m = dense ? rng() % 50 != 0 : rng() % 3 == 0;
     std::vector<float> change(n);
     for (auto& c : change) c = static_cast<float>(rng() % 900) / 3.0f;
     const sw::kern::cpu_backend be;
