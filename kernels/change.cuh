@@ -152,14 +152,22 @@ struct change_magnitude_fn {
       const std::uint8_t* cv = covalid + t0;
       float* mo = magnitude + t0;
       float* dout = difference + t0;
-      for (index_t k = 0; k < m; ++k) {
+      // (sqrt and quotient for every lane first, then selects by the byte mask: with the
+      // arithmetic under the condition GCC sees control flow and does not vectorise)
+      for (int k = 0; k < static_cast<int>(m); ++k) sq[k] = sqrtf(sq[k]);
+      if (wsum > 0.0f)
+        for (int k = 0; k < static_cast<int>(m); ++k) d[k] = d[k] / wsum;
+      else
+        for (int k = 0; k < static_cast<int>(m); ++k) d[k] = 0.0f;
+      for (int k = 0; k < static_cast<int>(m); ++k) {
         const bool ok = cv[k] != 0;
-        mo[k] = ok ? sqrtf(sq[k]) : -1.0f;
-        dout[k] = ok && wsum > 0.0f ? d[k] / wsum : 0.0f;
+        mo[k] = ok ? sq[k] : -1.0f;
+        dout[k] = ok ? d[k] : 0.0f;
       }
       if (raw_magnitude != nullptr) {
         float* ro = raw_magnitude + t0;
-        for (index_t k = 0; k < m; ++k) ro[k] = cv[k] ? sqrtf(raw[k]) : -1.0f;
+        for (int k = 0; k < static_cast<int>(m); ++k) raw[k] = sqrtf(raw[k]);
+        for (int k = 0; k < static_cast<int>(m); ++k) ro[k] = cv[k] != 0 ? raw[k] : -1.0f;
       }
     }
   }
