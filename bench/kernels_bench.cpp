@@ -1,6 +1,9 @@
 // The remaining per-pixel kernels on the CPU backend, 2048² pixels, 1 and 2 threads:
-// median reference of 7 members, separable grey morphology (a top-hat's four passes),
-// a 32768-bin histogram with its statistics, gradient + one NCC candidate sum.
+// valid mask from coverage and 8 UDM2 planes, sub-pixel shift resampling of 4 bands,
+// the multivariate normalisation (fit terms of 8 bands, then the map applied), binary
+// opening r = 1 (four separable passes), median reference of 7 members, separable grey
+// morphology (a top-hat's four passes), a 32768-bin histogram with its statistics,
+// gradient + one NCC candidate sum.
 #include <random>
 #include <vector>
 
@@ -11,8 +14,10 @@
 #include "kernels/cpu/backend.hpp"
 #include "kernels/histogram.cuh"
 #include "kernels/morphology.cuh"
+#include "kernels/normalise.cuh"
 #include "kernels/reduce.hpp"
 #include "kernels/reference.cuh"
+#include "kernels/valid_mask.cuh"
 
 namespace {
 
@@ -33,6 +38,93 @@ void counters(benchmark::State& st, double bytes_per_pixel) {
   st.counters["bytes/s"] =
       benchmark::Counter(px * bytes_per_pixel, benchmark::Counter::kIsIterationInvariantRate,
                          benchmark::Counter::kIs1024);
+}
+
+void BM_valid_mask_udm2(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  std::vector<std::uint8_t> alpha(n), udm2(n * sw::kern::udm2_planes), out(n);
+  std::mt19937 rng(6);
+  for (auto& a : alpha) a = rng() % 16 ? 255 : 0;
+  for (index_t i = 0; i < n; ++i) {  // mostly clear, some cloud
+    const bool cloud = rng() % 8 == 0;
+    udm2[sw::kern::udm2_clear * n + i] = cloud ? 0 : 1;
+    udm2[sw::kern::udm2_cloud * n + i] = cloud ? 1 : 0;
+  }
+  const sw::kern::cpu_backend be;
+  for (auto _ : st) {
+    be.for_each(n, sw::kern::valid_mask_fn{alpha.data(), udm2.data(), n, out.data()});
+    benchmark::ClobberMemory();
+  }
+  counters(st, 2.0 + static_cast<int>(sw::kern::udm2_planes));
+}
+
+void BM_shift_resample_4_bands(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  const int nb = 4;
+  auto in = random_plane(n * nb, 7);
+  std::vector<std::uint8_t> valid(n, 1), out_valid(n);
+  std::vector<float> out(n * nb);
+  const sw::kern::cpu_backend be;
+  for (auto _ : st) {
+    be.for_each_2d(side, side,
+                   sw::kern::shift_resample_fn{{in.data(), side, side, nb},
+                                               valid.data(),
+                                               0.37,
+                                               -0.61,
+                                               {out.data(), side, side, nb},
+                                               out_valid.data()});
+    benchmark::ClobberMemory();
+  }
+  counters(st, 4.0 * nb * 2 + 2);
+}
+
+void BM_normalise_fit_and_apply_8_bands(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  const int nb = 8;
+  auto scene = random_plane(n * nb, 8), ref = random_plane(n * nb, 9);
+  std::vector<std::uint8_t> valid(n, 1);
+  std::vector<float> coef(sw::kern::mv_dim * sw::kern::mv_max_bands, 0.0f);
+  for (int b = 0; b < nb; ++b) coef[b * sw::kern::mv_dim + b] = 1.01f;
+  const sw::kern::cpu_backend be;
+  for (auto _ : st) {
+    // one fit pass (the engine runs two: all co-valid pixels, then the inliers)
+    benchmark::DoNotOptimize(sw::kern::chunked_sum<sw::kern::mv_terms>(
+        be, n,
+        sw::kern::mv_terms_fn{
+            {scene.data(), side, side, nb}, {ref.data(), side, side, nb}, valid.data(), nullptr}));
+    be.for_each(n,
+                sw::kern::mv_apply_fn{{scene.data(), side, side, nb}, coef.data(), valid.data()});
+    benchmark::ClobberMemory();
+  }
+  counters(st, 4.0 * nb * 2 + 1 + 4.0 * nb * 2);
+}
+
+void BM_binary_opening_r1(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  std::vector<std::uint8_t> m(n), tmp(n), a(n);
+  std::mt19937 rng(10);
+  for (auto& v : m) v = rng() % 4 == 0;
+  const sw::kern::cpu_backend be;
+  for (auto _ : st) {
+    be.for_each_2d(
+        side, side,
+        sw::kern::binary_morph_pass_fn{{m.data(), side, side}, tmp.data(), 1, true, true});
+    be.for_each_2d(
+        side, side,
+        sw::kern::binary_morph_pass_fn{{tmp.data(), side, side}, a.data(), 1, false, true});
+    be.for_each_2d(
+        side, side,
+        sw::kern::binary_morph_pass_fn{{a.data(), side, side}, tmp.data(), 1, true, false});
+    be.for_each_2d(
+        side, side,
+        sw::kern::binary_morph_pass_fn{{tmp.data(), side, side}, a.data(), 1, false, false});
+    benchmark::ClobberMemory();
+  }
+  counters(st, 4 * 2.0);
 }
 
 void BM_median_reference_7x4(benchmark::State& st) {
@@ -103,6 +195,30 @@ void BM_gradient_and_ncc_candidate(benchmark::State& st) {
   counters(st, 2 * 9.0 + 8.0);
 }
 
+BENCHMARK(BM_valid_mask_udm2)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_shift_resample_4_bands)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_normalise_fit_and_apply_8_bands)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_binary_opening_r1)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_median_reference_7x4)
     ->Arg(1)
     ->Arg(2)
