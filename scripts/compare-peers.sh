@@ -5,7 +5,10 @@
 #   2. scripts/peers/python_peer.py: GDAL + numpy + OpenCV, the same method
 #   3. scripts/peers/otb_peer.py: a chain of Orfeo ToolBox applications
 # Prints wall times, the ratio to sitewatch, and how many rows agree with sitewatch
-# (observable and count) and with the truth.
+# (observable and count) and with the truth. Then the decode bound of both (reads and
+# warps only: `sitewatch bench`'s read-only rounds, python_peer.py --read-only) and the
+# highest ratio to the Python peer that any sitewatch could reach while it decodes the
+# same windows: python's full time / sitewatch's read-only time.
 # Usage: scripts/compare-peers.sh [--dates N] [--scale F] [--threads N] [--out DIR] [--skip-otb]
 #        or with --scenes DIR --sites F --config F --truth F for an existing archive.
 set -euo pipefail
@@ -33,6 +36,9 @@ cmake --preset cpu >/dev/null
 cmake --build --preset cpu -j "$(nproc)" --target sitewatch
 sw=build/cpu/sitewatch
 mkdir -p "$out"
+# no stale results from an earlier invocation (e.g. an OTB run before --skip-otb)
+rm -rf "$out/sitewatch" "$out/sitewatch.gpkg" "$out"/{sitewatch,python,python-read,otb}.{csv,log,time} \
+  "$out/sitewatch-bench.json"
 
 if [[ -z "$scenes" ]]; then
   archive="$out/archive-d$dates-s$scale"
@@ -57,6 +63,14 @@ read -r sw_wall sw_rss < <(timed sitewatch "$sw" run --scenes "$scenes" --sites 
 echo "==> python peer"
 read -r py_wall py_rss < <(timed python /usr/bin/python3 scripts/peers/python_peer.py \
   --scenes "$scenes" --sites "$sites" --config "$config" --out "$out/python.csv" --threads "$threads")
+echo "==> decode bounds: sitewatch bench (read-only rounds), python peer --read-only"
+"$sw" bench --scenes "$scenes" --sites "$sites" --config "$config" --threads "$threads" \
+  --repeat 3 --device cpu --json "$out/sitewatch-bench.json" > "$out/sitewatch-bench.log" 2>&1
+sw_read=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["read_only"]["wall_s"])' \
+  "$out/sitewatch-bench.json")
+read -r pyr_wall _ < <(timed python-read /usr/bin/python3 scripts/peers/python_peer.py \
+  --scenes "$scenes" --sites "$sites" --config "$config" --out /dev/null --threads "$threads" \
+  --read-only)
 if ((skip_otb == 0)); then
   echo "==> Orfeo ToolBox peer"
   read -r otb_wall otb_rss < <(timed otb /usr/bin/python3 scripts/peers/otb_peer.py \
@@ -75,6 +89,12 @@ if ((skip_otb == 0)); then
   printf "%-14s %9.2f %9d %9.1fx  %s\n" otb "$otb_wall" $((otb_rss / 1024)) \
     "$(awk -v a="$otb_wall" -v b="$sw_wall" 'BEGIN{print a/b}')" "$(agree "$out/otb.csv")"
 fi
+echo
+echo "decode bound (reads and warps only, same threads):"
+printf "  sitewatch %.2f s (median of 3 read-only rounds in one process)\n" "$sw_read"
+printf "  python    %.2f s (one --read-only run, interpreter and imports included)\n" "$pyr_wall"
+printf "  highest python / sitewatch ratio while both decode the same windows: %.1fx\n" \
+  "$(awk -v a="$py_wall" -v b="$sw_read" 'BEGIN{print a/b}')"
 if [[ -n "$truth" ]]; then
   echo
   for t in sitewatch python otb; do

@@ -1,6 +1,7 @@
 #include "host/output/async_writer.hpp"
 
 #include <chrono>
+#include <vector>
 
 namespace sw {
 
@@ -20,10 +21,20 @@ async_writer::~async_writer() {
 }
 
 void async_writer::loop() {
-  for (;;) {
+  std::vector<pair_rows> batch;
+  bool stop = false;
+  while (!stop) {
+    // block for one pair, then take whatever else has queued up meanwhile: one commit for
+    // them all (commits are fsyncs; with slow disks they would otherwise set the pace)
     std::optional<pair_rows> item;
     queue_.pop(item);
-    if (!item) return;
+    batch.clear();
+    while (item) {
+      batch.push_back(std::move(*item));
+      if (batch.size() == max_batch || !queue_.try_pop(item)) break;
+    }
+    stop = !item.has_value();
+    if (batch.empty()) continue;
     bool failed;
     {
       std::lock_guard<std::mutex> lock(error_mutex_);
@@ -32,9 +43,11 @@ void async_writer::loop() {
     if (failed) continue;  // drain: nothing more is written after an error
     try {
       const auto t0 = std::chrono::steady_clock::now();
-      out_.write_pair(*item, run_id_);
+      out_.write_pairs(batch, run_id_);
       busy_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (on_written_) on_written_(*item);
+      ++commits_;
+      if (on_written_)
+        for (const auto& p : batch) on_written_(p);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex_);
       error_ = std::current_exception();

@@ -1,7 +1,9 @@
 // The one writer of a run: a thread that owns the GeoPackage and commits (site, scene)
 // pairs as compute hands them over through a bounded oneTBB queue, so that SQLite's commits
-// (an fsync each) overlap compute instead of stalling it. The bound keeps finished rows
-// from piling up in memory when the disk is slower than compute.
+// (an fsync each) overlap compute instead of stalling it. Every pair waiting in the queue
+// when the writer comes round goes into one commit (at most max_batch): a pair is still
+// all or nothing, and a slow disk costs one fsync per batch, not per pair. The bound keeps
+// finished rows from piling up in memory when the disk is slower than compute.
 #pragma once
 
 #include <exception>
@@ -36,8 +38,11 @@ class async_writer {
   // swallows the error).
   void finish();
 
-  // Seconds the writer thread spent committing (valid after finish()).
+  // Seconds the writer thread spent committing, and its commits (valid after finish()).
   double busy_seconds() const { return busy_seconds_; }
+  long long commits() const { return commits_; }
+
+  static constexpr std::size_t max_batch = 256;
 
  private:
   void loop();
@@ -52,6 +57,7 @@ class async_writer {
   std::thread thread_;
   bool finished_ = false;
   double busy_seconds_ = 0;  // writer thread only until finish()
+  long long commits_ = 0;    // writer thread only until finish()
 };
 
 }  // namespace sw

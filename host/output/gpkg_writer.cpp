@@ -268,11 +268,18 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
   ds_->CommitTransaction();
 }
 
-void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
+void gpkg_writer::write_pairs(std::span<const pair_rows> pairs, const std::string& run_id) {
   OGRLayer* lc = layer(ds_, "site_counts", path_);
   OGRLayer* ld = layer(ds_, "detections", path_);
   OGRLayer* lj = layer(ds_, journal_layer, path_);
   in_transaction(ds_, path_, [&] {
+    for (const pair_rows& rows : pairs) write_pair_rows(rows, run_id, lc, ld, lj);
+  });
+}
+
+void gpkg_writer::write_pair_rows(const pair_rows& rows, const std::string& run_id, OGRLayer* lc,
+                                  OGRLayer* ld, OGRLayer* lj) {
+  {
     for (const auto& r : rows.counts) {
       OGRFeature f(lc->GetLayerDefn());
       set_text(f, "site_id", r.site_id);
@@ -315,7 +322,7 @@ void gpkg_writer::write_pair(const pair_rows& rows, const std::string& run_id) {
     set_text(j, "scene_id", rows.scene_id);
     set_text(j, "run_id", run_id);
     insert(lj, j, path_);
-  });
+  }
 }
 
 void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "host/output/rows.hpp"
 
 class GDALDataset;
+class OGRLayer;
 
 namespace sw {
 
@@ -38,10 +40,15 @@ class gpkg_writer {
   void write_run(const run_row& r);  // inserts the run row
   void finish_run(const std::string& run_id, const std::string& finished);
   void write_sites(const site_catalog& catalog);  // once: skipped if present
-  void write_pair(const pair_rows& rows, const std::string& run_id);
+  // Commits the pairs' rows and journal entries in one transaction: all of them or none
+  // (a commit is an fsync or more, so the async writer hands over what has queued up).
+  void write_pairs(std::span<const pair_rows> pairs, const std::string& run_id);
   void write_scenes(const std::vector<scene_row>& rows);  // replaces the scenes table
 
  private:
+  void write_pair_rows(const pair_rows& rows, const std::string& run_id, OGRLayer* counts,
+                       OGRLayer* detections, OGRLayer* journal);
+
   std::string path_;
   GDALDataset* ds_ = nullptr;
 };

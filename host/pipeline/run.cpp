@@ -448,9 +448,9 @@ int run_batch(const run_options& opt) {
         scenes_skipped);
     spdlog::info(
         "stage time (summed over threads): read+warp {:.2f} s, compute {:.2f} s, rows "
-        "{:.2f} s, rasters {:.2f} s, write {:.2f} s; peak memory {} MiB",
+        "{:.2f} s, rasters {:.2f} s, write {:.2f} s in {} commits; peak memory {} MiB",
         total_times.read, total_times.compute, total_times.rows, total_times.rasters,
-        out.busy_seconds(), peak_rss >> 20);
+        out.busy_seconds(), out.commits(), peak_rss >> 20);
     spdlog::info("output: {}", opt.out);
   }
   return scenes_failed > 0 ? exit_partial : exit_ok;

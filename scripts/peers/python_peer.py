@@ -6,7 +6,10 @@ GDAL's own threading on. It follows docs/ALGORITHMS.md so that its counts can be
 row by row with sitewatch's (scripts/compare-peers.sh).
 
 Usage: python_peer.py --scenes DIR --sites FILE --config FILE --out site_counts.csv
-                      [--threads N]
+                      [--threads N] [--read-only]
+
+--read-only: only the reads (the warps onto the site grids), no rows written: the peer's
+own decode bound, which compare-peers.sh prints next to its full time.
 
 Writes the site_counts columns of SPEC 4 (run_id is "python-peer").
 """
@@ -479,6 +482,14 @@ def robust_z(history, value, window, min_history):
 
 
 # ---- one site ------------------------------------------------------------------------
+def read_site(site, scenes):
+    """The reads of run_site and nothing else (--read-only)."""
+    for sc in scenes:
+        if sc["footprint"].Intersects(site["union"]):
+            warp(site, sc)
+    return []
+
+
 def run_site(site, scenes, cfg):
     gsd = site["gsd"]
     classes = sorted({c for c, _ in site["zones"]})
@@ -620,6 +631,8 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--read-only", action="store_true",
+                    help="only warp every scene onto every site grid; write nothing")
     a = ap.parse_args()
     gdal.SetConfigOption("GDAL_NUM_THREADS", str(a.threads))
     cv2.setNumThreads(a.threads)
@@ -628,8 +641,12 @@ def main():
     sites = load_sites(a.sites, cfg.get("grid_margin_m", 60.0), cfg.get("gsd_m", 3.0))
     scenes = index_scenes(a.scenes)
     with ThreadPoolExecutor(max_workers=a.threads) as pool:
+        if a.read_only:
+            list(pool.map(lambda s: read_site(s, scenes), sites))
+            return 0
         results = list(pool.map(lambda s: run_site(s, scenes, cfg), sites))
     write_site_counts(a.out, results)
+    return 0
 
 
 if __name__ == "__main__":
