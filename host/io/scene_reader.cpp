@@ -1,11 +1,15 @@
 #include "host/io/scene_reader.hpp"
 
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <utility>
 
 #include <cpl_string.h>
 #include <fmt/format.h>
 #include <gdalwarper.h>
+#include <ogr_spatialref.h>
 
 #include "host/common/error.hpp"
 #include "host/io/gdal_util.hpp"
@@ -13,17 +17,35 @@
 namespace sw {
 namespace {
 
-// A MEM dataset on the site grid whose bands point at caller-owned planes (no copy).
+// Whether two CRS definitions are the same (OGRSpatialReference::IsSame, the test GDAL's
+// transformer applies), asked of PROJ once per distinct pair of strings: building the
+// CRS objects costs ~0.4 ms of PROJ a warp, two warps a pair, while an archive has one
+// or two distinct pairs in all.
+bool same_crs(const std::string& a, const std::string& b) {
+  static std::mutex m;
+  static std::map<std::pair<std::string, std::string>, bool> known;
+  std::lock_guard<std::mutex> lock(m);
+  const auto key = std::make_pair(a, b);
+  if (const auto it = known.find(key); it != known.end()) return it->second;
+  OGRSpatialReference sa, sb;
+  const bool same = !a.empty() && !b.empty() && sa.importFromWkt(a.c_str()) == OGRERR_NONE &&
+                    sb.importFromWkt(b.c_str()) == OGRERR_NONE && sa.IsSame(&sb);
+  known.emplace(key, same);
+  return same;
+}
+
+// A MEM dataset on the site grid whose bands point at caller-owned planes (no copy). With
+// `crs` false it carries only the geotransform (the warp then maps by geotransforms).
 class grid_dataset {
  public:
-  explicit grid_dataset(const site_grid& g) {
+  grid_dataset(const site_grid& g, bool crs) {
     auto* drv = GetGDALDriverManager()->GetDriverByName("MEM");
     SW_EXPECTS(drv != nullptr, "GDAL MEM driver missing");
     ds_.reset(drv->Create("", g.width, g.height, 0, GDT_Byte, nullptr));
     SW_EXPECTS(ds_ != nullptr, "cannot create in-memory grid dataset");
     auto gt = g.geotransform();
     ds_->SetGeoTransform(gt.data());
-    ds_->SetProjection(g.crs_wkt.c_str());
+    if (crs) ds_->SetProjection(g.crs_wkt.c_str());
   }
   void add_band(GDALDataType type, void* data) {
     char opt[64];
@@ -46,11 +68,18 @@ struct transformer_deleter {
 };
 
 // Warps src_bands of `src` onto bands 1..n of `dst`; alpha_dst (0: none) receives coverage.
+// same_crs: both are in one CRS, so pixels map through the two geotransforms alone (what
+// GDAL's transformer does then too, without building CRS objects for every warp).
 void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
           GDALResampleAlg alg, std::optional<double> nodata, int src_alpha, int dst_alpha,
-          const std::string& path) {
-  std::unique_ptr<void, transformer_deleter> tr(GDALCreateGenImgProjTransformer2(
-      GDALDataset::ToHandle(src), GDALDataset::ToHandle(dst), nullptr));
+          bool same_crs, const std::string& path) {
+  double src_gt[6], dst_gt[6];
+  const bool by_geotransform = same_crs && src->GetGeoTransform(src_gt) == CE_None &&
+                               dst->GetGeoTransform(dst_gt) == CE_None;
+  std::unique_ptr<void, transformer_deleter> tr(
+      by_geotransform ? GDALCreateGenImgProjTransformer3(nullptr, src_gt, nullptr, dst_gt)
+                      : GDALCreateGenImgProjTransformer2(GDALDataset::ToHandle(src),
+                                                         GDALDataset::ToHandle(dst), nullptr));
   if (!tr)
     throw error(fmt::format("{}: cannot transform to the site grid: {}", path, gdal_last_error()));
 
@@ -106,9 +135,10 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
   out.data.assign(plane * bands.size(), 0.0f);
   out.alpha.assign(plane, 0);
 
+  const bool same = same_crs(scene.crs_wkt, grid.crs_wkt);
   {
     auto src = open_raster(scene.path);
-    grid_dataset dst(grid);
+    grid_dataset dst(grid, !same);
     for (std::size_t b = 0; b < bands.size(); ++b)
       dst.add_band(GDT_Float32, out.data.data() + b * plane);
     dst.add_band(GDT_Byte, out.alpha.data());
@@ -121,7 +151,7 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
       nodata = 0.0;
     else if (has_nodata)
       nodata = v;
-    warp(src.get(), dst.get(), bands, GRA_Bilinear, nodata, scene.alpha_band, out.bands + 1,
+    warp(src.get(), dst.get(), bands, GRA_Bilinear, nodata, scene.alpha_band, out.bands + 1, same,
          scene.path);
   }
 
@@ -131,10 +161,13 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
     if (src->GetRasterCount() < 8)
       throw error(
           fmt::format("{}: UDM2 has {} bands, expected 8", scene.udm2_path, src->GetRasterCount()));
-    grid_dataset dst(grid);
+    // (the mask's own CRS: a UDM2 is normally in the scene's, but nothing checks that)
+    const char* wkt = src->GetProjectionRef();
+    const bool udm2_same = same_crs(wkt != nullptr ? wkt : "", grid.crs_wkt);
+    grid_dataset dst(grid, !udm2_same);
     for (int b = 0; b < 8; ++b) dst.add_band(GDT_Byte, out.udm2.data() + b * plane);
     warp(src.get(), dst.get(), {1, 2, 3, 4, 5, 6, 7, 8}, GRA_NearestNeighbour, std::nullopt, 0, 0,
-         scene.udm2_path);
+         udm2_same, scene.udm2_path);
   }
   return out;
 }

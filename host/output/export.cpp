@@ -66,7 +66,7 @@ void write_csv(OGRLayer* l, const std::filesystem::path& file) {
   std::filesystem::rename(tmp, file);
 }
 
-void write_geojson(OGRLayer* l, const std::filesystem::path& file) {
+void write_geojson(OGRLayer* l, const std::string& name, const std::filesystem::path& file) {
   const auto tmp = file.string() + ".part";
   auto* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
   SW_EXPECTS(drv != nullptr, "GDAL GeoJSON driver missing");
@@ -75,10 +75,21 @@ void write_geojson(OGRLayer* l, const std::filesystem::path& file) {
   if (!out) throw error(fmt::format("{}: cannot create: {}", file.string(), gdal_last_error()));
   CPLStringList opts;
   opts.SetNameValue("RFC7946", "YES");
-  if (out->CopyLayer(l, l->GetName(), opts.List()) == nullptr)
+  if (out->CopyLayer(l, name.c_str(), opts.List()) == nullptr)
     throw error(fmt::format("{}: cannot write: {}", file.string(), gdal_last_error()));
   out.reset();
   std::filesystem::rename(tmp, file);
+}
+
+// Rows in an order that depends only on the data, not on threads or on the order the
+// pairs were committed in (a rerun exports the same bytes). Within a pair, detections
+// keep the engine's order (components in raster order), which their fids follow.
+std::string order_by(const std::string& layer) {
+  if (layer == "site_counts") return "site_id, acquired, scene_id, class";
+  if (layer == "detections") return "site_id, acquired, scene_id, class, fid";
+  if (layer == "scenes") return "acquired, scene_id";
+  if (layer == "sites") return "site_id, class, fid";
+  return "fid";
 }
 
 }  // namespace
@@ -96,12 +107,20 @@ void export_tables(const std::string& gpkg, export_format format, const std::str
   }
   std::filesystem::create_directories(dir);
   for (const auto& name : layers) {
-    OGRLayer* l = ds->GetLayerByName(name.c_str());
-    if (l == nullptr) throw input_error(fmt::format("{}: no layer '{}'", gpkg, name));
+    if (ds->GetLayerByName(name.c_str()) == nullptr)
+      throw input_error(fmt::format("{}: no layer '{}'", gpkg, name));
+    const std::string sql = fmt::format("SELECT * FROM \"{}\" ORDER BY {}", name, order_by(name));
+    OGRLayer* l = ds->ExecuteSQL(sql.c_str(), nullptr, nullptr);
+    if (l == nullptr) throw error(fmt::format("{}: {}: {}", gpkg, sql, gdal_last_error()));
+    struct release {
+      GDALDataset* ds;
+      OGRLayer* l;
+      ~release() { ds->ReleaseResultSet(l); }
+    } guard{ds.get(), l};
     if (format == export_format::csv)
       write_csv(l, std::filesystem::path(dir) / (name + ".csv"));
     else
-      write_geojson(l, std::filesystem::path(dir) / (name + ".geojson"));
+      write_geojson(l, name, std::filesystem::path(dir) / (name + ".geojson"));
   }
 }
 
