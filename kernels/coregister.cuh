@@ -201,39 +201,70 @@ struct shift_resample_fn {
   planar_view<float> out;
   std::uint8_t* out_valid;
 
-  SW_HD void operator()(int x, int y) const {
-    const index_t o = static_cast<index_t>(y) * in.width + x;
+  // The four weights and source indices of output pixel (x, y) (index -1: weight 0, not
+  // read); false when a source pixel with a weight is outside the image or invalid.
+  SW_HD bool sample(int x, int y, float w[4], index_t idx[4]) const {
     const double sx = x + dx, sy = y + dy;
     const double fx0 = floor(sx), fy0 = floor(sy);
     const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
     const float wx = static_cast<float>(sx - fx0), wy = static_cast<float>(sy - fy0);
-    const float w[4] = {(1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy};
+    w[0] = (1 - wx) * (1 - wy);
+    w[1] = wx * (1 - wy);
+    w[2] = (1 - wx) * wy;
+    w[3] = wx * wy;
     const int px[4] = {x0, x0 + 1, x0, x0 + 1};
     const int py[4] = {y0, y0, y0 + 1, y0 + 1};
-    index_t idx[4];
-    bool ok = true;
     for (int k = 0; k < 4; ++k) {
       if (w[k] == 0.0f) {
         idx[k] = -1;
         continue;
       }
-      if (px[k] < 0 || py[k] < 0 || px[k] >= in.width || py[k] >= in.height) {
-        ok = false;
-        break;
-      }
+      if (px[k] < 0 || py[k] < 0 || px[k] >= in.width || py[k] >= in.height) return false;
       idx[k] = static_cast<index_t>(py[k]) * in.width + px[k];
-      if (!in_valid[idx[k]]) {
-        ok = false;
-        break;
-      }
+      if (!in_valid[idx[k]]) return false;
     }
+    return true;
+  }
+
+  // One band's value from the weights (same terms, same order on both launches).
+  SW_HD static float mix(const float* band, const float w[4], const index_t idx[4]) {
+    float v = 0.0f;
+    for (int k = 0; k < 4; ++k)
+      if (idx[k] >= 0) v += w[k] * band[idx[k]];
+    return v;
+  }
+
+  // One pixel (the device launch).
+  SW_HD void operator()(int x, int y) const {
+    const index_t o = static_cast<index_t>(y) * in.width + x;
+    float w[4];
+    index_t idx[4];
+    const bool ok = sample(x, y, w, idx);
     out_valid[o] = ok ? 1 : 0;
-    for (int b = 0; b < in.bands; ++b) {
-      float v = 0.0f;
-      if (ok)
-        for (int k = 0; k < 4; ++k)
-          if (idx[k] >= 0) v += w[k] * in.at(b, idx[k]);
-      out.at(b, o) = v;
+    for (int b = 0; b < in.bands; ++b)
+      out.at(b, o) = ok ? mix(in.data + b * in.plane(), w, idx) : 0.0f;
+  }
+
+  // One row (the CPU launch, cpu_backend::for_each_2d): the samples of a stretch of the
+  // row first, then band by band, so one source and one output plane are in use at a time.
+  // The same sample() and mix() as the device: identical values.
+  void run_row(int y) const {
+    constexpr int tile = 256;
+    float w[tile][4];
+    index_t idx[tile][4];
+    bool ok[tile];
+    const index_t plane = in.plane(), row = static_cast<index_t>(y) * in.width;
+    for (int x0 = 0; x0 < in.width; x0 += tile) {
+      const int m = min_of(tile, in.width - x0);
+      for (int t = 0; t < m; ++t) {
+        ok[t] = sample(x0 + t, y, w[t], idx[t]);
+        out_valid[row + x0 + t] = ok[t] ? 1 : 0;
+      }
+      for (int b = 0; b < in.bands; ++b) {
+        const float* src = in.data + b * plane;
+        float* dst = out.data + b * plane + row + x0;
+        for (int t = 0; t < m; ++t) dst[t] = ok[t] ? mix(src, w[t], idx[t]) : 0.0f;
+      }
     }
   }
 };

@@ -23,6 +23,11 @@ template <class F>
 concept has_range_form = requires(const F& f, index_t a, index_t b) {
   f.run_range(a, b);
 };
+// A 2-D functor that also offers a CPU form for a whole row.
+template <class F>
+concept has_row_form = requires(const F& f, int y) {
+  f.run_row(y);
+};
 
 namespace detail {
 
@@ -101,8 +106,13 @@ struct cpu_backend {
     const int grain = std::max(1, 16384 / width);
     tbb::parallel_for(tbb::blocked_range<int>(0, height, grain),
                       [&](const tbb::blocked_range<int>& r) {
-                        for (int y = r.begin(); y != r.end(); ++y)
-                          for (int x = 0; x < width; ++x) f(x, y);
+                        for (int y = r.begin(); y != r.end(); ++y) {
+                          if constexpr (has_row_form<F>) {
+                            f.run_row(y);
+                          } else {
+                            for (int x = 0; x < width; ++x) f(x, y);
+                          }
+                        }
                       });
   }
 
