@@ -26,6 +26,7 @@ struct chunk_sum_fn {
   F f;
   index_t n;
   double* partial;
+  static constexpr index_t cpu_grain = 4;  // chunks of chunk_size pixels
 
   SW_HD void operator()(index_t c) const {
     double acc[K];
@@ -59,6 +60,7 @@ struct row_sum_fn {
   F f;
   int width;
   double* partial;
+  static constexpr index_t cpu_grain = 4;  // rows
 
   SW_HD void operator()(index_t y) const {
     double acc[K];

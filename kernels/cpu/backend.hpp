@@ -23,6 +23,12 @@ template <class F>
 concept has_range_form = requires(const F& f, index_t a, index_t b) {
   f.run_range(a, b);
 };
+// A functor whose index stands for more than a pixel (a chunk, a row) states how many
+// indices make a task worth splitting off; pixels default to 4096.
+template <class F>
+concept has_cpu_grain = requires {
+  F::cpu_grain;
+};
 // A 2-D functor that also offers a CPU form for a whole row.
 template <class F>
 concept has_row_form = requires(const F& f, int y) {
@@ -89,7 +95,9 @@ struct cpu_backend {
   template <class F>
   void for_each(index_t n, F f) const {
     if (n <= 0) return;
-    tbb::parallel_for(tbb::blocked_range<index_t>(0, n, 4096),
+    index_t grain = 4096;
+    if constexpr (has_cpu_grain<F>) grain = F::cpu_grain;
+    tbb::parallel_for(tbb::blocked_range<index_t>(0, n, grain),
                       [&](const tbb::blocked_range<index_t>& r) {
                         if constexpr (has_range_form<F>) {
                           f.run_range(r.begin(), r.end());
