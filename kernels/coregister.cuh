@@ -95,25 +95,19 @@ SW_HD inline double parabola_peak(double cm, double c0, double cp) {
   return d < -0.5 ? -0.5 : (d > 0.5 ? 0.5 : d);
 }
 
-// Bilinear sample of img at (x, y); false when a pixel it mixes (non-zero weight) is
-// invalid or outside.
-SW_HD inline bool bilinear_sample(const float* img, const std::uint8_t* valid, int w, int h,
-                                  double x, double y, float* out) {
-  const double fx0 = floor(x), fy0 = floor(y);
-  const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
-  const float wx = static_cast<float>(x - fx0), wy = static_cast<float>(y - fy0);
-  float v = 0.0f;
-  for (int k = 0; k < 4; ++k) {
-    const int px = x0 + (k & 1), py = y0 + (k >> 1);
-    const float wk = ((k & 1) ? wx : 1.0f - wx) * ((k >> 1) ? wy : 1.0f - wy);
-    if (wk == 0.0f) continue;
-    if (px < 0 || py < 0 || px >= w || py >= h) return false;
-    const index_t j = static_cast<index_t>(py) * w + px;
-    if (!valid[j]) return false;
-    v += wk * img[j];
-  }
-  *out = v;
-  return true;
+// The bilinear footing of the point (sx, sy): its top-left pixel (x0, y0) and the weights
+// of (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1). One definition for the
+// refinement's samples and the resampling, so both mix pixels with the same weights.
+struct bilinear_footing {
+  int x0, y0;
+  float w[4];
+};
+SW_HD inline bilinear_footing bilinear_at(double sx, double sy) {
+  const double fx0 = floor(sx), fy0 = floor(sy);
+  const float wx = static_cast<float>(sx - fx0), wy = static_cast<float>(sy - fy0);
+  return {static_cast<int>(fx0),
+          static_cast<int>(fy0),
+          {(1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy}};
 }
 
 // Scene gradients for the sub-pixel refinement, once per scene: gx, gy by central
@@ -167,16 +161,13 @@ struct lk_terms_fn {
     if (((px | py) & (stride - 1)) != 0) return;
     const index_t i = static_cast<index_t>(py) * width + px;
     if (!ref_valid[i]) return;
-    const double sx = px + dx, sy = py + dy;
-    const double fx0 = floor(sx), fy0 = floor(sy);
-    const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
-    if (x0 < 0 || y0 < 0 || x0 + 1 >= width || y0 + 1 >= height) return;
-    const index_t j = static_cast<index_t>(y0) * width + x0;
+    const bilinear_footing f = bilinear_at(px + dx, py + dy);
+    if (f.x0 < 0 || f.y0 < 0 || f.x0 + 1 >= width || f.y0 + 1 >= height) return;
+    const index_t j = static_cast<index_t>(f.y0) * width + f.x0;
     if (!(ok[j] && ok[j + 1] && ok[j + width] && ok[j + width + 1])) return;
-    const float wx = static_cast<float>(sx - fx0), wy = static_cast<float>(sy - fy0);
-    const float w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy;
     auto sample = [&](const float* img) {
-      return w00 * img[j] + w10 * img[j + 1] + w01 * img[j + width] + w11 * img[j + width + 1];
+      return f.w[0] * img[j] + f.w[1] * img[j + 1] + f.w[2] * img[j + width] +
+             f.w[3] * img[j + width + 1];
     };
     const float s0 = sample(scene);
     const double r = a * s0 + b - ref[i];
@@ -204,16 +195,10 @@ struct shift_resample_fn {
   // The four weights and source indices of output pixel (x, y) (index -1: weight 0, not
   // read); false when a source pixel with a weight is outside the image or invalid.
   SW_HD bool sample(int x, int y, float w[4], index_t idx[4]) const {
-    const double sx = x + dx, sy = y + dy;
-    const double fx0 = floor(sx), fy0 = floor(sy);
-    const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
-    const float wx = static_cast<float>(sx - fx0), wy = static_cast<float>(sy - fy0);
-    w[0] = (1 - wx) * (1 - wy);
-    w[1] = wx * (1 - wy);
-    w[2] = (1 - wx) * wy;
-    w[3] = wx * wy;
-    const int px[4] = {x0, x0 + 1, x0, x0 + 1};
-    const int py[4] = {y0, y0, y0 + 1, y0 + 1};
+    const bilinear_footing f = bilinear_at(x + dx, y + dy);
+    const int px[4] = {f.x0, f.x0 + 1, f.x0, f.x0 + 1};
+    const int py[4] = {f.y0, f.y0, f.y0 + 1, f.y0 + 1};
+    for (int k = 0; k < 4; ++k) w[k] = f.w[k];
     for (int k = 0; k < 4; ++k) {
       if (w[k] == 0.0f) {
         idx[k] = -1;
