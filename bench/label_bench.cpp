@@ -65,10 +65,7 @@ struct sw_labeller {
           sums.assign(7 * nc, 0);
           lo.assign(2 * nc, INT32_MAX);
           hi.assign(2 * nc, INT32_MIN);
-          std::int64_t* q = sums.data();
-          return sw::kern::component_sums{
-              q,          q + nc,    q + 2 * nc,     q + 3 * nc, q + 4 * nc,    q + 5 * nc,
-              q + 6 * nc, lo.data(), lo.data() + nc, hi.data(),  hi.data() + nc};
+          return sw::kern::component_sums_over(sums.data(), lo.data(), hi.data(), nc);
         });
   }
 };

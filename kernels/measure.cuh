@@ -35,6 +35,23 @@ struct component_sums {
   std::int32_t* ymax;
 };
 
+// The sums over three caller-owned arrays: i64 of 7 * count (area, sx, sy, sxx, syy, sxy,
+// schange in turn), lo of 2 * count (xmin, ymin), hi of 2 * count (xmax, ymax).
+SW_HD inline component_sums component_sums_over(std::int64_t* i64, std::int32_t* lo,
+                                                std::int32_t* hi, index_t count) {
+  return {i64,
+          i64 + count,
+          i64 + 2 * count,
+          i64 + 3 * count,
+          i64 + 4 * count,
+          i64 + 5 * count,
+          i64 + 6 * count,
+          lo,
+          lo + count,
+          hi,
+          hi + count};
+}
+
 template <class T>
 SW_HD inline void atomic_add(T* p, T v) {
   cuda::atomic_ref<T, cuda::thread_scope_device> a(*p);

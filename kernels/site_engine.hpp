@@ -563,18 +563,7 @@ class site_engine final : public engine {
           hi = be_.template alloc<std::int32_t>(2 * count);
           be_.fill(lo, std::numeric_limits<std::int32_t>::max());
           be_.fill(hi, std::numeric_limits<std::int32_t>::min());
-          std::int64_t* q = i64.data();
-          return component_sums{q,
-                                q + count,
-                                q + 2 * count,
-                                q + 3 * count,
-                                q + 4 * count,
-                                q + 5 * count,
-                                q + 6 * count,
-                                lo.data(),
-                                lo.data() + count,
-                                hi.data(),
-                                hi.data() + count};
+          return component_sums_over(i64.data(), lo.data(), hi.data(), count);
         });
     if (ncomp == 0) return;
     const std::vector<std::int64_t> hs = be_.to_host(i64);

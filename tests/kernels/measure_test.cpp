@@ -125,10 +125,7 @@ TEST(measure, fused_label_and_moments_equals_separate_passes) {
       i64.assign(7 * c, 0);
       lo.assign(2 * c, INT32_MAX);
       hi.assign(2 * c, INT32_MIN);
-      auto* q = i64.data();
-      return sw::kern::component_sums{
-          q,         q + c,     q + 2 * c,     q + 3 * c, q + 4 * c,    q + 5 * c,
-          q + 6 * c, lo.data(), lo.data() + c, hi.data(), hi.data() + c};
+      return sw::kern::component_sums_over(i64.data(), lo.data(), hi.data(), c);
     };
     const auto count = sw::kern::label_and_moments<std::int32_t>(
         be, mask.data(), comp_a.data(), change.data(), w, h,
