@@ -257,15 +257,15 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
     if (l->CreateField(&d) != OGRERR_NONE)
       throw error(fmt::format("{}: cannot create field sites.{}: {}", path_, n, gdal_last_error()));
   }
-  ds_->StartTransaction();
-  for (const auto& s : catalog.sites)
-    for (const auto& z : s.zones) {
-      OGRFeature f(l->GetLayerDefn());
-      for (const auto& [k, v] : z.properties) set_text(f, k.c_str(), v);
-      set_geometry_wkt(f, z.wkt_lonlat, true);
-      insert(l, f, path_);
-    }
-  ds_->CommitTransaction();
+  in_transaction(ds_, path_, [&] {
+    for (const auto& s : catalog.sites)
+      for (const auto& z : s.zones) {
+        OGRFeature f(l->GetLayerDefn());
+        for (const auto& [k, v] : z.properties) set_text(f, k.c_str(), v);
+        set_geometry_wkt(f, z.wkt_lonlat, true);
+        insert(l, f, path_);
+      }
+  });
 }
 
 void gpkg_writer::write_pairs(std::span<const pair_rows> pairs, const std::string& run_id) {
@@ -279,50 +279,47 @@ void gpkg_writer::write_pairs(std::span<const pair_rows> pairs, const std::strin
 
 void gpkg_writer::write_pair_rows(const pair_rows& rows, const std::string& run_id, OGRLayer* lc,
                                   OGRLayer* ld, OGRLayer* lj) {
-  {
-    for (const auto& r : rows.counts) {
-      OGRFeature f(lc->GetLayerDefn());
-      set_text(f, "site_id", r.site_id);
-      set_text(f, "scene_id", r.scene_id);
-      set_text(f, "acquired", r.acquired);
-      set_text(f, "class", r.class_name);
-      f.SetField("observable", r.observable ? 1 : 0);
-      set_opt(f, "count", r.count);
-      set_opt(f, "components", r.components);
-      f.SetField("valid_fraction", r.valid_fraction);
-      set_opt(f, "changed_area_m2", r.changed_area_m2);
-      set_opt(f, "changed_fraction", r.changed_fraction);
-      set_opt(f, "shift_x_px", r.shift_x_px);
-      set_opt(f, "shift_y_px", r.shift_y_px);
-      set_text_or_null(f, "reference", r.reference);
-      set_opt(f, "anomaly", r.anomaly);
-      set_text(f, "run_id", run_id);
-      insert(lc, f, path_);
-    }
-    for (const auto& d : rows.detections) {
-      OGRFeature f(ld->GetLayerDefn());
-      set_text(f, "site_id", d.site_id);
-      set_text(f, "scene_id", d.scene_id);
-      set_text(f, "acquired", d.acquired);
-      set_text(f, "class", d.class_name);
-      f.SetField("est_count", static_cast<GIntBig>(d.est_count));
-      f.SetField("area_m2", d.area_m2);
-      f.SetField("length_m", d.length_m);
-      f.SetField("width_m", d.width_m);
-      f.SetField("orientation_deg", d.orientation_deg);
-      set_opt(f, "mean_change", d.mean_change);
-      set_text(f, "run_id", run_id);
-      if (!set_geometry_wkt(f, d.wkt_lonlat, false))
-        throw error(
-            fmt::format("{}: bad detection geometry: {}", path_, d.wkt_lonlat.substr(0, 80)));
-      insert(ld, f, path_);
-    }
-    OGRFeature j(lj->GetLayerDefn());
-    set_text(j, "site_id", rows.site_id);
-    set_text(j, "scene_id", rows.scene_id);
-    set_text(j, "run_id", run_id);
-    insert(lj, j, path_);
+  for (const auto& r : rows.counts) {
+    OGRFeature f(lc->GetLayerDefn());
+    set_text(f, "site_id", r.site_id);
+    set_text(f, "scene_id", r.scene_id);
+    set_text(f, "acquired", r.acquired);
+    set_text(f, "class", r.class_name);
+    f.SetField("observable", r.observable ? 1 : 0);
+    set_opt(f, "count", r.count);
+    set_opt(f, "components", r.components);
+    f.SetField("valid_fraction", r.valid_fraction);
+    set_opt(f, "changed_area_m2", r.changed_area_m2);
+    set_opt(f, "changed_fraction", r.changed_fraction);
+    set_opt(f, "shift_x_px", r.shift_x_px);
+    set_opt(f, "shift_y_px", r.shift_y_px);
+    set_text_or_null(f, "reference", r.reference);
+    set_opt(f, "anomaly", r.anomaly);
+    set_text(f, "run_id", run_id);
+    insert(lc, f, path_);
   }
+  for (const auto& d : rows.detections) {
+    OGRFeature f(ld->GetLayerDefn());
+    set_text(f, "site_id", d.site_id);
+    set_text(f, "scene_id", d.scene_id);
+    set_text(f, "acquired", d.acquired);
+    set_text(f, "class", d.class_name);
+    f.SetField("est_count", static_cast<GIntBig>(d.est_count));
+    f.SetField("area_m2", d.area_m2);
+    f.SetField("length_m", d.length_m);
+    f.SetField("width_m", d.width_m);
+    f.SetField("orientation_deg", d.orientation_deg);
+    set_opt(f, "mean_change", d.mean_change);
+    set_text(f, "run_id", run_id);
+    if (!set_geometry_wkt(f, d.wkt_lonlat, false))
+      throw error(fmt::format("{}: bad detection geometry: {}", path_, d.wkt_lonlat.substr(0, 80)));
+    insert(ld, f, path_);
+  }
+  OGRFeature j(lj->GetLayerDefn());
+  set_text(j, "site_id", rows.site_id);
+  set_text(j, "scene_id", rows.scene_id);
+  set_text(j, "run_id", run_id);
+  insert(lj, j, path_);
 }
 
 void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
