@@ -51,13 +51,13 @@ nlohmann::json to_json(const run_report& r) {
             {"rasters", r.rasters_seconds},
             {"write", r.write_seconds}}},
           {"compute_step_s",
-           {{"upload_valid_mask", r.upload_valid_seconds},
-            {"coregister", r.coregister_seconds},
-            {"normalise", r.normalise_seconds},
-            {"change", r.change_seconds},
-            {"objects", r.objects_seconds},
-            {"download", r.download_seconds},
-            {"reference_update", r.reference_seconds}}},
+           {{"upload_valid_mask", r.engine.upload_valid},
+            {"coregister", r.engine.coregister},
+            {"normalise", r.engine.normalise},
+            {"change", r.engine.change},
+            {"objects", r.engine.objects},
+            {"download", r.engine.download},
+            {"reference_update", r.engine.reference}}},
           {"peak_rss_mib", r.peak_rss_bytes >> 20},
           {"sites_in_flight", r.sites_in_flight},
           {"scenes_in_flight_per_site", r.tokens_per_site}};
@@ -174,8 +174,8 @@ int bench_command(const bench_options& opt) {
   std::printf(
       "compute by step (s, summed over sites): upload+valid %.3f, co-registration %.3f, "
       "normalisation %.3f, change %.3f, objects %.3f, download %.3f, reference update %.3f\n",
-      fu.upload_valid_seconds, fu.coregister_seconds, fu.normalise_seconds, fu.change_seconds,
-      fu.objects_seconds, fu.download_seconds, fu.reference_seconds);
+      fu.engine.upload_valid, fu.engine.coregister, fu.engine.normalise, fu.engine.change,
+      fu.engine.objects, fu.engine.download, fu.engine.reference);
 
   if (!opt.json_path.empty()) {
     std::ofstream f(opt.json_path);

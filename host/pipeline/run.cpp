@@ -427,13 +427,7 @@ int run_batch(const run_options& opt) {
     r.rows_seconds = total_times.rows;
     r.rasters_seconds = total_times.rasters;
     r.write_seconds = out.busy_seconds();
-    r.upload_valid_seconds = total_times.engine.upload_valid;
-    r.coregister_seconds = total_times.engine.coregister;
-    r.normalise_seconds = total_times.engine.normalise;
-    r.change_seconds = total_times.engine.change;
-    r.objects_seconds = total_times.engine.objects;
-    r.download_seconds = total_times.engine.download;
-    r.reference_seconds = total_times.engine.reference;
+    r.engine = total_times.engine;
     r.peak_rss_bytes = peak_rss;
     r.threads = threads;
     r.sites_in_flight = mem.sites_in_flight;

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "kernels/engine.hpp"
+
 namespace sw {
 
 // What a run did and how long each stage took (for `sitewatch bench` and the summary).
@@ -17,11 +19,9 @@ struct run_report {
   double compute_seconds = 0;  // engine, summed over sites
   double rows_seconds = 0;
   double rasters_seconds = 0;
-  double write_seconds = 0;  // the writer thread's commits
-  // compute by engine step, summed over sites
-  double upload_valid_seconds = 0, coregister_seconds = 0, normalise_seconds = 0,
-         change_seconds = 0, objects_seconds = 0, download_seconds = 0, reference_seconds = 0;
-  long long peak_rss_bytes = 0;  // of the process so far
+  double write_seconds = 0;        // the writer thread's commits
+  kern::engine_step_times engine;  // compute by engine step, summed over sites
+  long long peak_rss_bytes = 0;    // of the process so far
   int threads = 0;
   int sites_in_flight = 0;
   int tokens_per_site = 0;
