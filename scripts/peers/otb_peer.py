@@ -22,14 +22,12 @@ filters and the split of trains by length (components are counted).
 Usage: otb_peer.py --scenes DIR --sites FILE --config FILE --out site_counts.csv
                    [--threads N] [--work DIR]
 """
-import argparse
 import math
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -112,7 +110,6 @@ def run_site(site, scenes, cfg, work_root):
         z = pp.rasterize(site, [g for cc, g in site["zones"] if cc == c])
         zone_tifs[c] = (os.path.join(work, f"zone_{c}.tif"), z)
         save_mask(site, z, zone_tifs[c][0])
-    k = cfg.get("change", {}).get("k", 4.0)
     min_valid = cfg.get("min_valid_fraction", 0.5)
     prev = None  # (bands tif, brightness tif) of the previous observable scene
     rows = []
@@ -214,20 +211,12 @@ def run_site(site, scenes, cfg, work_root):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenes", required=True)
-    ap.add_argument("--sites", required=True)
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap = pp.peer_arguments(__doc__.splitlines()[0])
     ap.add_argument("--work", default=None, help="keep intermediate rasters here")
     a = ap.parse_args()
     os.environ["OTB_MAX_RAM_HINT"] = "256"
     os.environ["ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"] = "1"  # sites run side by side instead
-    with open(a.config, "rb") as f:
-        cfg = tomllib.load(f)
-    sites = pp.load_sites(a.sites, cfg.get("grid_margin_m", 60.0), cfg.get("gsd_m", 3.0))
-    scenes = pp.index_scenes(a.scenes)
+    cfg, sites, scenes = pp.load_job(a)
     work_root = a.work or tempfile.mkdtemp(prefix="otb-peer-")
     os.makedirs(work_root, exist_ok=True)
     try:

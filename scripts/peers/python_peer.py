@@ -415,7 +415,7 @@ def tophat_evidence(b, domain, r, polarity, k):
     ev = np.zeros(b.shape, bool)
     for white in ([True, False] if polarity == "any" else [polarity == "brighter"]):
         if white:
-            x = np.where(domain, b, np.float32(-3e38)).astype(np.float32)  # outside kills the square
+            # outside the domain kills the square
             er = cv2.erode(np.where(domain, b, np.float32(-3e38)).astype(np.float32), se,
                            borderType=cv2.BORDER_CONSTANT, borderValue=-3e38)
             op = cv2.dilate(er, se, borderType=cv2.BORDER_CONSTANT, borderValue=-3e38)
@@ -624,22 +624,33 @@ def write_site_counts(path, results):
                 wr.writerow(r)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def peer_arguments(description):
+    """The arguments every peer takes (the OTB peer adds its own)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--scenes", required=True)
     ap.add_argument("--sites", required=True)
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    return ap
+
+
+def load_job(a):
+    """The config, the site grids and the scene index named by peer_arguments."""
+    with open(a.config, "rb") as f:
+        cfg = tomllib.load(f)
+    sites = load_sites(a.sites, cfg.get("grid_margin_m", 60.0), cfg.get("gsd_m", 3.0))
+    return cfg, sites, index_scenes(a.scenes)
+
+
+def main():
+    ap = peer_arguments(__doc__.splitlines()[0])
     ap.add_argument("--read-only", action="store_true",
                     help="only warp every scene onto every site grid; write nothing")
     a = ap.parse_args()
     gdal.SetConfigOption("GDAL_NUM_THREADS", str(a.threads))
     cv2.setNumThreads(a.threads)
-    with open(a.config, "rb") as f:
-        cfg = tomllib.load(f)
-    sites = load_sites(a.sites, cfg.get("grid_margin_m", 60.0), cfg.get("gsd_m", 3.0))
-    scenes = index_scenes(a.scenes)
+    cfg, sites, scenes = load_job(a)
     with ThreadPoolExecutor(max_workers=a.threads) as pool:
         if a.read_only:
             list(pool.map(lambda s: read_site(s, scenes), sites))
