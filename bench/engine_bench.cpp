@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 #include <oneapi/tbb/global_control.h>
 
+#include "bench/threads.hpp"
 #include "kernels/engine.hpp"
 #include "tests/kernels/engine_fixture.hpp"
 
@@ -36,11 +37,6 @@ void BM_engine_pair_cpu(benchmark::State& st) {
   st.counters["pairs/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK(BM_engine_pair_cpu)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_engine_pair_cpu)->Apply(sw::bench::one_and_two_threads);
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <oneapi/tbb/global_control.h>
 
+#include "bench/threads.hpp"
 #include "kernels/coregister.cuh"
 #include "kernels/cpu/backend.hpp"
 #include "kernels/histogram.cuh"
@@ -195,53 +196,13 @@ void BM_gradient_and_ncc_candidate(benchmark::State& st) {
   counters(st, 2 * 9.0 + 8.0);
 }
 
-BENCHMARK(BM_valid_mask_udm2)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_shift_resample_4_bands)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_normalise_fit_and_apply_8_bands)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_binary_opening_r1)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_median_reference_7x4)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_grey_tophat_r5)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_histogram_median_mad)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_gradient_and_ncc_candidate)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_valid_mask_udm2)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_shift_resample_4_bands)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_normalise_fit_and_apply_8_bands)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_binary_opening_r1)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_median_reference_7x4)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_grey_tophat_r5)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_histogram_median_mad)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_gradient_and_ncc_candidate)->Apply(sw::bench::one_and_two_threads);
 
 }  // namespace
