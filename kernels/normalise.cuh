@@ -143,23 +143,16 @@ struct mv_apply_fn {
   }
 };
 
-// |ref_b - prediction_b| for one band on co-valid pixels, else -1.
-struct mv_abs_residual_value {
-  planar_view<const float> scene;
-  planar_view<const float> ref;
-  const float* coef;
-  const std::uint8_t* covalid;
-  int band;
-
-  SW_HD float operator()(index_t i) const {
-    if (!covalid[i]) return -1.0f;
-    const int nb = scene.bands;
-    float v = coef[band * mv_dim + nb];
-    for (int p = 0; p < nb; ++p) v += coef[band * mv_dim + p] * scene.at(p, i);
-    const float r = ref.at(band, i) - v;
-    return r < 0.0f ? -r : r;
-  }
-};
+// ref_b - (the map's prediction of band b) at pixel i: the residual every robust step of
+// the multivariate fit looks at.
+SW_HD inline float mv_residual(const planar_view<const float>& scene,
+                               const planar_view<const float>& ref, const float* coef, int b,
+                               index_t i) {
+  const int nb = scene.bands;
+  float v = coef[b * mv_dim + nb];
+  for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
+  return ref.at(b, i) - v;
+}
 
 // The largest |residual| over the bands on co-valid pixels, else -1 (sizes the
 // histograms below).
@@ -171,12 +164,9 @@ struct mv_max_abs_residual_value {
 
   SW_HD float operator()(index_t i) const {
     if (!covalid[i]) return -1.0f;
-    const int nb = scene.bands;
     float top = 0.0f;
-    for (int b = 0; b < nb; ++b) {
-      float v = coef[b * mv_dim + nb];
-      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
-      const float r = ref.at(b, i) - v;
+    for (int b = 0; b < scene.bands; ++b) {
+      const float r = mv_residual(scene, ref, coef, b, i);
       top = max_of(top, r < 0.0f ? -r : r);
     }
     return top;
@@ -196,11 +186,8 @@ struct mv_residual_histograms_fn {
 
   SW_HD void operator()(index_t i) const {
     if (!covalid[i]) return;
-    const int nb = scene.bands;
-    for (int b = 0; b < nb; ++b) {
-      float v = coef[b * mv_dim + nb];
-      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
-      float r = ref.at(b, i) - v;
+    for (int b = 0; b < scene.bands; ++b) {
+      float r = mv_residual(scene, ref, coef, b, i);
       r = r < 0.0f ? -r : r;
       const float x = r / bin_width;
       const int bin = x >= static_cast<float>(bins - 1) ? bins - 1 : static_cast<int>(x);
@@ -221,11 +208,8 @@ struct mv_inlier_fn {
 
   SW_HD void operator()(index_t i) const {
     bool ok = covalid[i] != 0;
-    const int nb = scene.bands;
-    for (int b = 0; ok && b < nb; ++b) {
-      float v = coef[b * mv_dim + nb];
-      for (int p = 0; p < nb; ++p) v += coef[b * mv_dim + p] * scene.at(p, i);
-      const float r = ref.at(b, i) - v;
+    for (int b = 0; ok && b < scene.bands; ++b) {
+      const float r = mv_residual(scene, ref, coef, b, i);
       ok = r <= cut[b] && r >= -cut[b];
     }
     inlier[i] = ok ? 1 : 0;
