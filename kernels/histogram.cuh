@@ -130,16 +130,24 @@ struct sized_histogram {
   float bin_width = 1.0f;
 };
 
+// The bin width of `bins` bins covering [0, max of value(i) over [0, n)], at least
+// min_bin_width (negative values count as 0).
 template <class Backend, class ValueFn>
-sized_histogram auto_histogram(const Backend& be, index_t n, ValueFn value, int bins = 32768,
-                               float min_bin_width = 1e-6f) {
+float bin_width_to_cover(const Backend& be, index_t n, ValueFn value, int bins,
+                         float min_bin_width = 1e-6f) {
   float top = 0.0f;
   if (n > 0)
     top = thrust::transform_reduce(be.policy(), thrust::counting_iterator<index_t>(0),
                                    thrust::counting_iterator<index_t>(n),
                                    clamped_value<ValueFn>{value}, 0.0f, max_float{});
+  return std::max(top / static_cast<float>(bins - 1), min_bin_width);
+}
+
+template <class Backend, class ValueFn>
+sized_histogram auto_histogram(const Backend& be, index_t n, ValueFn value, int bins = 32768,
+                               float min_bin_width = 1e-6f) {
   sized_histogram h;
-  h.bin_width = std::max(top / static_cast<float>(bins - 1), min_bin_width);
+  h.bin_width = bin_width_to_cover(be, n, value, bins, min_bin_width);
   h.counts = histogram(be, n, value, h.bin_width, bins);
   return h;
 }

@@ -18,7 +18,6 @@
 #include <vector>
 
 #include <thrust/count.h>
-#include <thrust/scan.h>
 
 #include "kernels/background.cuh"
 #include "kernels/change.cuh"
@@ -393,12 +392,8 @@ class site_engine final : public engine {
       if (pass == 2) break;
       // every band's residual histogram in one pass (one bin width for all bands)
       constexpr int bins = 8192;
-      const mv_max_abs_residual_value top_fn{sv, rv, coef.data(), covalid.data()};
-      const float top = thrust::transform_reduce(
-          be_.policy(), thrust::counting_iterator<index_t>(0),
-          thrust::counting_iterator<index_t>(n_), clamped_value<mv_max_abs_residual_value>{top_fn},
-          0.0f, max_float{});
-      const float bw = std::max(top / static_cast<float>(bins - 1), 1e-6f);
+      const float bw = bin_width_to_cover(
+          be_, n_, mv_max_abs_residual_value{sv, rv, coef.data(), covalid.data()}, bins);
       auto hists = be_.template alloc<std::uint32_t>(static_cast<index_t>(nb) * bins);
       be_.fill(hists, std::uint32_t{0});
       be_.for_each(n_, mv_residual_histograms_fn{sv, rv, coef.data(), covalid.data(), bw, bins,
