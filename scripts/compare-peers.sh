@@ -94,19 +94,20 @@ echo "archive: $scenes ($pairs site_counts rows); $threads threads; $(grep -m1 '
 echo "wall: median of $repeat runs (sitewatch: ${sw_walls[*]} s; python: ${py_walls[*]} s)"
 printf "%-14s %9s %9s %10s  %s\n" tool "wall s" "peak MiB" "vs sitewatch" "rows agreeing with sitewatch (observable and count)"
 printf "%-14s %9.2f %9d %10s  %s\n" sitewatch "$sw_wall" $((sw_rss / 1024)) "1.00" "-"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 agree() { scripts/peers/agreement.py "$out/sitewatch/site_counts.csv" "$1" | head -1; }
 printf "%-14s %9.2f %9d %9.1fx  %s\n" python "$py_wall" $((py_rss / 1024)) \
-  "$(awk -v a="$py_wall" -v b="$sw_wall" 'BEGIN{print a/b}')" "$(agree "$out/python.csv")"
+  "$(ratio "$py_wall" "$sw_wall")" "$(agree "$out/python.csv")"
 if ((skip_otb == 0)); then
   printf "%-14s %9.2f %9d %9.1fx  %s\n" otb "$otb_wall" $((otb_rss / 1024)) \
-    "$(awk -v a="$otb_wall" -v b="$sw_wall" 'BEGIN{print a/b}')" "$(agree "$out/otb.csv")"
+    "$(ratio "$otb_wall" "$sw_wall")" "$(agree "$out/otb.csv")"
 fi
 echo
 echo "decode bound (reads and warps only, same threads):"
 printf "  sitewatch %.2f s (median of 3 read-only rounds in one process)\n" "$sw_read"
 printf "  python    %.2f s (one --read-only run, interpreter and imports included)\n" "$pyr_wall"
 printf "  highest python / sitewatch ratio while both decode the same windows: %.1fx\n" \
-  "$(awk -v a="$py_wall" -v b="$sw_read" 'BEGIN{print a/b}')"
+  "$(ratio "$py_wall" "$sw_read")"
 if [[ -n "$truth" ]]; then
   echo
   for t in sitewatch python otb; do
