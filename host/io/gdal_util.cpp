@@ -43,4 +43,14 @@ OGRSpatialReference make_srs(const std::string& definition) {
   return srs;
 }
 
+void start_transaction(GDALDataset* ds, const std::string& path) {
+  if (ds->StartTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot start a transaction: {}", path, gdal_last_error()));
+}
+
+void commit_transaction(GDALDataset* ds, const std::string& path) {
+  if (ds->CommitTransaction() != OGRERR_NONE)
+    throw error(fmt::format("{}: cannot commit: {}", path, gdal_last_error()));
+}
+
 }  // namespace sw

@@ -24,6 +24,23 @@ gdal_dataset_ptr open_raster(const std::string& path);
 // The last GDAL error message, or `fallback` when GDAL has none.
 std::string gdal_last_error(const std::string& fallback = "unknown GDAL error");
 
+// Start and commit a transaction of ds; throw sw::error naming `path` when GDAL refuses.
+void start_transaction(GDALDataset* ds, const std::string& path);
+void commit_transaction(GDALDataset* ds, const std::string& path);
+
+// Runs body() in one transaction of ds: committed whole, or rolled back when body throws.
+template <class Body>
+void in_transaction(GDALDataset* ds, const std::string& path, Body body) {
+  start_transaction(ds, path);
+  try {
+    body();
+  } catch (...) {
+    ds->RollbackTransaction();
+    throw;
+  }
+  commit_transaction(ds, path);
+}
+
 // Spatial reference from user input ("EPSG:32652", WKT, PROJ), with x = easting/longitude.
 OGRSpatialReference make_srs(const std::string& definition);
 

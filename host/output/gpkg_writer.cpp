@@ -128,21 +128,6 @@ bool set_geometry_wkt(OGRFeature& f, const std::string& wkt, bool multi) {
   return true;
 }
 
-// Runs body() in one transaction: committed whole, or rolled back when it throws.
-template <class Body>
-void in_transaction(GDALDataset* ds, const std::string& path, Body body) {
-  if (ds->StartTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot start a transaction: {}", path, gdal_last_error()));
-  try {
-    body();
-  } catch (...) {
-    ds->RollbackTransaction();
-    throw;
-  }
-  if (ds->CommitTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot commit: {}", path, gdal_last_error()));
-}
-
 void insert(OGRLayer* l, OGRFeature& f, const std::string& path) {
   if (l->CreateFeature(&f) != OGRERR_NONE)
     throw error(fmt::format("{}: cannot write to {}: {}", path, l->GetName(), gdal_last_error()));

@@ -71,8 +71,7 @@ merge_summary merge_outputs(const std::vector<std::string>& inputs, const std::s
 
   std::set<std::string> sites_seen;
   std::map<std::string, std::unique_ptr<OGRFeature>> best_scene;
-  dst->StartTransaction();
-  try {
+  in_transaction(dst.get(), out, [&] {
     for (std::size_t k = 0; k < in.size(); ++k) {
       for (const char* name : {"site_counts", "detections", "sitewatch_journal"}) {
         OGRLayer* s = in[k]->GetLayerByName(name);
@@ -130,12 +129,7 @@ merge_summary merge_outputs(const std::vector<std::string>& inputs, const std::s
     OGRLayer* dscenes = dst->GetLayerByName("scenes");
     for (const auto& [id, f] : best_scene) append(dscenes, *f, out);
     sum.scenes = static_cast<long long>(best_scene.size());
-  } catch (...) {
-    dst->RollbackTransaction();
-    throw;
-  }
-  if (dst->CommitTransaction() != OGRERR_NONE)
-    throw error(fmt::format("{}: cannot commit: {}", out, gdal_last_error()));
+  });
   return sum;
 }
 
