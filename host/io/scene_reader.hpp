@@ -24,10 +24,15 @@ struct warped_scene {
   std::pmr::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
 };
 
+class tile_cache;
+
 // `bands`: 1-based band numbers of the data raster, in the site's band order.
+// `tiles`: when given, source blocks are decoded once per run and shared with the other
+// sites that read this scene (host/io/tile_cache.hpp); the output is the same.
 // Throws sw::error naming the file when GDAL fails (unreadable, truncated, ...).
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
                             const std::vector<int>& bands,
-                            std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+                            std::pmr::memory_resource* memory = std::pmr::get_default_resource(),
+                            tile_cache* tiles = nullptr);
 
 }  // namespace sw

@@ -29,6 +29,7 @@
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
 #include "host/io/sites.hpp"
+#include "host/io/tile_cache.hpp"
 #include "host/output/async_writer.hpp"
 #include "host/output/export.hpp"
 #include "host/output/gpkg_writer.hpp"
@@ -93,7 +94,8 @@ long long physical_memory() {
 
 // How --memory-budget is spent (docs/ARCHITECTURE.md, "Memory").
 struct memory_plan {
-  long long gdal_cache = 0;               // GDAL's block cache (decoded source tiles)
+  long long gdal_cache = 0;               // GDAL's block cache (blocks within one read)
+  long long tile_cache = 0;               // decoded source blocks shared between sites
   long long warp_buffer = 0;              // GDAL warper working memory per read in flight
   int sites_in_flight = 1;                // sites computed side by side
   int tokens_per_site = 1;                // scenes of one site in flight (read ahead of compute)
@@ -105,7 +107,10 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
   constexpr int max_bands = 8;  // bands a site compares (Planet 8-band at most)
   constexpr long long process_overhead = 96LL << 20;  // libraries, catalog, plan, writer
   memory_plan m;
-  m.gdal_cache = std::clamp(budget / 4, 16LL << 20, 1LL << 30);
+  // GDAL's cache only serves blocks within one read (a read's handle is closed after it);
+  // blocks are shared between reads through the tile cache
+  m.gdal_cache = std::clamp(budget / 16, 16LL << 20, 256LL << 20);
+  m.tile_cache = std::clamp(budget / 4, 32LL << 20, 2LL << 30);
   m.warp_buffer = 16LL << 20;
   long long px = 1;
   for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());
@@ -119,7 +124,8 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
   // a scene in flight: warped bands, coverage, UDM2 planes, and a GDAL warp buffer
   m.per_token = px * (4LL * max_bands + 1 + 8) + m.warp_buffer;
   m.per_site = state + scratch + m.per_token;
-  const long long rest = std::max(budget - m.gdal_cache - process_overhead, m.per_site);
+  const long long rest =
+      std::max(budget - m.gdal_cache - m.tile_cache - process_overhead, m.per_site);
   m.sites_in_flight = static_cast<int>(std::clamp<long long>(rest / m.per_site, 1, threads));
   const long long per_site_share = rest / m.sites_in_flight;
   m.tokens_per_site = static_cast<int>(
@@ -242,15 +248,31 @@ int run_batch(const run_options& opt) {
   if (!opt.quiet)
     spdlog::info(
         "{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads; memory budget "
-        "{} MiB: {} sites at a time, {} scenes each in flight, GDAL cache {} MiB",
+        "{} MiB: {} sites at a time, {} scenes each in flight, tile cache {} MiB, GDAL cache {} "
+        "MiB",
         plan.scenes.size(), plan.work.size(), plan.pairs(), done.size(), dev.describe(), threads,
-        budget >> 20, mem.sites_in_flight, mem.tokens_per_site, mem.gdal_cache >> 20);
+        budget >> 20, mem.sites_in_flight, mem.tokens_per_site, mem.tile_cache >> 20,
+        mem.gdal_cache >> 20);
 
   tbb::global_control gc(tbb::global_control::max_allowed_parallelism,
                          static_cast<std::size_t>(threads));
   progress_reporter progress(plan.pairs(), opt.quiet);
   failure_log failures;
   std::atomic<long long> pairs_written{0}, pairs_skipped{0}, pairs_failed{0};
+  tile_cache tiles(mem.tile_cache);
+  auto site_done = [&](const site_work& w) {
+    const site& s = catalog.sites[w.site];
+    return std::all_of(w.scenes.begin(), w.scenes.end(), [&](std::size_t i) {
+      return done.count({s.id, plan.scenes[i].id}) > 0;
+    });
+  };
+  // every site still to run reads all its scenes (a resumed site starts from its first)
+  for (const auto& w : plan.work)
+    if (!site_done(w))
+      for (std::size_t i : w.scenes) {
+        tiles.expect_reads(plan.scenes[i].path, 1);
+        if (!plan.scenes[i].udm2_path.empty()) tiles.expect_reads(plan.scenes[i].udm2_path, 1);
+      }
   std::mutex times_mutex;
   stage_times total_times;
   async_writer out(writer, run.run_id, 4 * mem.sites_in_flight * mem.tokens_per_site,
@@ -267,10 +289,7 @@ int run_batch(const run_options& opt) {
   // time: the reference depends on earlier scenes); committed rows go to the writer.
   auto run_site = [&](const site_work& w) {
     const site& s = catalog.sites[w.site];
-    const bool all_done = std::all_of(w.scenes.begin(), w.scenes.end(), [&](std::size_t i) {
-      return done.count({s.id, plan.scenes[i].id}) > 0;
-    });
-    if (all_done || w.scenes.empty()) {
+    if (site_done(w) || w.scenes.empty()) {
       pairs_skipped += static_cast<long long>(w.scenes.size());
       progress.add(static_cast<long long>(w.scenes.size()), 0);
       return;
@@ -278,7 +297,7 @@ int run_batch(const run_options& opt) {
     const int gpu = dev.cuda ? dev.gpus[w.site % dev.gpus.size()] : 0;
     stage_times t;
     try {
-      site_runner runner(s, cfg, dev, gpu, opt.rasters_dir, plan.scenes[w.scenes.front()]);
+      site_runner runner(s, cfg, dev, gpu, opt.rasters_dir, plan.scenes[w.scenes.front()], &tiles);
       const bool fixed = cfg.reference.strategy == reference_strategy::fixed;
       if (fixed) seed_fixed_reference(runner, w, plan, cfg, t);
 
@@ -429,6 +448,8 @@ int run_batch(const run_options& opt) {
     r.write_seconds = out.busy_seconds();
     r.engine = total_times.engine;
     r.peak_rss_bytes = peak_rss;
+    r.blocks_decoded = tiles.stats().decoded;
+    r.blocks_shared = tiles.stats().shared;
     r.threads = threads;
     r.sites_in_flight = mem.sites_in_flight;
     r.tokens_per_site = mem.tokens_per_site;
@@ -442,9 +463,11 @@ int run_batch(const run_options& opt) {
         scenes_skipped);
     spdlog::info(
         "stage time (summed over threads): read+warp {:.2f} s, compute {:.2f} s, rows "
-        "{:.2f} s, rasters {:.2f} s, write {:.2f} s in {} commits; peak memory {} MiB",
+        "{:.2f} s, rasters {:.2f} s, write {:.2f} s in {} commits; peak memory {} MiB; source "
+        "blocks decoded {}, shared between sites {}",
         total_times.read, total_times.compute, total_times.rows, total_times.rasters,
-        out.busy_seconds(), out.commits(), peak_rss >> 20);
+        out.busy_seconds(), out.commits(), peak_rss >> 20, tiles.stats().decoded,
+        tiles.stats().shared);
     spdlog::info("output: {}", opt.out);
   }
   return scenes_failed > 0 ? exit_partial : exit_ok;

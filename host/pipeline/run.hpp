@@ -22,6 +22,8 @@ struct run_report {
   double write_seconds = 0;        // the writer thread's commits
   kern::engine_step_times engine;  // compute by engine step, summed over sites
   long long peak_rss_bytes = 0;    // of the process so far
+  long long blocks_decoded = 0;    // source blocks decoded (host/io/tile_cache.hpp)
+  long long blocks_shared = 0;     // source blocks read again without decoding
   int threads = 0;
   int sites_in_flight = 0;
   int tokens_per_site = 0;

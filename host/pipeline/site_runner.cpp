@@ -52,13 +52,14 @@ std::optional<double> robust_z(const std::vector<double>& history, double value,
 }
 
 site_runner::site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
-                         std::string rasters_dir, const scene_info& first)
+                         std::string rasters_dir, const scene_info& first, tile_cache* tiles)
     : site_(s),
       cfg_(cfg),
       dev_(dev),
       gpu_(gpu),
       rasters_dir_(std::move(rasters_dir)),
-      bands_(site_band_set(first, cfg)) {
+      bands_(site_band_set(first, cfg)),
+      tiles_(tiles) {
   auto params = make_params(static_cast<int>(bands_.names.size()), bands_.weights);
   if (dev_.cuda) {
     engine_ = kern::make_cuda_engine(std::move(params), gpu_);
@@ -160,8 +161,8 @@ site_scene site_runner::read(const scene_info& scene) const {
   const auto t0 = clock_type::now();
   // constructed in place: the buffers keep the engine's memory resource (page-locked for
   // CUDA); a move-assignment between pmr vectors would copy them into the default one
-  site_scene out{
-      read_onto_grid(scene, site_.grid, select_bands(scene, bands_), engine_->host_memory())};
+  site_scene out{read_onto_grid(scene, site_.grid, select_bands(scene, bands_),
+                                engine_->host_memory(), tiles_)};
   out.read_seconds = seconds_since(t0);
   return out;
 }

@@ -21,6 +21,8 @@ class OGRCoordinateTransformation;
 
 namespace sw {
 
+class tile_cache;
+
 // Wall time spent per stage, seconds (summed over pairs).
 struct stage_times {
   double read = 0;                 // read + decode + warp (GDAL)
@@ -40,8 +42,9 @@ class site_runner {
  public:
   // `first` is the site's first scene in time order: it fixes the site's band set.
   // `gpu`: device ordinal when the choice is CUDA (the caller spreads sites over GPUs).
+  // `tiles`: the run's shared decoded blocks (nullptr: every read decodes its own).
   site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
-              std::string rasters_dir, const scene_info& first);
+              std::string rasters_dir, const scene_info& first, tile_cache* tiles = nullptr);
   ~site_runner();
   site_runner(const site_runner&) = delete;
   site_runner& operator=(const site_runner&) = delete;
@@ -75,6 +78,7 @@ class site_runner {
   int gpu_ = 0;
   std::string rasters_dir_;
   band_set bands_;
+  tile_cache* tiles_;
   std::unique_ptr<kern::engine> engine_;
   OGRCoordinateTransformation* to_lonlat_ = nullptr;
   // Per class: previous observable values for the anomaly score (counts, or changed area

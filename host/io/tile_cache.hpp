@@ -1,0 +1,74 @@
+// Decoded source blocks shared by every read of a run. Sites near each other (a rail yard
+// and the port beside it, a zone and its control area) read overlapping windows of the
+// same scene: through this cache a block is decoded once however many sites touch it.
+// On the 24-date full-size synthetic archive the four sites' windows touch 215 blocks of
+// reflectance, 111 of them distinct (docs/BENCHMARKS.md).
+//
+// Why not GDAL's block cache: it belongs to one open dataset, and a GDAL dataset may not be
+// read from two threads at once; reads of one scene for different sites run on different
+// threads, each with its own handle. Here only decoded bytes are shared, under a lock.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace sw {
+
+class tile_cache {
+ public:
+  using block = std::vector<std::byte>;
+  using block_ptr = std::shared_ptr<const block>;
+
+  // capacity: bytes of decoded blocks kept (least recently used dropped first); a block in
+  // use by a reader stays alive until the reader lets go of it.
+  explicit tile_cache(long long capacity_bytes);
+  tile_cache(const tile_cache&) = delete;
+  tile_cache& operator=(const tile_cache&) = delete;
+
+  // Block (bx, by) of `file` from the cache, else from decode(). One decode per block: a
+  // thread asking for a block another is decoding waits for it. When decode throws, the
+  // exception reaches every waiter and nothing is cached (a later read tries again).
+  block_ptr get(const std::string& file, int bx, int by, const std::function<block()>& decode);
+
+  // The run says how many reads of `file` it will make (one per site that sees the scene);
+  // each read says when it is done. After the last, the file's blocks are dropped rather
+  // than left for the LRU order: memory then follows the scenes in flight, not the run.
+  // A file never announced keeps its blocks until they are the least recently used.
+  void expect_reads(const std::string& file, int reads);
+  void read_done(const std::string& file);
+
+  struct counts {
+    long long decoded = 0;  // blocks decoded
+    long long shared = 0;   // blocks served without decoding
+    long long bytes = 0;    // bytes held now
+  };
+  counts stats() const;
+
+ private:
+  using key = std::tuple<std::string, int, int>;
+  struct entry {
+    std::shared_future<block_ptr> value;
+    std::list<key>::iterator lru;  // valid when ready
+    bool ready = false;
+    long long size = 0;
+  };
+  void evict_locked();
+  void drop_file_locked(const std::string& file);
+
+  long long capacity_;
+  mutable std::mutex m_;
+  std::map<key, entry> entries_;
+  std::list<key> lru_;  // most recently used first; ready entries only
+  std::map<std::string, int> reads_left_;
+  counts counts_;
+};
+
+}  // namespace sw
