@@ -38,6 +38,7 @@ struct scene_info {
   std::vector<std::string> band_names;  // canonical names per data band ("" if unknown)
   int alpha_band = 0;                   // 1-based alpha band, 0 if none
   std::string crs_wkt;
+  std::string udm2_crs_wkt;  // the UDM2's own CRS (normally the data's), read once here
   std::array<double, 6> geotransform{};
   // Footprint, EPSG:4326 lon/lat WKT: the metadata geometry if any, else the raster extent.
   std::string footprint_wkt;

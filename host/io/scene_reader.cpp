@@ -121,6 +121,8 @@ class cached_source : public GDALDataset {
     const int w = std::min(bw, nRasterXSize - x), h = std::min(bh, nRasterYSize - y);
     const GSpacing plane = static_cast<GSpacing>(bw) * bh * sz;
     tile_cache::block out(static_cast<std::size_t>(plane * nBands));
+    // a block past the raster's edge is partly outside it: zeros there, as GDAL gives
+    if (w < bw || h < bh) std::fill(out.begin(), out.end(), std::byte{0});
     CPLErrorReset();
     if (real_->RasterIO(GF_Read, x, y, w, h, out.data(), w, h, type, nBands, nullptr, sz,
                         static_cast<GSpacing>(bw) * sz, plane, nullptr) != CE_None)
@@ -305,9 +307,11 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
     if (src->GetRasterCount() < 8)
       throw error(
           fmt::format("{}: UDM2 has {} bands, expected 8", scene.udm2_path, src->GetRasterCount()));
-    // (the mask's own CRS: a UDM2 is normally in the scene's, but nothing checks that)
-    const char* wkt = src->GetProjectionRef();
-    const bool udm2_same = same_crs(wkt != nullptr ? wkt : "", grid.crs_wkt);
+    // (the mask's own CRS, from the index: a UDM2 is normally in the scene's, but nothing
+    // checks that; asked of the file when the scene was not indexed)
+    std::string wkt = scene.udm2_crs_wkt;
+    if (wkt.empty() && src->GetProjectionRef() != nullptr) wkt = src->GetProjectionRef();
+    const bool udm2_same = same_crs(wkt, grid.crs_wkt);
     grid_dataset dst(grid, !udm2_same);
     for (int b = 0; b < 8; ++b) dst.add_band(GDT_Byte, out.udm2.data() + b * plane);
     warp(src, dst.get(), {1, 2, 3, 4, 5, 6, 7, 8}, GRA_NearestNeighbour, std::nullopt, 0, 0,
