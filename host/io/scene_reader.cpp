@@ -248,6 +248,10 @@ void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
   wo->nSrcAlphaBand = src_alpha;
   wo->nDstAlphaBand = dst_alpha;
   wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
+  // One thread per warp: the run already reads several scenes at once on its own threads,
+  // and handing each warp's rows to GDAL's pool cost more than it gained (full-size
+  // 24-date archive, 2 threads: 0.540 -> 0.518 s, medians of 11; 6 dates: no change).
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", "1");
   wo->dfWarpMemoryLimit = 64.0 * 1024 * 1024;
   wo->pfnTransformer = GDALGenImgProjTransform;
   wo->pTransformerArg = tr.get();

@@ -24,17 +24,29 @@ void async_writer::loop() {
   std::vector<pair_rows> batch;
   bool stop = false;
   while (!stop) {
-    // block for one pair, then take whatever else has queued up meanwhile: one commit for
-    // them all (commits are fsyncs; with slow disks they would otherwise set the pace)
+    // block for one pair, then gather what arrives within `linger` of it (at most
+    // max_batch): one commit for them all. Commits are fsyncs; taken one pair at a time
+    // they cost the writer thread more CPU than it takes from the compute threads.
     std::optional<pair_rows> item;
     queue_.pop(item);
     batch.clear();
+    const auto deadline = std::chrono::steady_clock::now() + linger;
     while (item) {
       batch.push_back(std::move(*item));
-      if (batch.size() == max_batch || !queue_.try_pop(item)) break;
+      item.reset();
+      if (batch.size() == max_batch) break;
+      bool got = queue_.try_pop(item);
+      while (!got && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        got = queue_.try_pop(item);
+      }
+      if (!got) break;
+      if (!item) stop = true;  // the stop marker: commit what was gathered, then end
     }
-    stop = !item.has_value();
-    if (batch.empty()) continue;
+    if (batch.empty()) {  // the marker came first
+      stop = true;
+      continue;
+    }
     bool failed;
     {
       std::lock_guard<std::mutex> lock(error_mutex_);

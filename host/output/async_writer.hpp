@@ -6,6 +6,7 @@
 // finished rows from piling up in memory when the disk is slower than compute.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -43,6 +44,7 @@ class async_writer {
   long long commits() const { return commits_; }
 
   static constexpr std::size_t max_batch = 256;
+  static constexpr std::chrono::milliseconds linger{50};
 
  private:
   void loop();
