@@ -14,6 +14,7 @@
 #include <ogr_spatialref.h>
 
 #include "host/common/error.hpp"
+#include "host/io/cached_source.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/io/tile_cache.hpp"
 
@@ -63,144 +64,25 @@ class grid_dataset {
   gdal_dataset_ptr ds_;
 };
 
-// A read-only view of a raster whose blocks come from the run's tile cache. It has the
-// file's size, block size, data types, nodata values, geotransform and CRS, so GDAL's
-// warper reads it exactly as it reads the file (the same source window, the same
-// arithmetic: the output is identical byte for byte, tests/host/scene_reader_test.cpp);
-// only the decoding is shared between the sites that read the scene. A block missing
-// from the cache is decoded through `real`, this read's own handle, all bands at once.
-class cached_source : public GDALDataset {
- public:
-  // Whether the view reads like the file to the warper: a geotransform (no GCPs or RPCs),
-  // one data type and block size for all bands, and no mask other than nodata (alpha bands
-  // and per-dataset masks are read from the file itself).
-  static bool can_serve(GDALDataset* real) {
-    double gt[6];
-    const int n = real->GetRasterCount();
-    if (n < 1 || real->GetGeoTransform(gt) != CE_None || real->GetGCPCount() > 0 ||
-        real->GetMetadata("RPC") != nullptr || real->GetMetadata("GEOLOCATION") != nullptr)
-      return false;
-    GDALRasterBand* first = real->GetRasterBand(1);
-    int bw = 0, bh = 0;
-    first->GetBlockSize(&bw, &bh);
-    for (int b = 1; b <= n; ++b) {
-      GDALRasterBand* band = real->GetRasterBand(b);
-      int w = 0, h = 0;
-      band->GetBlockSize(&w, &h);
-      const int flags = band->GetMaskFlags();
-      if (band->GetRasterDataType() != first->GetRasterDataType() || w != bw || h != bh ||
-          (flags != GMF_ALL_VALID && flags != GMF_NODATA))
-        return false;
-    }
-    return true;
-  }
-
-  cached_source(GDALDataset* real, std::string path, tile_cache& tiles);
-
-  CPLErr GetGeoTransform(double* gt) override {
-    std::copy(gt_, gt_ + 6, gt);
-    return CE_None;
-  }
-  const OGRSpatialReference* GetSpatialRef() const override { return real_->GetSpatialRef(); }
-
-  // All bands of block (bx, by), band after band, each a full block (zero past the edge).
-  // Held for the rest of this read: its other bands ask for it again.
-  const tile_cache::block& block(int bx, int by) {
-    auto& held = held_[{bx, by}];
-    if (!held) held = tiles_.get(path_, bx, by, [&] { return decode(bx, by); });
-    return *held;
-  }
-
- private:
-  tile_cache::block decode(int bx, int by) {
-    int bw = 0, bh = 0;
-    GetRasterBand(1)->GetBlockSize(&bw, &bh);
-    const GDALDataType type = GetRasterBand(1)->GetRasterDataType();
-    const int sz = GDALGetDataTypeSizeBytes(type);
-    const int x = bx * bw, y = by * bh;
-    const int w = std::min(bw, nRasterXSize - x), h = std::min(bh, nRasterYSize - y);
-    const GSpacing plane = static_cast<GSpacing>(bw) * bh * sz;
-    tile_cache::block out(static_cast<std::size_t>(plane * nBands));
-    // a block past the raster's edge is partly outside it: zeros there, as GDAL gives
-    if (w < bw || h < bh) std::fill(out.begin(), out.end(), std::byte{0});
-    CPLErrorReset();
-    if (real_->RasterIO(GF_Read, x, y, w, h, out.data(), w, h, type, nBands, nullptr, sz,
-                        static_cast<GSpacing>(bw) * sz, plane, nullptr) != CE_None)
-      throw error(gdal_last_error("cannot decode a block"));
-    return out;
-  }
-
-  GDALDataset* real_;
-  std::string path_;
-  tile_cache& tiles_;
-  double gt_[6] = {};
-  std::map<std::pair<int, int>, tile_cache::block_ptr> held_;
-};
-
-class cached_band : public GDALRasterBand {
- public:
-  cached_band(cached_source* ds, int n, GDALRasterBand* real) : source_(ds) {
-    poDS = ds;
-    nBand = n;
-    eDataType = real->GetRasterDataType();
-    real->GetBlockSize(&nBlockXSize, &nBlockYSize);
-    nodata_ = real->GetNoDataValue(&has_nodata_);
-  }
-  double GetNoDataValue(int* ok) override {
-    if (ok != nullptr) *ok = has_nodata_;
-    return nodata_;
-  }
-
- protected:
-  CPLErr IReadBlock(int bx, int by, void* image) override {
-    // no exception may cross GDAL's frames: a failure becomes a GDAL error (the warp then
-    // fails with this message, as it does when the file itself cannot be decoded)
-    try {
-      const auto& b = source_->block(bx, by);
-      const std::size_t plane = b.size() / static_cast<std::size_t>(poDS->GetRasterCount());
-      std::memcpy(image, b.data() + plane * static_cast<std::size_t>(nBand - 1), plane);
-      return CE_None;
-    } catch (const std::exception& e) {
-      CPLError(CE_Failure, CPLE_AppDefined, "%s", e.what());
-      return CE_Failure;
-    }
-  }
-
- private:
-  cached_source* source_;
-  double nodata_ = 0;
-  int has_nodata_ = 0;
-};
-
-cached_source::cached_source(GDALDataset* real, std::string path, tile_cache& tiles)
-    : real_(real), path_(std::move(path)), tiles_(tiles) {
-  nRasterXSize = real->GetRasterXSize();
-  nRasterYSize = real->GetRasterYSize();
-  real->GetGeoTransform(gt_);
-  for (int b = 1; b <= real->GetRasterCount(); ++b)
-    SetBand(b, new cached_band(this, b, real->GetRasterBand(b)));
-}
-
 // The source the warper reads: the file, or its view through the tile cache.
 class warp_source {
  public:
   warp_source(const std::string& path, tile_cache* tiles)
       : path_(path), tiles_(tiles), file_(open_raster(path)) {
-    if (tiles != nullptr && cached_source::can_serve(file_.get()))
-      view_ = std::make_unique<cached_source>(file_.get(), path, *tiles);
+    if (tiles != nullptr) view_ = make_cached_view(file_.get(), path, *tiles);
   }
   ~warp_source() {
     if (tiles_ != nullptr) tiles_->read_done(path_);
   }
   warp_source(const warp_source&) = delete;
   warp_source& operator=(const warp_source&) = delete;
-  GDALDataset* get() { return view_ ? static_cast<GDALDataset*>(view_.get()) : file_.get(); }
+  GDALDataset* get() { return view_ ? view_.get() : file_.get(); }
 
  private:
   std::string path_;
   tile_cache* tiles_;
   gdal_dataset_ptr file_;
-  std::unique_ptr<cached_source> view_;  // declared after file_: closed before it
+  std::unique_ptr<GDALDataset> view_;  // declared after file_: closed before it
 };
 
 struct warp_options_deleter {
@@ -265,6 +147,20 @@ void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
 }
 
 }  // namespace
+
+std::optional<pixel_window> source_window(const scene_info& scene, const site_grid& grid) {
+  const auto& gt = scene.geotransform;
+  if (gt[2] != 0.0 || gt[4] != 0.0 || gt[1] == 0.0 || gt[5] == 0.0 ||
+      !same_crs(scene.crs_wkt, grid.crs_wkt))
+    return std::nullopt;
+  constexpr double margin = 4.0;  // the bilinear kernel's reach and GDAL's own padding
+  const double ax = (grid.x0 - gt[0]) / gt[1];
+  const double bx = (grid.x0 + grid.width * grid.gsd - gt[0]) / gt[1];
+  const double ay = (grid.y0 - gt[3]) / gt[5];
+  const double by = (grid.y0 - grid.height * grid.gsd - gt[3]) / gt[5];
+  return pixel_window{std::min(ax, bx) - margin, std::min(ay, by) - margin,
+                      std::max(ax, bx) + margin, std::max(ay, by) + margin};
+}
 
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
                             const std::vector<int>& bands, std::pmr::memory_resource* memory,

@@ -1,19 +1,23 @@
 #include "host/io/tile_cache.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <cmath>
 #include <utility>
 
 namespace sw {
 
 tile_cache::tile_cache(long long capacity_bytes) : capacity_(capacity_bytes) {}
 
-tile_cache::block_ptr tile_cache::get(const std::string& file, int bx, int by,
-                                      const std::function<block()>& decode) {
+tile_cache::block_ptr tile_cache::get(const std::string& file, int bx, int by, int rows,
+                                      const std::function<block(int rows)>& decode) {
   key k{file, bx, by};
   std::promise<block_ptr> promise;
+  std::uint64_t id = 0;
   {
     std::unique_lock<std::mutex> lock(m_);
-    if (auto it = entries_.find(k); it != entries_.end()) {
+    auto it = entries_.find(k);
+    if (it != entries_.end() && it->second.rows >= rows) {
       entry& e = it->second;
       if (e.ready) lru_.splice(lru_.begin(), lru_, e.lru);
       ++counts_.shared;
@@ -21,23 +25,28 @@ tile_cache::block_ptr tile_cache::get(const std::string& file, int bx, int by,
       lock.unlock();
       return value.get();  // waits while another thread decodes it; rethrows its failure
     }
-    entries_.emplace(k, entry{promise.get_future().share(), {}, false, 0});
+    // absent, or decoded (being decoded) with too few rows: decode it here with ours
+    if (it != entries_.end()) erase_locked(it);
+    id = ++next_id_;
+    entries_.emplace(k, entry{promise.get_future().share(), rows, id, {}, false, 0});
     ++counts_.decoded;
   }
 
   block_ptr value;
   try {
-    value = std::make_shared<const block>(decode());
+    value = std::make_shared<const block>(decode(rows));
   } catch (...) {
     promise.set_exception(std::current_exception());
     std::lock_guard<std::mutex> lock(m_);
-    entries_.erase(k);
+    if (auto it = entries_.find(k); it != entries_.end() && it->second.id == id) entries_.erase(it);
     --counts_.decoded;
     throw;
   }
   promise.set_value(value);
   std::lock_guard<std::mutex> lock(m_);
-  entry& e = entries_.at(k);
+  auto it = entries_.find(k);
+  if (it == entries_.end() || it->second.id != id) return value;  // replaced meanwhile
+  entry& e = it->second;
   e.ready = true;
   e.size = static_cast<long long>(value->size());
   e.lru = lru_.insert(lru_.begin(), k);
@@ -46,27 +55,48 @@ tile_cache::block_ptr tile_cache::get(const std::string& file, int bx, int by,
   return value;
 }
 
-void tile_cache::evict_locked() {
-  // the block just added is at the front and is never dropped by its own insertion
-  while (counts_.bytes > capacity_ && lru_.size() > 1) {
-    auto it = entries_.find(lru_.back());
+void tile_cache::erase_locked(std::map<key, entry>::iterator it) {
+  if (it->second.ready) {
     counts_.bytes -= it->second.size;
-    lru_.pop_back();
-    entries_.erase(it);
+    lru_.erase(it->second.lru);
   }
+  entries_.erase(it);
 }
 
-void tile_cache::expect_reads(const std::string& file, int reads) {
+void tile_cache::evict_locked() {
+  // the block just added is at the front and is never dropped by its own insertion
+  while (counts_.bytes > capacity_ && lru_.size() > 1) erase_locked(entries_.find(lru_.back()));
+}
+
+void tile_cache::expect_read(const std::string& file, const std::optional<window>& where) {
   std::lock_guard<std::mutex> lock(m_);
-  reads_left_[file] += reads;
+  file_reads& f = reads_[file];
+  ++f.left;
+  if (where)
+    f.windows.push_back(*where);
+  else
+    f.unknown_window = true;
 }
 
 void tile_cache::read_done(const std::string& file) {
   std::lock_guard<std::mutex> lock(m_);
-  auto it = reads_left_.find(file);
-  if (it == reads_left_.end() || --it->second > 0) return;
-  reads_left_.erase(it);
+  auto it = reads_.find(file);
+  if (it == reads_.end() || --it->second.left > 0) return;
+  reads_.erase(it);
   drop_file_locked(file);
+}
+
+int tile_cache::rows_to_decode(const std::string& file, int bx, int by, int bw, int bh,
+                               int rows) const {
+  std::lock_guard<std::mutex> lock(m_);
+  const auto it = reads_.find(file);
+  if (it == reads_.end()) return rows;
+  if (it->second.unknown_window) return bh;
+  const double bx0 = static_cast<double>(bx) * bw, by0 = static_cast<double>(by) * bh;
+  for (const window& w : it->second.windows)
+    if (w.x0 < bx0 + bw && w.x1 > bx0 && w.y0 < by0 + bh && w.y1 > by0)
+      rows = std::max(rows, static_cast<int>(std::min<double>(bh, std::ceil(w.y1 - by0))));
+  return rows;
 }
 
 void tile_cache::drop_file_locked(const std::string& file) {
@@ -78,9 +108,7 @@ void tile_cache::drop_file_locked(const std::string& file) {
       ++it;
       continue;
     }
-    counts_.bytes -= it->second.size;
-    lru_.erase(it->second.lru);
-    it = entries_.erase(it);
+    erase_locked(it++);
   }
 }
 

@@ -10,12 +10,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -55,17 +57,34 @@ class tile_cache {
   tile_cache(const tile_cache&) = delete;
   tile_cache& operator=(const tile_cache&) = delete;
 
-  // Block (bx, by) of `file` from the cache, else from decode(). One decode per block: a
-  // thread asking for a block another is decoding waits for it. When decode throws, the
-  // exception reaches every waiter and nothing is cached (a later read tries again).
-  block_ptr get(const std::string& file, int bx, int by, const std::function<block()>& decode);
+  // Block (bx, by) of `file` with at least its first `rows` rows decoded: from the cache,
+  // else from decode(rows). A block decoded with fewer rows than asked for is decoded
+  // again with the rows asked for, and replaces it (a decoder may stop at the last row a
+  // read needs: LZW and DEFLATE cannot skip rows, but they can stop). One decode at a
+  // time per block and row count: a thread asking for a block another is decoding with
+  // enough rows waits for it. When decode throws, the exception reaches every waiter and
+  // nothing is cached (a later read tries again).
+  block_ptr get(const std::string& file, int bx, int by, int rows,
+                const std::function<block(int rows)>& decode);
 
-  // The run says how many reads of `file` it will make (one per site that sees the scene);
+  // Where a read will look, in the file's pixels (x0, y0, x1, y1), when known.
+  struct window {
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  };
+
+  // The run announces each read of `file` it will make (one per site that sees the
+  // scene) with the window the read needs, or nullopt when it cannot tell (another CRS);
   // each read says when it is done. After the last, the file's blocks are dropped rather
   // than left for the LRU order: memory then follows the scenes in flight, not the run.
   // A file never announced keeps its blocks until they are the least recently used.
-  void expect_reads(const std::string& file, int reads);
+  void expect_read(const std::string& file, const std::optional<window>& where);
   void read_done(const std::string& file);
+
+  // How many rows of block (bx, by) (bw x bh) to decode for a read that needs `rows`: the
+  // most any announced read of the file needs from it, so that a block shared by sites
+  // is decoded once; all bh when a read of the file was announced without a window, and
+  // `rows` when the file was never announced.
+  int rows_to_decode(const std::string& file, int bx, int by, int bw, int bh, int rows) const;
 
   struct counts {
     long long decoded = 0;  // blocks decoded
@@ -78,10 +97,13 @@ class tile_cache {
   using key = std::tuple<std::string, int, int>;
   struct entry {
     std::shared_future<block_ptr> value;
+    int rows = 0;                  // rows decoded, or being decoded
+    std::uint64_t id = 0;          // which decode made it (an entry may be replaced)
     std::list<key>::iterator lru;  // valid when ready
     bool ready = false;
     long long size = 0;
   };
+  void erase_locked(std::map<key, entry>::iterator it);
   void evict_locked();
   void drop_file_locked(const std::string& file);
 
@@ -89,8 +111,14 @@ class tile_cache {
   mutable std::mutex m_;
   std::map<key, entry> entries_;
   std::list<key> lru_;  // most recently used first; ready entries only
-  std::map<std::string, int> reads_left_;
+  struct file_reads {
+    int left = 0;
+    bool unknown_window = false;
+    std::vector<window> windows;
+  };
+  std::map<std::string, file_reads> reads_;
   counts counts_;
+  std::uint64_t next_id_ = 0;
 };
 
 }  // namespace sw

@@ -28,6 +28,7 @@
 #include "host/config/config.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
+#include "host/io/scene_reader.hpp"
 #include "host/io/sites.hpp"
 #include "host/io/tile_cache.hpp"
 #include "host/output/async_writer.hpp"
@@ -266,12 +267,17 @@ int run_batch(const run_options& opt) {
       return done.count({s.id, plan.scenes[i].id}) > 0;
     });
   };
-  // every site still to run reads all its scenes (a resumed site starts from its first)
+  // every site still to run reads all its scenes (a resumed site starts from its first),
+  // the UDM2 through the same window as the data (a UDM2 shares its scene's grid)
   for (const auto& w : plan.work)
     if (!site_done(w))
       for (std::size_t i : w.scenes) {
-        tiles.expect_reads(plan.scenes[i].path, 1);
-        if (!plan.scenes[i].udm2_path.empty()) tiles.expect_reads(plan.scenes[i].udm2_path, 1);
+        const scene_info& sc = plan.scenes[i];
+        std::optional<tile_cache::window> where;
+        if (const auto p = source_window(sc, catalog.sites[w.site].grid))
+          where = tile_cache::window{p->x0, p->y0, p->x1, p->y1};
+        tiles.expect_read(sc.path, where);
+        if (!sc.udm2_path.empty()) tiles.expect_read(sc.udm2_path, where);
       }
   std::mutex times_mutex;
   stage_times total_times;
