@@ -236,13 +236,16 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
     for (const auto& z : s.zones)
       for (const auto& [k, v] : z.properties)
         if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
-  for (const auto& n : names) {
-    if (l->GetLayerDefn()->GetFieldIndex(n.c_str()) >= 0) continue;
-    OGRFieldDefn d(n.c_str(), OFTString);
-    if (l->CreateField(&d) != OGRERR_NONE)
-      throw error(fmt::format("{}: cannot create field sites.{}: {}", path_, n, gdal_last_error()));
-  }
+  // fields and features in one transaction: one commit, where each new field alone was
+  // one (an fsync pair each, on the serial path before any scene is read)
   in_transaction(ds_, path_, [&] {
+    for (const auto& n : names) {
+      if (l->GetLayerDefn()->GetFieldIndex(n.c_str()) >= 0) continue;
+      OGRFieldDefn d(n.c_str(), OFTString);
+      if (l->CreateField(&d) != OGRERR_NONE)
+        throw error(
+            fmt::format("{}: cannot create field sites.{}: {}", path_, n, gdal_last_error()));
+    }
     for (const auto& s : catalog.sites)
       for (const auto& z : s.zones) {
         OGRFeature f(l->GetLayerDefn());
