@@ -196,7 +196,32 @@ void BM_gradient_and_ncc_candidate(benchmark::State& st) {
   counters(st, 2 * 9.0 + 8.0);
 }
 
+// One integer NCC candidate on the stride-2 lattice the search uses: the CPU's row form
+// (lattice rows and columns only) next to the per-pixel form the device runs (the same
+// functor behind a wrapper without row_terms). The sums are identical (coregister_test).
+struct ncc_per_pixel_only {
+  sw::kern::ncc_terms_fn f;
+  void operator()(int x, int y, double* acc) const { f(x, y, acc); }
+};
+template <bool row_form>
+void BM_ncc_candidate_stride2(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  auto ga = random_plane(n, 6), gb = random_plane(n, 7);
+  const sw::kern::cpu_backend be;
+  const sw::kern::ncc_terms_fn f{ga.data(), gb.data(), side, side, 3, -2, 2};
+  for (auto _ : st) {
+    if constexpr (row_form)
+      benchmark::DoNotOptimize(sw::kern::row_sum<6>(be, side, side, f));
+    else
+      benchmark::DoNotOptimize(sw::kern::row_sum<6>(be, side, side, ncc_per_pixel_only{f}));
+  }
+  counters(st, 2.0);
+}
+
 BENCHMARK(BM_valid_mask_udm2)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_ncc_candidate_stride2<true>)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_ncc_candidate_stride2<false>)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_shift_resample_4_bands)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_normalise_fit_and_apply_8_bands)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_binary_opening_r1)->Apply(sw::bench::one_and_two_threads);

@@ -73,6 +73,31 @@ struct ncc_terms_fn {
     acc[4] += static_cast<double>(b) * b;
     acc[5] += static_cast<double>(a) * b;
   }
+
+  // CPU form of a row (kernels/reduce.hpp): only the lattice's rows and columns, and only
+  // the columns whose shifted pixel is inside, in x order: the per-pixel form's sums.
+  void row_terms(int ry, double* acc) const {
+    if ((ry & (stride - 1)) != 0) return;
+    const int y = ry + dy;
+    if (y < 0 || y >= height) return;
+    const float* ra = ref_grad + static_cast<index_t>(ry) * width;
+    const float* rb = scene_grad + static_cast<index_t>(y) * width;
+    const int x_begin = dx < 0 ? -dx : 0;
+    const int x_end = dx > 0 ? width - dx : width;
+    // the first lattice column at or after x_begin
+    for (int rx = (x_begin + stride - 1) & ~(stride - 1); rx < x_end; rx += stride) {
+      const float a = ra[rx];
+      if (a < 0.0f) continue;
+      const float b = rb[rx + dx];
+      if (b < 0.0f) continue;
+      acc[0] += 1.0;
+      acc[1] += a;
+      acc[2] += b;
+      acc[3] += static_cast<double>(a) * a;
+      acc[4] += static_cast<double>(b) * b;
+      acc[5] += static_cast<double>(a) * b;
+    }
+  }
 };
 
 // NCC from the six sums; 0 when either side has no variance.

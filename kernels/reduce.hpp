@@ -53,6 +53,14 @@ std::array<double, K> chunked_sum(const Backend& be, index_t n, F f) {
   return total;
 }
 
+// A row-terms functor that also offers a CPU form for a whole row: f.row_terms(y, acc)
+// adds the terms of row y's pixels in x order, as the per-pixel calls would (the same
+// sums, bit for bit), skipping what contributes nothing without visiting it.
+template <class F, int K>
+concept has_row_terms = requires(const F& f, int y, double* acc) {
+  f.row_terms(y, acc);
+};
+
 namespace detail {
 // One thread per row: partial[y * K + k] = sum over x of the K terms of f(x, y).
 template <int K, class F>
@@ -67,6 +75,20 @@ struct row_sum_fn {
     for (int k = 0; k < K; ++k) acc[k] = 0.0;
     for (int x = 0; x < width; ++x) f(x, static_cast<int>(y), acc);
     for (int k = 0; k < K; ++k) partial[y * K + k] = acc[k];
+  }
+
+  // the CPU backend's form for a range of rows (the device runs operator() per row)
+  void run_range(index_t begin, index_t end) const {
+    for (index_t y = begin; y < end; ++y) {
+      if constexpr (has_row_terms<F, K>) {
+        double acc[K];
+        for (int k = 0; k < K; ++k) acc[k] = 0.0;
+        f.row_terms(static_cast<int>(y), acc);
+        for (int k = 0; k < K; ++k) partial[y * K + k] = acc[k];
+      } else {
+        (*this)(y);
+      }
+    }
   }
 };
 }  // namespace detail

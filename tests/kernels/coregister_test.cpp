@@ -2,6 +2,7 @@
 // for bit, and both follow a naive bilinear formula and validity rule.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <tuple>
@@ -9,6 +10,7 @@
 
 #include "kernels/coregister.cuh"
 #include "kernels/cpu/backend.hpp"
+#include "kernels/reduce.hpp"
 
 namespace {
 
@@ -71,3 +73,30 @@ TEST(coregister, shift_resample_row_form_equals_per_pixel_form_and_naive_bilinea
 }
 
 }  // namespace
+
+TEST(coregister, ncc_row_form_gives_the_per_pixel_sums_bit_for_bit) {
+  std::mt19937 rng(5);
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{97, 33}, std::pair{256, 2}, std::pair{3, 120}}) {
+    const index_t n = static_cast<index_t>(w) * h;
+    std::vector<float> ra(n), sb(n);
+    std::uniform_real_distribution<float> v(-30.f, 500.f);  // negatives: masked gradients
+    for (auto& x : ra) x = v(rng);
+    for (auto& x : sb) x = v(rng);
+    for (int stride : {1, 2})
+      for (int dy = -5; dy <= 5; dy += 2)
+        for (int dx : {-130, -4, -1, 0, 1, 3, 7, 300}) {
+          const sw::kern::ncc_terms_fn f{ra.data(), sb.data(), w, h, dx, dy, stride};
+          const auto fast = sw::kern::row_sum<6>(sw::kern::cpu_backend{}, w, h, f);
+          // the device's form: every pixel of every row, rows summed in order
+          std::array<double, 6> slow{};
+          for (int y = 0; y < h; ++y) {
+            double acc[6] = {0, 0, 0, 0, 0, 0};
+            for (int x = 0; x < w; ++x) f(x, y, acc);
+            for (int k = 0; k < 6; ++k) slow[k] += acc[k];
+          }
+          for (int k = 0; k < 6; ++k)
+            ASSERT_EQ(fast[k], slow[k]) << w << "x" << h << " stride " << stride << " shift " << dx
+                                        << "," << dy << " term " << k;
+        }
+  }
+}
