@@ -219,7 +219,62 @@ void BM_ncc_candidate_stride2(benchmark::State& st) {
   counters(st, 2.0);
 }
 
+// The normalisation's three residual passes of one robust iteration (size the histograms,
+// fill them, mark the inliers), 8 bands: the CPU's tiled forms next to the per-pixel forms
+// the device runs (behind wrappers that hide the tiled forms). The cut lets most pixels
+// through, as the k-MAD cut does on real scenes. Same results: normalise_test.
+struct max_residual_per_pixel_only {
+  sw::kern::mv_max_abs_residual_value f;
+  float operator()(index_t i) const { return f(i); }
+};
+struct histograms_per_pixel_only {
+  sw::kern::mv_residual_histograms_fn f;
+  void operator()(index_t i) const { f(i); }
+};
+struct inlier_per_pixel_only {
+  sw::kern::mv_inlier_fn f;
+  void operator()(index_t i) const { f(i); }
+};
+template <bool tiled>
+void BM_normalise_residual_passes_8_bands(benchmark::State& st) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, st.range(0));
+  const index_t n = static_cast<index_t>(side) * side;
+  const int nb = 8;
+  auto scene = random_plane(n * nb, 10), ref = random_plane(n * nb, 11);
+  std::vector<std::uint8_t> covalid(n, 1), inlier(n);
+  std::vector<float> coef(sw::kern::mv_dim * sw::kern::mv_max_bands, 0.0f);
+  for (int b = 0; b < nb; ++b) coef[b * sw::kern::mv_dim + b] = 1.01f;
+  const sw::kern::planar_view<const float> sv{scene.data(), side, side, nb};
+  const sw::kern::planar_view<const float> rv{ref.data(), side, side, nb};
+  const sw::kern::mv_max_abs_residual_value value{sv, rv, coef.data(), covalid.data()};
+  const sw::kern::cpu_backend be;
+  constexpr int bins = 8192;
+  std::vector<std::uint32_t> hist(static_cast<std::size_t>(nb) * bins);
+  for (auto _ : st) {
+    float bw = 0.0f;
+    if constexpr (tiled)
+      bw = sw::kern::bin_width_to_cover(be, n, value, bins);
+    else
+      bw = sw::kern::bin_width_to_cover(be, n, max_residual_per_pixel_only{value}, bins);
+    const std::vector<float> cut(nb, bw * bins * 0.9f);
+    const sw::kern::mv_residual_histograms_fn h{sv, rv,   coef.data(), covalid.data(),
+                                                bw, bins, hist.data()};
+    const sw::kern::mv_inlier_fn in{sv, rv, coef.data(), cut.data(), covalid.data(), inlier.data()};
+    if constexpr (tiled) {
+      be.for_each(n, h);
+      be.for_each(n, in);
+    } else {
+      be.for_each(n, histograms_per_pixel_only{h});
+      be.for_each(n, inlier_per_pixel_only{in});
+    }
+    benchmark::ClobberMemory();
+  }
+  counters(st, 3 * 4.0 * nb * 2);
+}
+
 BENCHMARK(BM_valid_mask_udm2)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_normalise_residual_passes_8_bands<true>)->Apply(sw::bench::one_and_two_threads);
+BENCHMARK(BM_normalise_residual_passes_8_bands<false>)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_ncc_candidate_stride2<true>)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_ncc_candidate_stride2<false>)->Apply(sw::bench::one_and_two_threads);
 BENCHMARK(BM_shift_resample_4_bands)->Apply(sw::bench::one_and_two_threads);

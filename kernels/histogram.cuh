@@ -136,10 +136,14 @@ template <class Backend, class ValueFn>
 float bin_width_to_cover(const Backend& be, index_t n, ValueFn value, int bins,
                          float min_bin_width = 1e-6f) {
   float top = 0.0f;
-  if (n > 0)
-    top = thrust::transform_reduce(be.policy(), thrust::counting_iterator<index_t>(0),
-                                   thrust::counting_iterator<index_t>(n),
-                                   clamped_value<ValueFn>{value}, 0.0f, max_float{});
+  if (n > 0) {
+    if constexpr (requires { be.max_of_range(n, value); })
+      top = be.max_of_range(n, value);  // the CPU, for values with a tiled form
+    else
+      top = thrust::transform_reduce(be.policy(), thrust::counting_iterator<index_t>(0),
+                                     thrust::counting_iterator<index_t>(n),
+                                     clamped_value<ValueFn>{value}, 0.0f, max_float{});
+  }
   return std::max(top / static_cast<float>(bins - 1), min_bin_width);
 }
 

@@ -154,6 +154,27 @@ SW_HD inline float mv_residual(const planar_view<const float>& scene,
   return ref.at(b, i) - v;
 }
 
+// CPU forms of the three residual passes below (kernels/cpu/backend.hpp): a tile of
+// pixels band by band, each band's residuals in one loop with mv_residual's order of
+// operations (the same floats, so the same results; tests/kernels/normalise_test.cpp),
+// which the compiler vectorises where the per-pixel loop over bands does not.
+inline constexpr index_t mv_tile = 256;
+
+inline void mv_residual_tile(const planar_view<const float>& scene,
+                             const planar_view<const float>& ref, const float* coef, int b,
+                             index_t begin, index_t n, float* __restrict r) {
+  const int nb = scene.bands;
+  const float* c = coef + b * mv_dim;
+  for (index_t k = 0; k < n; ++k) r[k] = c[nb];
+  for (int p = 0; p < nb; ++p) {
+    const float cp = c[p];
+    const float* __restrict x = scene.data + p * scene.plane() + begin;
+    for (index_t k = 0; k < n; ++k) r[k] += cp * x[k];
+  }
+  const float* __restrict y = ref.data + b * ref.plane() + begin;
+  for (index_t k = 0; k < n; ++k) r[k] = y[k] - r[k];
+}
+
 // The largest |residual| over the bands on co-valid pixels, else -1 (sizes the
 // histograms below).
 struct mv_max_abs_residual_value {
@@ -170,6 +191,23 @@ struct mv_max_abs_residual_value {
       top = max_of(top, r < 0.0f ? -r : r);
     }
     return top;
+  }
+
+  // CPU form: max(0, the values of [begin, end)), what the clamped maximum over them is
+  float range_max(index_t begin, index_t end) const {
+    float all = 0.0f;
+    float r[mv_tile], top[mv_tile];
+    for (index_t t = begin; t < end; t += mv_tile) {
+      const index_t n = min_of(mv_tile, end - t);
+      for (index_t k = 0; k < n; ++k) top[k] = 0.0f;
+      for (int b = 0; b < scene.bands; ++b) {
+        mv_residual_tile(scene, ref, coef, b, t, n, r);
+        for (index_t k = 0; k < n; ++k) top[k] = max_of(top[k], r[k] < 0.0f ? -r[k] : r[k]);
+      }
+      for (index_t k = 0; k < n; ++k)
+        if (covalid[t + k]) all = max_of(all, top[k]);
+    }
+    return all;
   }
 };
 
@@ -195,6 +233,25 @@ struct mv_residual_histograms_fn {
       h.fetch_add(1u, cuda::memory_order_relaxed);
     }
   }
+
+  // CPU form: band after band within a tile (counts do not depend on the order)
+  void run_range(index_t begin, index_t end) const {
+    float r[mv_tile];
+    for (index_t t = begin; t < end; t += mv_tile) {
+      const index_t n = min_of(mv_tile, end - t);
+      for (int b = 0; b < scene.bands; ++b) {
+        mv_residual_tile(scene, ref, coef, b, t, n, r);
+        for (index_t k = 0; k < n; ++k) {
+          if (!covalid[t + k]) continue;
+          const float a = r[k] < 0.0f ? -r[k] : r[k];
+          const float x = a / bin_width;
+          const int bin = x >= static_cast<float>(bins - 1) ? bins - 1 : static_cast<int>(x);
+          cuda::atomic_ref<std::uint32_t, cuda::thread_scope_device> h(hist[b * bins + bin]);
+          h.fetch_add(1u, cuda::memory_order_relaxed);
+        }
+      }
+    }
+  }
 };
 
 // inlier = co-valid and every band's residual within its cut.
@@ -213,6 +270,23 @@ struct mv_inlier_fn {
       ok = r <= cut[b] && r >= -cut[b];
     }
     inlier[i] = ok ? 1 : 0;
+  }
+
+  // CPU form: every band's test on the whole tile, and-ed (the same answer as stopping at
+  // the first band that fails)
+  void run_range(index_t begin, index_t end) const {
+    float r[mv_tile];
+    std::uint8_t ok[mv_tile];
+    for (index_t t = begin; t < end; t += mv_tile) {
+      const index_t n = min_of(mv_tile, end - t);
+      for (index_t k = 0; k < n; ++k) ok[k] = covalid[t + k] != 0;
+      for (int b = 0; b < scene.bands; ++b) {
+        mv_residual_tile(scene, ref, coef, b, t, n, r);
+        const float c = cut[b];
+        for (index_t k = 0; k < n; ++k) ok[k] &= static_cast<std::uint8_t>(r[k] <= c && r[k] >= -c);
+      }
+      for (index_t k = 0; k < n; ++k) inlier[t + k] = ok[k] ? 1 : 0;
+    }
   }
 };
 

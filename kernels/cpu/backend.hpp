@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstring>
 #include <memory_resource>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <oneapi/tbb/blocked_range2d.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_reduce.h>
 #include <thrust/system/tbb/execution_policy.h>
 
 #include "kernels/common.hpp"
@@ -122,6 +124,23 @@ struct cpu_backend {
                           }
                         }
                       });
+  }
+
+  // max(0, f(i) for i in [0, n)) through f.range_max(begin, end), its tiled form of the
+  // same (max is exact in any order): what bin_width_to_cover takes with a transform_reduce
+  // for functors without one.
+  template <class F>
+  requires requires(const F& f, index_t a) {
+    { f.range_max(a, a) } -> std::convertible_to<float>;
+  }
+  float max_of_range(index_t n, F f) const {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<index_t>(0, n, 4096), 0.0f,
+        [&](const tbb::blocked_range<index_t>& r, float m) {
+          const float v = f.range_max(r.begin(), r.end());
+          return m < v ? v : m;
+        },
+        [](float a, float b) { return a < b ? b : a; });
   }
 
   auto policy() const { return thrust::tbb::par; }
