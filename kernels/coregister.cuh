@@ -66,6 +66,11 @@ struct ncc_terms_fn {
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     const float b = scene_grad[static_cast<index_t>(y) * width + x];
     if (b < 0.0f) return;
+    add(a, b, acc);
+  }
+
+  // one pixel pair's terms
+  SW_HD static void add(float a, float b, double* acc) {
     acc[0] += 1.0;
     acc[1] += a;
     acc[2] += b;
@@ -90,12 +95,7 @@ struct ncc_terms_fn {
       if (a < 0.0f) continue;
       const float b = rb[rx + dx];
       if (b < 0.0f) continue;
-      acc[0] += 1.0;
-      acc[1] += a;
-      acc[2] += b;
-      acc[3] += static_cast<double>(a) * a;
-      acc[4] += static_cast<double>(b) * b;
-      acc[5] += static_cast<double>(a) * b;
+      add(a, b, acc);
     }
   }
 };
