@@ -58,6 +58,7 @@ nlohmann::json to_json(const run_report& r) {
             {"objects", r.engine.objects},
             {"download", r.engine.download},
             {"reference_update", r.engine.reference}}},
+          {"source_blocks", {{"decoded", r.blocks_decoded}, {"shared", r.blocks_shared}}},
           {"peak_rss_mib", r.peak_rss_bytes >> 20},
           {"sites_in_flight", r.sites_in_flight},
           {"scenes_in_flight_per_site", r.tokens_per_site}};
@@ -176,6 +177,9 @@ int bench_command(const bench_options& opt) {
       "normalisation %.3f, change %.3f, objects %.3f, download %.3f, reference update %.3f\n",
       fu.engine.upload_valid, fu.engine.coregister, fu.engine.normalise, fu.engine.change,
       fu.engine.objects, fu.engine.download, fu.engine.reference);
+  std::printf(
+      "source blocks per run: %lld decoded, %lld served again to another site (tile cache)\n",
+      fu.blocks_decoded, fu.blocks_shared);
 
   if (!opt.json_path.empty()) {
     std::ofstream f(opt.json_path);
