@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -148,7 +147,7 @@ void warp(GDALDataset* src, GDALDataset* dst, const std::vector<int>& src_bands,
 
 }  // namespace
 
-std::optional<pixel_window> source_window(const scene_info& scene, const site_grid& grid) {
+std::optional<tile_cache::window> source_window(const scene_info& scene, const site_grid& grid) {
   const auto& gt = scene.geotransform;
   if (gt[2] != 0.0 || gt[4] != 0.0 || gt[1] == 0.0 || gt[5] == 0.0 ||
       !same_crs(scene.crs_wkt, grid.crs_wkt))
@@ -158,8 +157,8 @@ std::optional<pixel_window> source_window(const scene_info& scene, const site_gr
   const double bx = (grid.x0 + grid.width * grid.gsd - gt[0]) / gt[1];
   const double ay = (grid.y0 - gt[3]) / gt[5];
   const double by = (grid.y0 - grid.height * grid.gsd - gt[3]) / gt[5];
-  return pixel_window{std::min(ax, bx) - margin, std::min(ay, by) - margin,
-                      std::max(ax, bx) + margin, std::max(ay, by) + margin};
+  return tile_cache::window{std::min(ax, bx) - margin, std::min(ay, by) - margin,
+                            std::max(ax, bx) + margin, std::max(ay, by) + margin};
 }
 
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/io/scene.hpp"
+#include "host/io/tile_cache.hpp"
 #include "host/plan/site_grid.hpp"
 
 namespace sw {
@@ -25,17 +26,12 @@ struct warped_scene {
   std::pmr::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
 };
 
-class tile_cache;
-
 // The window of the scene's pixels (x0, y0, x1, y1) that reading it onto `grid` touches,
 // with a margin for the resampling kernel; nullopt when the scene is not in the grid's
 // CRS or its geotransform is rotated (the window then takes a transformation to find).
 // For the tile cache's row hints only: a window too small costs a second decode, never
 // a wrong pixel.
-struct pixel_window {
-  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-};
-std::optional<pixel_window> source_window(const scene_info& scene, const site_grid& grid);
+std::optional<tile_cache::window> source_window(const scene_info& scene, const site_grid& grid);
 
 // `bands`: 1-based band numbers of the data raster, in the site's band order.
 // `tiles`: when given, source blocks are decoded once per run and shared with the other

@@ -268,14 +268,14 @@ int run_batch(const run_options& opt) {
     });
   };
   // every site still to run reads all its scenes (a resumed site starts from its first),
-  // the UDM2 through the same window as the data (a UDM2 shares its scene's grid)
+  // the UDM2 through the same window as the data (a UDM2 shares its scene's grid). The
+  // seeding of a fixed reference reads more than announced: a block dropped too early is
+  // decoded again, which costs time, never a pixel.
   for (const auto& w : plan.work)
     if (!site_done(w))
       for (std::size_t i : w.scenes) {
         const scene_info& sc = plan.scenes[i];
-        std::optional<tile_cache::window> where;
-        if (const auto p = source_window(sc, catalog.sites[w.site].grid))
-          where = tile_cache::window{p->x0, p->y0, p->x1, p->y1};
+        const auto where = source_window(sc, catalog.sites[w.site].grid);
         tiles.expect_read(sc.path, where);
         if (!sc.udm2_path.empty()) tiles.expect_read(sc.udm2_path, where);
       }

@@ -21,8 +21,6 @@ class OGRCoordinateTransformation;
 
 namespace sw {
 
-class tile_cache;
-
 // Wall time spent per stage, seconds (summed over pairs).
 struct stage_times {
   double read = 0;                 // read + decode + warp (GDAL)
