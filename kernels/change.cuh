@@ -8,95 +8,97 @@
 
 namespace sw::kern {
 
-// Registration tolerance of the reference, per band: tolerance_px times the largest
-// gradient magnitude (central differences, |gx| + |gy|, halved) in the 3x3 neighbourhood.
-// A residual misregistration of e px and the blur of resampling leave differences of about
-// e * gradient along edges (tracks, quays, roads); differences up to this tolerance are
-// not change. Flat ground keeps its full sensitivity.
-// Two launches: band_gradient_fn writes the gradient planes, then two passes of
-// window_max_fn take the 3x3 maximum (separably) and scale it.
+// Misregistration-proof differencing. A scene pixel counts as changed in a band only as far
+// as it differs from the reference at *every* position within the residual registration
+// error r (pixels) of its own: the difference is the distance from the scene value to the
+// range of reference values found within +-r, i.e. a neighbourhood minimum of |s - ref(x+d)|
+// over |d| <= r. Thin static structures that also exist in the reference (rails, quay
+// edges, roads) then leave no dipole after a sub-pixel shift, while an object that is new
+// differs from everything near it and keeps its full difference, edges included.
+// (Cf. Bruzzone & Cossu, "An adaptive approach to reducing registration noise effects in
+// unsupervised change detection", IEEE TGRS 41(11), 2003; Dai & Khorram, IEEE TGRS 36(5),
+// 1998, on the residual misregistration left by co-registration.)
+//
+// The range is taken per band, once per reference update (reference_envelope_fn): the
+// minimum and maximum of the reference sampled bilinearly at the 3 x 3 offsets {-r, 0, r}^2.
+// For r <= 1 the bilinear surface reaches its extremes at pixel centres and on the square's
+// edge, which those samples cover to within the interpolation; each band may take its own
+// offset (a slight relaxation of one common offset, which would cost 9 x bands samples per
+// pixel per scene instead of 2 x bands).
 
-// Gradient of every band at (x, y); 0 where the pixel is invalid, and a difference leaves
-// out a side whose neighbours are invalid or outside.
-struct band_gradient_fn {
+// lo/hi of every band over the reference's samples at the 3 x 3 offsets {-r, 0, r}^2; a
+// sample counts only where every source pixel with a non-zero bilinear weight is inside the
+// image and valid. Invalid pixels get lo = hi = their own value (never compared).
+struct reference_envelope_fn {
   planar_view<const float> ref;
   const std::uint8_t* valid;
-  planar_view<float> out;
+  float radius;
+  planar_view<float> lo;
+  planar_view<float> hi;
 
   SW_HD void operator()(int x, int y) const {
     const int w = ref.width, h = ref.height;
     const index_t i = static_cast<index_t>(y) * w + x;
-    const bool ok = valid[i] != 0;
-    const bool hx = ok && x > 0 && x + 1 < w && valid[i - 1] && valid[i + 1];
-    const bool hy = ok && y > 0 && y + 1 < h && valid[i - w] && valid[i + w];
-    for (int b = 0; b < ref.bands; ++b) {
-      float g = 0.0f;
-      if (hx) g += fabsf(ref.at(b, i + 1) - ref.at(b, i - 1)) * 0.5f;
-      if (hy) g += fabsf(ref.at(b, i + w) - ref.at(b, i - w)) * 0.5f;
-      out.at(b, i) = g;
-    }
+    for (int b = 0; b < ref.bands; ++b) lo.at(b, i) = hi.at(b, i) = ref.at(b, i);
+    if (!valid[i] || !(radius > 0.0f)) return;
+    for (int oy = -1; oy <= 1; ++oy)
+      for (int ox = -1; ox <= 1; ++ox) {
+        if (ox == 0 && oy == 0) continue;
+        const float sx = static_cast<float>(x) + static_cast<float>(ox) * radius;
+        const float sy = static_cast<float>(y) + static_cast<float>(oy) * radius;
+        const float fx0 = floorf(sx), fy0 = floorf(sy);
+        const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
+        const float wx = sx - fx0, wy = sy - fy0;
+        const float wt[4] = {(1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy};
+        const int tx[4] = {x0, x0 + 1, x0, x0 + 1}, ty[4] = {y0, y0, y0 + 1, y0 + 1};
+        bool ok = true;
+        for (int k = 0; k < 4 && ok; ++k) {
+          if (wt[k] == 0.0f) continue;
+          ok = tx[k] >= 0 && ty[k] >= 0 && tx[k] < w && ty[k] < h &&
+               valid[static_cast<index_t>(ty[k]) * w + tx[k]] != 0;
+        }
+        if (!ok) continue;
+        for (int b = 0; b < ref.bands; ++b) {
+          float v = 0.0f;
+          for (int k = 0; k < 4; ++k)
+            if (wt[k] != 0.0f) v += wt[k] * ref.at(b, static_cast<index_t>(ty[k]) * w + tx[k]);
+          lo.at(b, i) = min_of(lo.at(b, i), v);
+          hi.at(b, i) = max_of(hi.at(b, i), v);
+        }
+      }
   }
 };
 
-// One separable pass of a 3-wide maximum over every band plane (values >= 0; pixels
-// outside the image are left out), times `scale`.
-struct window_max_fn {
-  planar_view<const float> in;
-  planar_view<float> out;
-  bool horizontal;
-  float scale;
-
-  SW_HD void operator()(int x, int y) const {
-    const index_t i = static_cast<index_t>(y) * in.width + x;
-    const index_t step = horizontal ? 1 : in.width;
-    const bool lo = horizontal ? x > 0 : y > 0;
-    const bool hi = horizontal ? x + 1 < in.width : y + 1 < in.height;
-    for (int b = 0; b < in.bands; ++b) {
-      float m = in.at(b, i);
-      if (lo) m = max_of(m, in.at(b, i - step));
-      if (hi) m = max_of(m, in.at(b, i + step));
-      out.at(b, i) = scale * m;
-    }
-  }
-};
-
-// The three launches; `scratch` is a buffer of the reference's size.
-template <class Backend>
-void edge_tolerance(const Backend& be, planar_view<const float> ref, const std::uint8_t* valid,
-                    float tolerance_px, float* scratch, float* out) {
-  const int w = ref.width, h = ref.height, nb = ref.bands;
-  be.for_each_2d(w, h, band_gradient_fn{ref, valid, {out, w, h, nb}});
-  be.for_each_2d(w, h, window_max_fn{{out, w, h, nb}, {scratch, w, h, nb}, true, 1.0f});
-  be.for_each_2d(w, h, window_max_fn{{scratch, w, h, nb}, {out, w, h, nb}, false, tolerance_px});
-}
-
-// For pixels valid in both, with per-band differences d_b = s_b - r_b shrunk towards 0 by
-// the band's edge tolerance: magnitude = sqrt(sum_b w_b d_b^2) and the signed weighted
-// brightness difference sum_b w_b d_b / sum_b w_b (negative: the scene is darker).
-// Elsewhere magnitude -1 and difference 0. Units: reflectance x10000.
-// raw_magnitude (optional) receives the magnitude without the tolerance: the noise level
-// that thresholds are taken from (most shrunk magnitudes are 0, so their MAD says nothing).
-// The scene is already co-registered and normalised to the reference.
+// For pixels valid in both, with per-band differences d_b = s_b - r_b reduced to the
+// distance from s_b to the band's reference range [lo_b, hi_b] (reference_envelope_fn):
+// magnitude = sqrt(sum_b w_b d_b^2) and the signed weighted brightness difference
+// sum_b w_b d_b / sum_b w_b (negative: the scene is darker). Elsewhere magnitude -1 and
+// difference 0. Units: reflectance x10000.
+// raw_magnitude (optional) receives the magnitude of the plain differences s_b - r_b: the
+// noise level that thresholds are taken from (most reduced magnitudes are 0, so their MAD
+// says nothing). The scene is already co-registered and normalised to the reference.
 struct change_magnitude_fn {
   planar_view<const float> scene;
   planar_view<const float> ref;
-  const float* tolerance;  // ref-shaped planes (edge_tolerance_fn), or nullptr
+  const float* lo;  // ref-shaped range planes (reference_envelope_fn), or nullptr for none
+  const float* hi;
   const float* weights;
   const std::uint8_t* covalid;
   float* magnitude;
   float* difference;
   float* raw_magnitude;
 
-  // One band's terms (the arithmetic both launches share, in the same order). The shrink
-  // by the tolerance t is written without branches, sign(db) * max(|db| - t, 0), so that
-  // the CPU's tile loop vectorises; t = 0 leaves db exactly as it is.
-  SW_HD static void add_band(float s, float r, float t, float w, float& sq, float& raw, float& d) {
+  // One band's terms (the arithmetic both launches share, in the same order). The distance
+  // to [lo, hi] is written as max(s - hi, 0) + min(s - lo, 0) with compares, not branches or
+  // fmaxf, so that the CPU's tile loop vectorises; lo = hi = r gives s - r exactly.
+  SW_HD static void add_band(float s, float r, float l, float u, float w, float& sq, float& raw,
+                             float& d) {
     const float db = s - r;
     raw += w * db * db;
-    const float excess = fabsf(db) - t;  // (a compare, not fmaxf, so that GCC vectorises it)
-    const float shrunk = copysignf(excess > 0.0f ? excess : 0.0f, db);
-    sq += w * shrunk * shrunk;
-    d += w * shrunk;
+    const float above = s - u, below = s - l;
+    const float excess = (above > 0.0f ? above : 0.0f) + (below < 0.0f ? below : 0.0f);
+    sq += w * excess * excess;
+    d += w * excess;
   }
 
   SW_HD void finish(index_t i, float sq, float raw, float d, float wsum) const {
@@ -116,7 +118,8 @@ struct change_magnitude_fn {
     float sq = 0.0f, raw = 0.0f, d = 0.0f, wsum = 0.0f;
     for (int b = 0; b < scene.bands; ++b) {
       const index_t j = b * scene.plane() + i;
-      add_band(scene.data[j], ref.data[j], tolerance != nullptr ? tolerance[j] : 0.0f, weights[b],
+      const float r = ref.data[j];
+      add_band(scene.data[j], r, lo != nullptr ? lo[j] : r, hi != nullptr ? hi[j] : r, weights[b],
                sq, raw, d);
       wsum += weights[b];
     }
@@ -138,13 +141,14 @@ struct change_magnitude_fn {
         const float* s = scene.data + b * plane + t0;
         const float* r = ref.data + b * plane + t0;
         const float w = weights[b];
-        if (tolerance != nullptr) {
-          const float* t = tolerance + b * plane + t0;
+        if (lo != nullptr) {
+          const float* l = lo + b * plane + t0;
+          const float* u = hi + b * plane + t0;
           for (int k = 0; k < static_cast<int>(m); ++k)
-            add_band(s[k], r[k], t[k], w, sq[k], raw[k], d[k]);
+            add_band(s[k], r[k], l[k], u[k], w, sq[k], raw[k], d[k]);
         } else {
           for (int k = 0; k < static_cast<int>(m); ++k)
-            add_band(s[k], r[k], 0.0f, w, sq[k], raw[k], d[k]);
+            add_band(s[k], r[k], r[k], r[k], w, sq[k], raw[k], d[k]);
         }
         wsum += w;
       }

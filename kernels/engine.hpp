@@ -43,7 +43,8 @@ struct engine_params {
   double k = 4.0;
   double fixed_threshold = 800.0;
   int search_radius_px = 4;
-  double tolerance_px = 0.5;  // edge tolerance of the change magnitude (edge_tolerance_fn)
+  // Residual misregistration (px) a difference must survive (reference_envelope_fn).
+  double tolerance_px = 0.5;
   reference_kind reference = reference_kind::median;
   int window = 7;
   int min_scenes = 3;

@@ -70,7 +70,10 @@ class site_engine final : public engine {
     member_valid_ = be_.template alloc<std::uint8_t>(static_cast<index_t>(capacity_) * n_);
     ref_bands_ = be_.template alloc<float>(p_.bands * n_);
     ref_valid_ = be_.template alloc<std::uint8_t>(n_);
-    if (p_.tolerance_px > 0) ref_tolerance_ = be_.template alloc<float>(p_.bands * n_);
+    if (p_.tolerance_px > 0) {
+      ref_lo_ = be_.template alloc<float>(p_.bands * n_);
+      ref_hi_ = be_.template alloc<float>(p_.bands * n_);
+    }
   }
 
   const engine_params& params() const override { return p_; }
@@ -130,12 +133,13 @@ class site_engine final : public engine {
     be_.fill(magnitude, -1.0f);
     if (ref_ready) {
       // 3. change (step 6): thresholds come from the raw magnitude's statistics and apply
-      // to the edge-tolerant magnitude
+      // to the misregistration-proof magnitude
       auto raw = be_.template alloc<float>(n_);
       be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
       be_.for_each(n_, change_magnitude_fn{{bands.data(), w, h, nb},
                                            {ref_bands_.data(), w, h, nb},
-                                           p_.tolerance_px > 0 ? ref_tolerance_.data() : nullptr,
+                                           p_.tolerance_px > 0 ? ref_lo_.data() : nullptr,
+                                           p_.tolerance_px > 0 ? ref_hi_.data() : nullptr,
                                            weights_.data(),
                                            covalid.data(),
                                            magnitude.data(),
@@ -687,16 +691,20 @@ class site_engine final : public engine {
   }
 
   // The median over the occupied slots (their order does not matter to a median), and the
-  // reference's edge tolerance.
+  // reference's range within the registration tolerance (change.cuh).
   void update_reference() {
     const int nb = p_.bands;
     const int count = static_cast<int>(member_ids_.size());
     be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
                                          ref_bands_.data(), ref_valid_.data()});
     if (p_.tolerance_px > 0) {
-      auto scratch = be_.template alloc<float>(nb * n_);
-      edge_tolerance(be_, {ref_bands_.data(), p_.width, p_.height, nb}, ref_valid_.data(),
-                     static_cast<float>(p_.tolerance_px), scratch.data(), ref_tolerance_.data());
+      const int w = p_.width, h = p_.height;
+      be_.for_each_2d(w, h,
+                      reference_envelope_fn{{ref_bands_.data(), w, h, nb},
+                                            ref_valid_.data(),
+                                            static_cast<float>(p_.tolerance_px),
+                                            {ref_lo_.data(), w, h, nb},
+                                            {ref_hi_.data(), w, h, nb}});
     }
   }
 
@@ -711,9 +719,9 @@ class site_engine final : public engine {
   buffer<std::uint8_t> member_valid_;
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
-  buffer<float> ref_tolerance_;                          // edge tolerance per band (change.cuh)
-  std::deque<std::string> member_ids_;                   // oldest first
-  std::deque<int> member_slots_;                         // slot of each member, oldest first
+  buffer<float> ref_lo_, ref_hi_;       // per band, the reference's range within tolerance_px
+  std::deque<std::string> member_ids_;  // oldest first
+  std::deque<int> member_slots_;        // slot of each member, oldest first
   std::deque<std::pair<double, double>> member_shifts_;  // each member's shift vs the frame
   int recentred_at_ = 0;                                 // member count at the last recentring
 };

@@ -589,7 +589,7 @@ std::string write_toml(const config& cfg, bool comments) {
   line(num("k", cfg.change.k), "for kmad: median + k * 1.4826 * MAD of the magnitude");
   line(num("value", cfg.change.value), "for fixed: threshold in reflectance x10000");
   line(num("edge_tolerance_px", cfg.change.edge_tolerance_px),
-       "differences up to this many px times the reference gradient are not change (0: off)");
+       "residual misregistration (px) a difference must survive (0: off)");
 
   out += "\n[coregistration]\n";
   line(integer("search_radius_px", cfg.coregistration.search_radius_px),

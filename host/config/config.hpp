@@ -45,8 +45,9 @@ struct change_config {
   threshold_rule threshold = threshold_rule::kmad;
   double k = 4.0;        // kmad: median + k * 1.4826 * MAD of the magnitude
   double value = 800.0;  // fixed: threshold in reflectance x10000
-  // Differences up to edge_tolerance_px times the local reference gradient are taken for
-  // residual misregistration, not change (kernels/change.cuh). 0 turns it off.
+  // Residual misregistration (px) a difference must survive: a pixel is changed only as far
+  // as it differs from the reference at every position within this distance
+  // (kernels/change.cuh). 0 turns it off.
   double edge_tolerance_px = 0.5;
 
   bool operator==(const change_config&) const = default;

@@ -1,5 +1,6 @@
 // The change kernel: the CPU's tiled form equals the per-pixel (device) form bit for bit,
-// and both equal a naive formula; the edge tolerance shrinks differences along edges only.
+// and both equal a naive formula; the reference's range within the registration tolerance
+// equals a naive neighbourhood minimum, erases a shifted thin line and keeps a new object.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +17,7 @@ using sw::kern::index_t;
 
 struct case_data {
   int w, h, nb;
-  std::vector<float> scene, ref, tol, weights;
+  std::vector<float> scene, ref, lo, hi, weights;
   std::vector<std::uint8_t> covalid;
   case_data(int w_, int h_, int nb_, unsigned seed) : w(w_), h(h_), nb(nb_) {
     const std::size_t n = static_cast<std::size_t>(w) * h;
@@ -24,10 +25,14 @@ struct case_data {
     std::uniform_real_distribution<float> v(0.f, 3000.f), t(0.f, 300.f), wt(0.f, 2.f);
     scene.resize(n * nb);
     ref.resize(n * nb);
-    tol.resize(n * nb);
+    lo.resize(n * nb);
+    hi.resize(n * nb);
     for (auto& x : scene) x = v(rng);
     for (auto& x : ref) x = v(rng);
-    for (auto& x : tol) x = t(rng);
+    for (std::size_t i = 0; i < ref.size(); ++i) {  // a range around the reference value
+      lo[i] = ref[i] - t(rng);
+      hi[i] = ref[i] + t(rng);
+    }
     for (int b = 0; b < nb; ++b) weights.push_back(wt(rng));
     covalid.resize(n);
     for (auto& c : covalid) c = rng() % 5 != 0;
@@ -39,14 +44,14 @@ TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
                           std::tuple{613, 7, 3}}) {
     case_data c(w, h, nb, static_cast<unsigned>(w * 7 + nb));
     const index_t n = static_cast<index_t>(w) * h;
-    for (bool with_tol : {true, false}) {
+    for (bool with_range : {true, false}) {
       std::vector<float> m1(n), d1(n), r1(n), m2(n), d2(n), r2(n);
-      const float* tol = with_tol ? c.tol.data() : nullptr;
       // two launches of one functor, each into its own outputs
       auto kernel = [&](std::vector<float>& m, std::vector<float>& d, std::vector<float>& r) {
         return sw::kern::change_magnitude_fn{{c.scene.data(), w, h, nb},
                                              {c.ref.data(), w, h, nb},
-                                             tol,
+                                             with_range ? c.lo.data() : nullptr,
+                                             with_range ? c.hi.data() : nullptr,
                                              c.weights.data(),
                                              c.covalid.data(),
                                              m.data(),
@@ -66,9 +71,10 @@ TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
         }
         double sq = 0, raw = 0, ws = 0, d = 0;
         for (int k = 0; k < nb; ++k) {
-          const double diff = c.scene[k * n + i] - c.ref[k * n + i];
-          const double t = with_tol ? c.tol[k * n + i] : 0.0;
-          const double s = std::fabs(diff) <= t ? 0.0 : (diff > 0 ? diff - t : diff + t);
+          const double sv = c.scene[k * n + i], diff = sv - c.ref[k * n + i];
+          const double l = with_range ? c.lo[k * n + i] : c.ref[k * n + i];
+          const double u = with_range ? c.hi[k * n + i] : c.ref[k * n + i];
+          const double s = sv > u ? sv - u : (sv < l ? sv - l : 0.0);
           raw += c.weights[k] * diff * diff;
           sq += c.weights[k] * s * s;
           d += c.weights[k] * s;
@@ -82,70 +88,122 @@ TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
   }
 }
 
-// Naive oracle of the edge tolerance: for every pixel and band, tolerance_px times the
-// largest central-difference gradient over the 3x3 neighbourhood.
-std::vector<float> naive_tolerance(const std::vector<float>& ref,
-                                   const std::vector<std::uint8_t>& valid, int w, int h, int nb,
-                                   float tol) {
+// Naive oracle of the reference's range: per pixel and band, the minimum and maximum of the
+// reference interpolated bilinearly at (x + ox * r, y + oy * r), ox, oy in {-1, 0, 1}, over
+// the offsets whose contributing pixels are inside and valid (in double precision).
+void naive_envelope(const std::vector<float>& ref, const std::vector<std::uint8_t>& valid, int w,
+                    int h, int nb, double r, std::vector<float>& lo, std::vector<float>& hi) {
   const index_t n = static_cast<index_t>(w) * h;
-  auto grad = [&](int b, int x, int y) {
-    const index_t i = static_cast<index_t>(y) * w + x;
-    if (!valid[i]) return 0.0f;
-    float g = 0.0f;
-    if (x > 0 && x + 1 < w && valid[i - 1] && valid[i + 1])
-      g += std::fabs(ref[b * n + i + 1] - ref[b * n + i - 1]) * 0.5f;
-    if (y > 0 && y + 1 < h && valid[i - w] && valid[i + w])
-      g += std::fabs(ref[b * n + i + w] - ref[b * n + i - w]) * 0.5f;
-    return g;
-  };
-  std::vector<float> out(ref.size());
-  for (int b = 0; b < nb; ++b)
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        float m = 0.0f;
-        for (int dy = -1; dy <= 1; ++dy)
-          for (int dx = -1; dx <= 1; ++dx)
-            if (x + dx >= 0 && y + dy >= 0 && x + dx < w && y + dy < h)
-              m = std::max(m, grad(b, x + dx, y + dy));
-        out[b * n + static_cast<index_t>(y) * w + x] = tol * m;
-      }
-  return out;
+  lo = hi = ref;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const index_t i = static_cast<index_t>(y) * w + x;
+      if (!valid[i]) continue;
+      for (int oy = -1; oy <= 1; ++oy)
+        for (int ox = -1; ox <= 1; ++ox) {
+          const double sx = x + ox * r, sy = y + oy * r;
+          const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+          const double fx = sx - x0, fy = sy - y0;
+          bool ok = true;
+          std::vector<std::pair<index_t, double>> taps;
+          for (int ty = 0; ty <= 1; ++ty)
+            for (int tx = 0; tx <= 1; ++tx) {
+              const double wt = (tx ? fx : 1 - fx) * (ty ? fy : 1 - fy);
+              if (wt == 0) continue;
+              const int xx = x0 + tx, yy = y0 + ty;
+              if (xx < 0 || yy < 0 || xx >= w || yy >= h || !valid[yy * w + xx])
+                ok = false;
+              else
+                taps.push_back({static_cast<index_t>(yy) * w + xx, wt});
+            }
+          if (!ok) continue;
+          for (int b = 0; b < nb; ++b) {
+            double v = 0;
+            for (auto [j, wt] : taps) v += wt * ref[b * n + j];
+            lo[b * n + i] = std::min(lo[b * n + i], static_cast<float>(v));
+            hi[b * n + i] = std::max(hi[b * n + i], static_cast<float>(v));
+          }
+        }
+    }
 }
 
-TEST(change, edge_tolerance_equals_the_naive_3x3_maximum) {
+std::pair<std::vector<float>, std::vector<float>> envelope(const std::vector<float>& ref,
+                                                           const std::vector<std::uint8_t>& valid,
+                                                           int w, int h, int nb, float r) {
+  std::vector<float> lo(ref.size()), hi(ref.size());
+  sw::kern::cpu_backend{}.for_each_2d(
+      w, h,
+      sw::kern::reference_envelope_fn{
+          {ref.data(), w, h, nb}, valid.data(), r, {lo.data(), w, h, nb}, {hi.data(), w, h, nb}});
+  return {lo, hi};
+}
+
+TEST(change, reference_envelope_equals_the_naive_neighbourhood_range) {
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> v(0.f, 3000.f);
-  for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{31, 17}}) {
-    const int nb = 3;
-    const index_t n = static_cast<index_t>(w) * h;
-    std::vector<float> ref(n * nb), out(n * nb), scratch(n * nb);
-    std::vector<std::uint8_t> valid(n);
-    for (auto& x : ref) x = v(rng);
-    for (auto& x : valid) x = rng() % 6 != 0;
-    sw::kern::edge_tolerance(sw::kern::cpu_backend{}, {ref.data(), w, h, nb}, valid.data(), 0.5f,
-                             scratch.data(), out.data());
-    EXPECT_EQ(out, naive_tolerance(ref, valid, w, h, nb, 0.5f)) << w << "x" << h;
-  }
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{31, 17}})
+    for (float r : {0.25f, 0.5f, 1.0f, 1.5f}) {
+      const int nb = 3;
+      const index_t n = static_cast<index_t>(w) * h;
+      std::vector<float> ref(n * nb), nlo, nhi;
+      std::vector<std::uint8_t> valid(n);
+      for (auto& x : ref) x = v(rng);
+      for (auto& x : valid) x = rng() % 6 != 0;
+      const auto [lo, hi] = envelope(ref, valid, w, h, nb, r);
+      naive_envelope(ref, valid, w, h, nb, r, nlo, nhi);
+      for (index_t i = 0; i < n * nb; ++i) {
+        ASSERT_NEAR(lo[i], nlo[i], 1e-3) << w << "x" << h << " r " << r << " at " << i;
+        ASSERT_NEAR(hi[i], nhi[i], 1e-3) << w << "x" << h << " r " << r << " at " << i;
+        ASSERT_LE(lo[i], ref[i]);
+        ASSERT_GE(hi[i], ref[i]);
+      }
+    }
 }
 
-TEST(change, edge_tolerance_is_the_largest_nearby_gradient) {
-  // A vertical step of 1000 between columns 4 and 5: the tolerance is 0.5 * 500 (central
-  // difference) within one pixel of the step (3x3 max), 0 on flat ground further away.
-  const int w = 10, h = 4;
-  std::vector<float> ref(w * h), tol(w * h), scratch(w * h);
-  std::vector<std::uint8_t> valid(w * h, 1);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) ref[y * w + x] = x < 5 ? 1000.f : 2000.f;
-  sw::kern::edge_tolerance(sw::kern::cpu_backend{}, {ref.data(), w, h, 1}, valid.data(), 0.5f,
-                           scratch.data(), tol.data());
+// One band, magnitudes of `scene` against `ref` with tolerance r (r = 0: plain differences).
+std::vector<float> magnitudes(const std::vector<float>& scene, const std::vector<float>& ref, int w,
+                              int h, float r) {
+  const index_t n = static_cast<index_t>(w) * h;
+  std::vector<std::uint8_t> valid(n, 1);
+  const auto [lo, hi] = envelope(ref, valid, w, h, 1, r);
+  std::vector<float> m(n), d(n), raw(n);
+  const float weight = 1.0f;
+  sw::kern::cpu_backend{}.for_each(n, sw::kern::change_magnitude_fn{{scene.data(), w, h, 1},
+                                                                    {ref.data(), w, h, 1},
+                                                                    r > 0 ? lo.data() : nullptr,
+                                                                    r > 0 ? hi.data() : nullptr,
+                                                                    &weight,
+                                                                    valid.data(),
+                                                                    m.data(),
+                                                                    d.data(),
+                                                                    raw.data()});
+  return m;
+}
+
+TEST(change, a_thin_line_moved_by_the_tolerance_leaves_no_difference_a_new_object_all_of_it) {
+  // A one-pixel bright rail (3000 on 1000) at column 10 in the reference, at column 11 in
+  // the scene: plain differences are +-2000 on both columns (a dipole); with r = 1 px both
+  // vanish. A new 3 x 3 object of 2500 elsewhere keeps its full difference of 1500, edges
+  // included (the reference has flat ground everywhere within 1 px of it).
+  const int w = 24, h = 12;
+  std::vector<float> ref(w * h, 1000.f), scene(w * h, 1000.f);
   for (int y = 0; y < h; ++y) {
-    EXPECT_EQ(tol[y * w + 2], 0.f);
-    EXPECT_EQ(tol[y * w + 3], 250.f);
-    EXPECT_EQ(tol[y * w + 4], 250.f);
-    EXPECT_EQ(tol[y * w + 5], 250.f);
-    EXPECT_EQ(tol[y * w + 6], 250.f);
-    EXPECT_EQ(tol[y * w + 7], 0.f);
+    ref[y * w + 10] = 3000.f;
+    scene[y * w + 11] = 3000.f;
   }
+  for (int y = 4; y < 7; ++y)
+    for (int x = 17; x < 20; ++x) scene[y * w + x] = 2500.f;
+  const auto plain = magnitudes(scene, ref, w, h, 0.f);
+  const auto proof = magnitudes(scene, ref, w, h, 1.f);
+  for (int y = 1; y < h - 1; ++y) {
+    EXPECT_EQ(plain[y * w + 10], 2000.f);
+    EXPECT_EQ(plain[y * w + 11], 2000.f);
+    EXPECT_EQ(proof[y * w + 10], 0.f);
+    EXPECT_EQ(proof[y * w + 11], 0.f);
+  }
+  for (int y = 4; y < 7; ++y)
+    for (int x = 17; x < 20; ++x) EXPECT_EQ(proof[y * w + x], 1500.f) << x << "," << y;
+  EXPECT_EQ(proof[5 * w + 16], 0.f);  // flat ground beside it
 }
 
 }  // namespace

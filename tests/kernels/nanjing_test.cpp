@@ -1,7 +1,9 @@
 // Real imagery: the Landsat 5 TM change pair of Nanjing (../shared/data/landsat-nanjing,
 // 2000-05-03 vs 2002-07-12, labelled change / no-change pixels). The engine's change mask
-// (co-registration, multivariate normalisation, change vector magnitude, Otsu) is scored on
-// the labelled pixels. Skips when ../shared is absent.
+// (co-registration, multivariate normalisation, misregistration-proof change vector
+// magnitude, Otsu) is scored on the labelled pixels against two plain baselines computed
+// here from the same pixels: change vector analysis (CVA) of the raw bands + Otsu, and CVA
+// of per-band z-scored bands + Otsu. Skips when ../shared is absent.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <gdal_priv.h>
 
 #include "kernels/engine.hpp"
+#include "kernels/histogram.cuh"
 
 namespace {
 
@@ -50,7 +53,45 @@ scores score(const std::vector<std::uint8_t>& mask, const std::vector<float>& ch
   return {po, (po - pe) / (1 - pe), 2 * tp / (2 * tp + fp + fn)};
 }
 
-TEST(nanjing, change_mask_reaches_kappa_0_70_on_labelled_pixels) {
+// Plain CVA + Otsu: magnitude sqrt(sum_b (f(b)_b - f(a)_b)^2) per pixel, where f standardises
+// each band to zero mean and unit variance when `zscore`; Otsu on a 1024-bin histogram.
+std::vector<std::uint8_t> cva_otsu(const std::vector<float>& a, const std::vector<float>& b, int nb,
+                                   bool zscore) {
+  const std::size_t n = a.size() / nb;
+  std::vector<double> mag(n, 0.0);
+  for (int k = 0; k < nb; ++k) {
+    double ma = 0, mb = 0, sa = 1, sb = 1;
+    if (zscore) {
+      double qa = 0, qb = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        ma += a[k * n + i];
+        mb += b[k * n + i];
+        qa += double(a[k * n + i]) * a[k * n + i];
+        qb += double(b[k * n + i]) * b[k * n + i];
+      }
+      ma /= n;
+      mb /= n;
+      sa = std::sqrt(qa / n - ma * ma);
+      sb = std::sqrt(qb / n - mb * mb);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const double d = (b[k * n + i] - mb) / sb - (a[k * n + i] - ma) / sa;
+      mag[i] += d * d;
+    }
+  }
+  double top = 0;
+  for (auto& m : mag) top = std::max(top, m = std::sqrt(m));
+  const int bins = 1024;
+  const float width = static_cast<float>(top / (bins - 1));
+  std::vector<std::uint32_t> hist(bins, 0);
+  for (double m : mag) ++hist[std::min(bins - 1, static_cast<int>(m / width))];
+  const double t = sw::kern::histogram_otsu(hist, width);
+  std::vector<std::uint8_t> mask(n);
+  for (std::size_t i = 0; i < n; ++i) mask[i] = mag[i] > t ? 1 : 0;
+  return mask;
+}
+
+TEST(nanjing, change_mask_beats_plain_and_zscored_cva_on_labelled_pixels) {
   if (!std::filesystem::exists(k_dir + "change.bmp")) GTEST_SKIP() << "no " << k_dir;
   int w = 0, h = 0, nb = 0, w2 = 0, h2 = 0, n2 = 0;
   auto a = read_all(k_dir + "LT51200382000124BJC00_Nanjing", w, h, nb);
@@ -71,10 +112,8 @@ TEST(nanjing, change_mask_reaches_kappa_0_70_on_labelled_pixels) {
   p.reference = sw::kern::reference_kind::previous;
   p.min_scenes = 1;
   p.search_radius_px = 2;
-  // An edge tolerance of a quarter pixel: the pair is co-registered to well under that, and
-  // at 30 m a pixel is a wide margin (the default 0.5 px, chosen for 3 m object counting,
-  // gives kappa 0.697 here; 0 gives 0.675: misregistration noise along edges).
-  p.tolerance_px = 0.25;
+  // tolerance_px: the default 0.5 px (0: kappa 0.675, misregistration noise along edges;
+  // 1.0: 0.648, at 30 m a pixel's shift erases small real changes)
   sw::kern::engine_class c;
   c.name = "change";
   c.counts = false;
@@ -88,8 +127,15 @@ TEST(nanjing, change_mask_reaches_kappa_0_70_on_labelled_pixels) {
   EXPECT_LT(std::abs(r.shift_x), 0.25) << "the pair is co-registered";
   EXPECT_LT(std::abs(r.shift_y), 0.25);
   const scores s = score(r.change_mask, changed, unchanged);
+  const scores plain = score(cva_otsu(a, b, nb, false), changed, unchanged);
+  const scores zs = score(cva_otsu(a, b, nb, true), changed, unchanged);
   std::printf("[ nanjing  ] threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n",
               r.threshold, s.overall, s.kappa, s.f1);
+  std::printf(
+      "[ nanjing  ] plain CVA + Otsu: kappa %.4f  F1 %.4f; z-scored CVA + Otsu: kappa "
+      "%.4f  F1 %.4f\n",
+      plain.kappa, plain.f1, zs.kappa, zs.f1);
+  EXPECT_GE(s.kappa, std::max(plain.kappa, zs.kappa));
   EXPECT_GE(s.kappa, 0.70);
 }
 
