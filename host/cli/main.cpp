@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   auto* synth =
       app.add_subcommand("synth", "Write a synthetic Planet-style archive with ground truth");
   synth->add_option("--out", so.out_dir, "Output directory")->required();
-  synth->add_option("--scenario", so.scenario, "tumen | quiet")->default_val(so.scenario);
+  synth->add_option("--scenario", so.scenario, "tumen | tumen-hard | quiet")
+      ->default_val(so.scenario);
   synth->add_option("--seed", so.seed, "Random seed")->default_val(so.seed);
   synth->add_option("--dates", so.dates, "Number of acquisition dates")->default_val(so.dates);
   synth->add_option("--start", so.start_date, "First date, YYYY-MM-DD")->default_val(so.start_date);

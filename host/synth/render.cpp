@@ -42,6 +42,7 @@ const spectrum roof_red{800, 850, 950, 1000, 1500, 2100, 2300, 2500};
 const spectrum roof_blue{1700, 1800, 1500, 1350, 1200, 1100, 1150, 1300};
 const spectrum dirt_road{1000, 1150, 1350, 1450, 1600, 1750, 1850, 2100};
 const spectrum ship_white{2850, 2900, 2950, 3000, 3000, 3000, 2980, 2950};
+const spectrum rail_steel{3700, 3800, 3900, 3950, 4000, 4050, 4100, 4150};  // tumen-hard
 // Haze scatters short wavelengths most.
 constexpr float haze_weight[canonical_bands] = {1.3f, 1.2f, 1.05f, 1.0f, 0.9f, 0.8f, 0.7f, 0.5f};
 
@@ -72,6 +73,12 @@ inline double span_cover(double v, double lo, double hi, double aa) {
   return clamp01(0.5 + (v - lo) / aa) * clamp01(0.5 + (hi - v) / aa);
 }
 
+// Coverage of the span [lo, hi] by a box of width aa around v, exact also when the span is
+// narrower than the box (span_cover's product would overstate a 0.1 m rail several times).
+inline double line_cover(double v, double lo, double hi, double aa) {
+  return std::max(0.0, std::min(v + 0.5 * aa, hi) - std::max(v - 0.5 * aa, lo)) / aa;
+}
+
 // Vegetation greenness over the year (1 = summer, 0 = dormant): a smooth annual cycle that
 // peaks in late July and bottoms out from December to March.
 inline double greenness(double doy) {
@@ -87,13 +94,21 @@ inline double dist_to_segment(double px, double py, double ax, double ay, double
 }
 
 // A track across a local coordinate d (metres from its centre line): ballast bed, then the
-// dark band of sleepers and rails. `along` is the coverage along the track (ends).
-inline void draw_track(spectrum& v, double d, double along, double aa) {
+// dark band of sleepers and rails. `along` is the coverage along the track (ends). With
+// `rails` (scenario tumen-hard) the two steel rails, 0.1 m wide at standard gauge (1.435 m
+// between them), shine over the dark band: thin, static and far brighter than anything
+// around them, so a sub-pixel misregistration leaves dipoles along them in a difference.
+inline void draw_track(spectrum& v, double d, double along, double aa, bool rails) {
   if (along <= 0.0) return;
   const double ad = std::abs(d);
   if (ad > 2.6 + aa) return;
   mix(v, ballast, along * clamp01(0.5 + (2.6 - ad) / aa));
   mix(v, track_bed, along * clamp01(0.5 + (0.8 - ad) / aa));
+  if (rails) {
+    constexpr double half_gauge = 0.7175, half_rail = 0.05;
+    const double lo = half_gauge - half_rail, hi = half_gauge + half_rail;
+    mix(v, rail_steel, along * (line_cover(d, -hi, -lo, aa) + line_cover(d, lo, hi, aa)));
+  }
 }
 
 struct seeds {
@@ -200,8 +215,15 @@ pixel_state state_at(const archive_plan& plan, const scene_plan& s, int col, int
       if (!st.cloud) st.shadow = true;
     }
   }
-  if (s.haze_level > 0.0) {
-    const double h = s.haze_level * (0.55 + 0.45 * fbm(s.haze_seed, x, y, 5000.0, 2));
+  double h = 0.0;
+  if (s.haze_level > 0.0) h = s.haze_level * (0.55 + 0.45 * fbm(s.haze_seed, x, y, 5000.0, 2));
+  if (s.haze_gradient > 0.0) {
+    // From 0 at one side of the raster to haze_gradient at the other, with the picture.
+    const vec2 n = s.haze_gradient_dir, c = s.raster_centre();
+    const double half = 0.5 * pixel_m * (std::abs(n.x) * s.full_w + std::abs(n.y) * s.full_h);
+    h += s.haze_gradient * clamp01(0.5 + ((p.x - c.x) * n.x + (p.y - c.y) * n.y) / (2.0 * half));
+  }
+  if (h > 0.0) {
     st.haze_add = static_cast<float>(h);
     if (h > 260.0) st.haze = true;  // only strong haze is flagged, as Planet's UDM2 does
   }
@@ -266,11 +288,23 @@ struct scene_renderer::impl {
   double green;  // greenness of the date
   std::array<std::vector<const object*>, 4> objects;
   std::array<box, 4> render_boxes;
+  // The scene's point-spread function (scenario tumen-hard): Gaussian weights of the pixel
+  // offsets -r..r, r = ceil(3 sigma), normalised; empty: none.
+  std::vector<double> psf;
 
   impl(const archive_plan& p, const scene_plan& sc)
       : plan(p), w(p.world), s(sc), sd(p.background_seed), green(greenness(sc.season_doy)) {
     for (const object& o : s.objects) objects[static_cast<std::size_t>(o.site)].push_back(&o);
     for (std::size_t i = 0; i < 4; ++i) render_boxes[i] = w.sites[i].render_box;
+    if (s.blur_sigma_px > 0.0) {
+      const int r = static_cast<int>(std::ceil(3.0 * s.blur_sigma_px));
+      double sum = 0.0;
+      for (int i = -r; i <= r; ++i) {
+        psf.push_back(std::exp(-0.5 * i * i / (s.blur_sigma_px * s.blur_sigma_px)));
+        sum += psf.back();
+      }
+      for (double& v : psf) v /= sum;
+    }
   }
 
   // Shoreline (y offset from the centre, metres) at x offset: straight along the quay; west
@@ -426,7 +460,7 @@ struct scene_renderer::impl {
       const vec2 m{l.x - w.rail_u.x * 600.0, l.y - w.rail_u.y * 600.0};
       double d = dist_to_segment(ax, ay, l.x, l.y, m.x, m.y);
       if (ax < m.x) d = std::min(d, std::abs(ay - m.y));
-      draw_track(v, d, 1.0, aa);
+      draw_track(v, d, 1.0, aa, plan.hard);
     }
   }
 
@@ -464,15 +498,15 @@ struct scene_renderer::impl {
         span_cover(a, -hl - 62.0, hl + 18.0, aa) * clamp01(0.5 + (51.5 - std::abs(b)) / aa);
     if (bed > 0.0) mix(v, times(gravel, 1.0 + 0.06 * fbm(sd.yard, tp.x, tp.y, 14.0, 2)), bed);
     for (int i = 0; i < w.tracks; ++i)
-      draw_track(v, b - w.track_offset(i), span_cover(a, -hl - 5.0, hl + 5.0, aa), aa);
+      draw_track(v, b - w.track_offset(i), span_cover(a, -hl - 5.0, hl + 5.0, aa), aa, plan.hard);
     // The ladder: every track swings into the main line west of the yard.
     if (a < -hl + 2.0 && a > -hl - 66.0) {
       for (int i = 0; i < w.tracks; ++i) {
         const double d = dist_to_segment(a, b, -hl - 4.0, w.track_offset(i), -hl - 60.0, 0.0);
-        draw_track(v, d, 1.0, aa);
+        draw_track(v, d, 1.0, aa, plan.hard);
       }
     }
-    if (a < -hl - 55.0) draw_track(v, b, 1.0, aa);
+    if (a < -hl - 55.0) draw_track(v, b, 1.0, aa, plan.hard);
   }
 
   void port(spectrum& v, vec2 p, vec2 tp, double aa) const {
@@ -533,6 +567,8 @@ struct scene_renderer::impl {
     if (std::abs(a) > o.r.hl + aa || std::abs(b) > o.r.hw + aa) return;
     switch (o.kind) {
       case object_kind::railcar:
+      case object_kind::structure:
+      case object_kind::clutter:
         mix(v, o.colour, box_cover(a, b, o.r.hl, o.r.hw, aa));
         break;
       case object_kind::container_stack: {
@@ -590,19 +626,20 @@ struct scene_renderer::impl {
     return v;
   }
 
+  // Whether the pixel whose picture comes from c is drawn in detail (near a site).
+  bool fine(vec2 c) const {
+    for (const box& b : render_boxes)
+      if (b.contains(c)) return true;
+    return false;
+  }
+
   // The area-averaged surface seen by full-raster pixel (col, row). Near the sites the
   // overlays are averaged over 4 x 4 sub-samples; the background under them is smooth or
   // already edge-blended over a pixel, so it is evaluated once, at the pixel centre.
   spectrum pixel_surface(int col, int row) const {
     const vec2 c = s.content_point(col + 0.5, row + 0.5);
-    bool fine = false;
-    for (const box& b : render_boxes)
-      if (b.contains(c)) {
-        fine = true;
-        break;
-      }
     const spectrum bg = background(c, pixel_m);
-    if (!fine) return bg;
+    if (!fine(c)) return bg;
     constexpr int n = 4;
     std::array<double, canonical_bands> acc{};
     for (int j = 0; j < n; ++j)
@@ -632,16 +669,70 @@ void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::u
   const int nb = s.band_count;
   const bool cloudy = s.cloud_threshold != std::numeric_limits<double>::infinity();
   const vec2 centre = impl_->w.centre;
+
+  // Near the sites a scene with a point-spread function (scenario tumen-hard) shows the
+  // area-averaged surfaces of the pixels around each one (the detector) weighted by the
+  // Gaussian (the optics). The neighbours' surfaces are computed once per call over the
+  // columns that need them; each pixel sums the same terms in the same order whichever rows
+  // a call covers, so the output does not depend on the strips.
+  const std::vector<double>& psf = impl_->psf;
+  const int rad = static_cast<int>(psf.size() / 2);
+  std::vector<std::uint8_t> fine;
+  int fc0 = std::numeric_limits<int>::max(), fc1 = -1;  // full-raster columns of fine pixels
+  bool near_sites = false;
+  if (rad > 0) {
+    // Most calls of a full-size scene are far from every site: skip the scan for them.
+    box picture{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+                std::numeric_limits<double>::lowest(), std::numeric_limits<double>::lowest()};
+    const double cl = s.win_col0, cr = s.win_col0 + s.win_w;
+    const double rt = s.win_row0 + row0, rb = rt + rows;
+    for (const vec2 q : {s.content_point(cl, rt), s.content_point(cr, rt), s.content_point(cl, rb),
+                         s.content_point(cr, rb)})
+      picture.add({q.x, q.y, q.x, q.y});
+    for (const box& b : impl_->render_boxes) near_sites = near_sites || b.overlaps(picture);
+  }
+  if (near_sites) {
+    fine.resize(static_cast<std::size_t>(rows) * s.win_w);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < s.win_w; ++c) {
+        const int col = s.win_col0 + c;
+        const bool f = impl_->fine(s.content_point(col + 0.5, s.win_row0 + row0 + r + 0.5));
+        fine[static_cast<std::size_t>(r) * s.win_w + c] = f;
+        if (f) {
+          fc0 = std::min(fc0, col);
+          fc1 = std::max(fc1, col);
+        }
+      }
+  }
+  const int near_col0 = fc0 - rad, near_row0 = s.win_row0 + row0 - rad;
+  const int near_w = fc1 >= fc0 ? fc1 - fc0 + 1 + 2 * rad : 0, near_h = rows + 2 * rad;
+  std::vector<spectrum> near(static_cast<std::size_t>(near_w) * near_h);
+  std::vector<std::uint8_t> have(near.size(), 0);
+  auto near_surface = [&](int col, int row) -> const spectrum& {
+    const std::size_t k = static_cast<std::size_t>(row - near_row0) * near_w + (col - near_col0);
+    if (!have[k]) {
+      near[k] = impl_->pixel_surface(col, row);
+      have[k] = 1;
+    }
+    return near[k];
+  };
+
   node_cache clouds, shadows;
   for (int r = 0; r < rows; ++r) {
     const int row = s.win_row0 + row0 + r;
     if (cloudy && r % 16 == 0) {
-      // Cloud lattice nodes for the next 16 rows, under the pixels and under their shadows.
-      const int last = std::min(rows, r + 16) - 1;
-      const vec2 a = s.content_point(s.win_col0 + 0.5, row + 0.5);
-      const vec2 b = s.content_point(s.win_col0 + s.win_w - 0.5, s.win_row0 + row0 + last + 0.5);
-      const double x0 = a.x - centre.x, x1 = b.x - centre.x;
-      const double y0 = b.y - centre.y, y1 = a.y - centre.y;
+      // Cloud lattice nodes for the next 16 rows, under the pixels and under their shadows
+      // (the corners bound a rotated picture too).
+      const int last = s.win_row0 + row0 + std::min(rows, r + 16) - 1;
+      const double cl = s.win_col0 + 0.5, cr = s.win_col0 + s.win_w - 0.5;
+      double x0 = std::numeric_limits<double>::max(), y0 = x0, x1 = -x0, y1 = -x0;
+      for (const vec2 q : {s.content_point(cl, row + 0.5), s.content_point(cr, row + 0.5),
+                           s.content_point(cl, last + 0.5), s.content_point(cr, last + 0.5)}) {
+        x0 = std::min(x0, q.x - centre.x);
+        x1 = std::max(x1, q.x - centre.x);
+        y0 = std::min(y0, q.y - centre.y);
+        y1 = std::max(y1, q.y - centre.y);
+      }
       clouds.fill(s, x0, y0, x1, y1);
       shadows.fill(s, x0 + s.shadow_shift_m.x, y0 + s.shadow_shift_m.y, x1 + s.shadow_shift_m.x,
                    y1 + s.shadow_shift_m.y);
@@ -659,7 +750,20 @@ void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::u
         m[7] = 1;  // legacy UDM bit 0: blackfill
         continue;
       }
-      const spectrum v = impl_->pixel_surface(col, row);
+      spectrum v;
+      if (near_sites && fine[px]) {
+        std::array<double, canonical_bands> acc{};
+        for (int j = -rad; j <= rad; ++j)
+          for (int i = -rad; i <= rad; ++i) {
+            const double k =
+                psf[static_cast<std::size_t>(j + rad)] * psf[static_cast<std::size_t>(i + rad)];
+            const spectrum& n = near_surface(col + i, row + j);
+            for (int b = 0; b < canonical_bands; ++b) acc[b] += k * n[b];
+          }
+        for (int b = 0; b < canonical_bands; ++b) v[b] = static_cast<float>(acc[b]);
+      } else {
+        v = impl_->pixel_surface(col, row);
+      }
       double cloud_tex = 1.0;
       if (st.cloud_alpha > 0.0f) {
         const vec2 p = s.content_point(col + 0.5, row + 0.5);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <ogr_spatialref.h>
@@ -38,6 +39,13 @@ enum stream : std::uint64_t {
   s_stacks = 0xC0A7,
   s_assets = 0xA55E,
   s_background = 0xB6B6,
+  // Scenario tumen-hard only.
+  s_warp = 0x3A4B,
+  s_blur = 0xB1E2,
+  s_haze_gradient = 0x4A2E,
+  s_parked = 0x9A4C,
+  s_statics = 0x57A7,
+  s_clutter = 0xC177,
 };
 
 }  // namespace
@@ -129,6 +137,10 @@ std::string class_name(object_kind k) {
       return "ship";
     case object_kind::container_stack:
       return "container_stack";
+    case object_kind::structure:
+      return "static";
+    case object_kind::clutter:
+      return "clutter";
   }
   return "";
 }
@@ -380,11 +392,12 @@ class rail_planner {
   explicit rail_planner(const layout& w)
       : w_(w), bins_(static_cast<int>(std::ceil(2.0 * w.track_half_len / bin_m))) {}
 
-  // Places trains for one date. `history` limits how often a stretch of track may have been
-  // occupied on the previous dates, so that the per-pixel median of past scenes (the
+  // Places trains for one date next to the trains already `placed` (parked ones, which stay
+  // where they are) and returns them all. `history` limits how often a stretch of track may
+  // have been occupied on the previous dates, so that the per-pixel median of past scenes (the
   // reference) stays empty track; it is relaxed when a date cannot be filled otherwise.
-  std::vector<train> place(const std::vector<int>& sizes, rng& r, bool use_history) {
-    std::vector<train> placed;
+  std::vector<train> place(const std::vector<int>& sizes, rng& r, bool use_history,
+                           std::vector<train> placed = {}) {
     for (int cars : sizes) {
       train t;
       t.cars = cars;
@@ -454,8 +467,10 @@ struct ship_call {
   std::uint64_t detail = 0;
 };
 
+// Ships keep 30 m clear of the quay stretch [keep_out0, keep_out1] (metres east of quay_x0;
+// empty when keep_out1 < keep_out0), where scenario tumen-hard moors its hulk.
 std::vector<ship_call> plan_ships(const layout& w, std::uint64_t seed, int first_month_key,
-                                  int last_month_key) {
+                                  int last_month_key, double keep_out0, double keep_out1) {
   std::vector<ship_call> calls;
   const double quay_len = w.quay_x1 - w.quay_x0;
   for (int key = first_month_key; key <= last_month_key; ++key) {
@@ -483,7 +498,8 @@ std::vector<ship_call> plan_ships(const layout& w, std::uint64_t seed, int first
         c.t1 = c.t0 + std::floor(dur);
         for (int tries = 0; tries < 60 && !placed; ++tries) {
           c.s = round_to(r.uniform(5.0, quay_len - 5.0 - c.length), 0.1);
-          placed = true;
+          placed = keep_out1 < keep_out0 ||
+                   !(c.s < keep_out1 + 30.0 && keep_out0 < c.s + c.length + 30.0);
           for (const ship_call& o : month)
             if (c.t0 < o.t1 && o.t0 < c.t1 && c.s < o.s + o.length + 30.0 &&
                 o.s < c.s + c.length + 30.0) {
@@ -577,6 +593,128 @@ std::vector<stack_life> plan_stacks(std::uint64_t seed) {
 const spectrum car_rust{300, 330, 380, 420, 500, 570, 610, 700};
 const spectrum car_black{240, 260, 280, 290, 300, 310, 330, 380};
 
+// ---- scenario tumen-hard ------------------------------------------------------------------
+
+// A train that stands on the same stretch of track on several consecutive dates.
+struct parked_train {
+  int first = 0, last = 0;  // date indices, both included
+  train t;
+  std::uint64_t colour_seed = 0;  // its cars keep their colours from date to date
+};
+
+// Two parked trains, 8-12 cars for 5-8 dates: one among the dates before the 73-car date, one
+// among those after it (the two halves of the series when it has none); none in a part of
+// fewer than 5 dates.
+std::vector<parked_train> plan_parked(const layout& w, std::uint64_t seed, int dates, int special) {
+  const int split = special >= 0 ? special : dates / 2;
+  const std::pair<int, int> parts[2] = {{0, split}, {special >= 0 ? special + 1 : split, dates}};
+  std::vector<parked_train> out;
+  for (std::uint64_t k = 0; k < 2; ++k) {
+    const auto [begin, end] = parts[k];
+    if (end - begin < 5) continue;
+    rng r{seed, s_parked, k};
+    parked_train p;
+    const int stay = r.uniform_int(5, std::min(8, end - begin));
+    p.first = r.uniform_int(begin, end - stay);
+    p.last = p.first + stay - 1;
+    p.t.cars = r.uniform_int(8, 12);
+    p.t.track = r.uniform_int(0, w.tracks - 1);
+    p.t.s0 = round_to(r.uniform(-w.track_half_len, w.track_half_len - p.t.length()), 0.1);
+    p.colour_seed = r.next();
+    out.push_back(p);
+  }
+  return out;
+}
+
+// The point-spread function belongs to the satellite: the same sigma on all its scenes.
+double blur_sigma(std::uint64_t seed, const std::string& satellite_id) {
+  const std::uint64_t sat = std::stoull(satellite_id, nullptr, 16);
+  return round_to(0.35 + 0.55 * unit_double(hash_of({seed, s_blur, sat})), 0.001);
+}
+
+struct port_statics {
+  std::vector<object> objects;  // the hulk, then the cranes
+  // The hulk's stretch of quay, metres east of quay_x0; empty without a hulk.
+  double hulk_s0 = 0.0, hulk_s1 = -1.0;
+};
+
+// Bright things that never move: a 60 x 24 m hulk moored 3-12 m off the quay 10-40 m from
+// one of its ends (ships keep clear of it), and a row of 4 gantry cranes, 12 m along the quay
+// and 30 m inland from 3 m behind its edge, 45-80 m apart.
+port_statics plan_statics(const layout& w, std::uint64_t seed) {
+  static const spectrum hulk_grey{2650, 2700, 2780, 2830, 2870, 2900, 2920, 2980};
+  static const spectrum crane_paint{3000, 3080, 3150, 3200, 3250, 3260, 3270, 3320};
+  rng r{seed, s_statics};
+  port_statics out;
+  constexpr double hulk_len = 60.0, hulk_beam = 24.0;
+  const double from_end = round_to(r.uniform(10.0, 40.0), 0.1);
+  out.hulk_s0 = r.chance(0.5) ? from_end : w.quay_x1 - w.quay_x0 - hulk_len - from_end;
+  out.hulk_s1 = out.hulk_s0 + hulk_len;
+  const double gap = round_to(r.uniform(3.0, 12.0), 0.1);
+  object hulk;
+  hulk.kind = object_kind::structure;
+  hulk.site = site_port;
+  hulk.r = orect{{w.quay_x0 + out.hulk_s0 + 0.5 * hulk_len, w.quay_y - gap - 0.5 * hulk_beam},
+                 {1.0, 0.0},
+                 0.5 * hulk_len,
+                 0.5 * hulk_beam};
+  hulk.colour = scaled(hulk_grey, r.uniform(0.92, 1.08));
+  hulk.detail = r.next();
+  out.objects.push_back(hulk);
+  double x = w.quay_x0 + round_to(r.uniform(30.0, 120.0), 0.1);
+  for (int k = 0; k < 4; ++k) {
+    object c;
+    c.kind = object_kind::structure;
+    c.site = site_port;
+    c.r = orect{{x, w.quay_y + 18.0}, {0.0, 1.0}, 15.0, 6.0};
+    c.colour = scaled(crane_paint, r.uniform(0.92, 1.05));
+    c.detail = r.next();
+    out.objects.push_back(c);
+    x += round_to(r.uniform(45.0, 80.0), 0.1);
+  }
+  return out;
+}
+
+// 5-15 vehicles and loose containers (6-12 x 2.5-3 m, any heading, SR 2500-4000 at their
+// brightest band) on the apron within 50 m of the quay edge, clear of the warehouses, the
+// cranes and each other; new ones on every date.
+std::vector<object> plan_clutter(const layout& w, std::uint64_t seed, std::uint64_t date,
+                                 const port_statics& statics) {
+  rng r{seed, s_clutter, date};
+  const int n = r.uniform_int(5, 15);
+  const auto& palette = container_palette();
+  std::vector<object> out;
+  auto radius = [](const object& o) { return std::hypot(o.r.hl, o.r.hw); };
+  for (int k = 0; k < n; ++k) {
+    object o;
+    o.kind = object_kind::clutter;
+    o.site = site_port;
+    const double heading = r.uniform(0.0, pi);
+    o.r.u = {std::cos(heading), std::sin(heading)};
+    o.r.hl = 0.5 * round_to(r.uniform(6.0, 12.0), 0.1);
+    o.r.hw = 0.5 * round_to(r.uniform(2.5, 3.0), 0.01);
+    const spectrum& base =
+        palette[static_cast<std::size_t>(r.uniform_int(0, static_cast<int>(palette.size()) - 1))];
+    o.colour =
+        scaled(base, r.uniform(2500.0, 4000.0) / *std::max_element(base.begin(), base.end()));
+    o.detail = r.next();
+    bool ok = false;
+    for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
+      o.r.c = {round_to(r.uniform(w.quay_x0 + 8.0, w.quay_x1 - 8.0), 0.01),
+               round_to(w.quay_y + r.uniform(6.0, 38.0), 0.01)};
+      auto clear_of = [&](const std::vector<object>& others) {
+        for (const object& q : others)
+          if (std::hypot(q.r.c.x - o.r.c.x, q.r.c.y - o.r.c.y) < radius(q) + radius(o) + 1.0)
+            return false;
+        return true;
+      };
+      ok = clear_of(statics.objects) && clear_of(out);
+    }
+    if (ok) out.push_back(o);
+  }
+  return out;
+}
+
 int count_inside(const std::vector<object>& objs, object_kind kind, const site_def& site,
                  const std::string& cls) {
   int n = 0;
@@ -619,8 +757,9 @@ double polygon_area(const std::vector<vec2>& ring) {
 
 archive_plan plan_archive(const synth_options& opt) {
   if (opt.out_dir.empty()) throw input_error("synth: --out is required");
-  if (opt.scenario != "tumen" && opt.scenario != "quiet")
-    throw input_error(fmt::format("synth: unknown scenario '{}' (tumen | quiet)", opt.scenario));
+  if (opt.scenario != "tumen" && opt.scenario != "tumen-hard" && opt.scenario != "quiet")
+    throw input_error(
+        fmt::format("synth: unknown scenario '{}' (tumen | tumen-hard | quiet)", opt.scenario));
   if (opt.dates < 1 || opt.dates > 10000)
     throw input_error(fmt::format("synth: --dates {} is out of range 1..10000", opt.dates));
   if (!(opt.scale >= 0.05 && opt.scale <= 1.0))
@@ -637,7 +776,8 @@ archive_plan plan_archive(const synth_options& opt) {
   const vec2 c = lonlat_to_utm(130.60, 42.42);
   plan.world = make_layout({round_to(c.x, pixel_m), round_to(c.y, pixel_m)});
   const layout& w = plan.world;
-  const bool objects_on = opt.scenario == "tumen";
+  plan.hard = opt.scenario == "tumen-hard";
+  const bool objects_on = opt.scenario != "quiet";
 
   const int full_w = static_cast<int>(std::lround(10800.0 * opt.scale));
   const int full_h = static_cast<int>(std::lround(6500.0 * opt.scale));
@@ -680,8 +820,12 @@ archive_plan plan_archive(const synth_options& opt) {
     civil_from_days(times.back() / 86400, y, m, d);
     last_key = y * 12 + m - 1;
   }
-  const std::vector<ship_call> ships = plan_ships(w, seed, first_key, last_key);
+  const port_statics statics = plan.hard ? plan_statics(w, seed) : port_statics{};
+  const std::vector<ship_call> ships =
+      plan_ships(w, seed, first_key, last_key, statics.hulk_s0, statics.hulk_s1);
   const std::vector<stack_life> stacks = plan_stacks(seed);
+  const std::vector<parked_train> parked =
+      plan.hard ? plan_parked(w, seed, opt.dates, plan.special_date) : std::vector<parked_train>{};
 
   for (int i = 0; i < opt.dates; ++i) {
     const auto ui = static_cast<std::uint64_t>(i);
@@ -813,6 +957,18 @@ archive_plan plan_archive(const synth_options& opt) {
       s.dx_px = round_to(rad * std::cos(phi), 0.001);
       s.dy_px = round_to(rad * std::sin(phi), 0.001);
     }
+    if (plan.hard) {  // misregistration a shift cannot remove, and the satellite's blur
+      rng r{seed, s_warp, ui};
+      const double rotation = round_to(r.uniform(-0.15, 0.15), 0.0001);
+      const double scale = 1.0 + round_to(r.uniform(-0.0015, 0.0015), 0.000001);
+      if (!special) {
+        s.rotation_deg = rotation;
+        s.scale = scale;
+        s.warp_a = std::cos(rotation * deg) / scale;
+        s.warp_b = std::sin(rotation * deg) / scale;
+      }
+      s.blur_sigma_px = blur_sigma(seed, s.satellite_id);
+    }
     {  // per-band gain and offset (calibration drift between satellites and dates)
       rng r{seed, s_radiometry, ui};
       for (int b = 0; b < canonical_bands; ++b) {
@@ -855,33 +1011,59 @@ archive_plan plan_archive(const synth_options& opt) {
       s.haze_level = (hazy && !special) ? round_to(level, 1.0) : 0.0;
       s.haze_seed = r.next();
     }
+    if (plan.hard) {  // a haze gradient across the scene on ~40 % of the dates
+      rng r{seed, s_haze_gradient, ui};
+      const bool on = r.chance(0.4);
+      const double level = round_to(r.uniform(80.0, 350.0), 1.0);
+      const double azimuth = round_to(r.uniform(0.0, 360.0), 0.1);
+      if (on && !special) {
+        s.haze_gradient = level;
+        s.haze_gradient_azimuth_deg = azimuth;
+        s.haze_gradient_dir = {std::sin(azimuth * deg), std::cos(azimuth * deg)};
+      }
+    }
 
     // Objects present at the acquisition time.
     if (objects_on) {
       rng r{seed, s_rail, ui};
       int n = special ? 73 : r.uniform_int(0, 20);
       if (n < 3) n = 0;  // a train has at least 3 cars
+      // Parked trains stand first; the random trains fit around them.
+      std::vector<train> standing;
+      std::vector<std::uint64_t> standing_colours;
+      for (const parked_train& p : parked)
+        if (p.first <= i && i <= p.last) {
+          standing.push_back(p.t);
+          standing_colours.push_back(p.colour_seed);
+          s.parked_railcar += p.t.cars;
+        }
       std::vector<train> placed;
       for (int attempt = 0; attempt < 50; ++attempt) {
         const std::vector<int> sizes =
             special ? split_trains(n, 6, 15, r) : split_trains(n, 3, 15, r);
-        placed = rails.place(sizes, r, true);
+        placed = rails.place(sizes, r, true, standing);
         int got = 0;
         for (const train& t : placed) got += t.cars;
         if (!special || got == n) break;
       }
       rails.record(placed);
-      for (const train& t : placed)
+      for (std::size_t j = 0; j < placed.size(); ++j) {
+        const train& t = placed[j];
+        // A parked train's cars draw their colours from its own stream, the same every date.
+        std::optional<rng> own;
+        if (j < standing.size()) own.emplace(standing_colours[j]);
+        rng& cr = own ? *own : r;
         for (int k = 0; k < t.cars; ++k) {
           object o;
           o.kind = object_kind::railcar;
           o.site = site_rail;
           o.r = orect{w.track_point(t.track, t.s0 + k * car_pitch + 0.5 * car_length), w.rail_u,
                       0.5 * car_length, 0.5 * car_width};
-          o.colour = scaled(r.chance(0.6) ? car_rust : car_black, r.uniform(0.85, 1.1));
-          o.detail = r.next();
+          o.colour = scaled(cr.chance(0.6) ? car_rust : car_black, cr.uniform(0.85, 1.1));
+          o.detail = cr.next();
           s.objects.push_back(o);
         }
+      }
       const double t = static_cast<double>(s.acquired_unix);
       for (const ship_call& c : ships) {
         if (!(c.t0 <= t && t < c.t1)) continue;
@@ -906,6 +1088,11 @@ archive_plan plan_archive(const synth_options& opt) {
         o.colour = st.colour;
         o.detail = st.detail;
         s.objects.push_back(o);
+      }
+      if (plan.hard) {
+        s.objects.insert(s.objects.end(), statics.objects.begin(), statics.objects.end());
+        const std::vector<object> clutter = plan_clutter(w, seed, ui, statics);
+        s.objects.insert(s.objects.end(), clutter.begin(), clutter.end());
       }
     } else {
       rails.record({});

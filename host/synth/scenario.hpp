@@ -107,7 +107,10 @@ std::vector<vec2> utm_to_lonlat(const std::vector<vec2>& pts);
 
 // ---- objects --------------------------------------------------------------------------------
 
-enum class object_kind { railcar, ship, container_stack };
+// `structure` and `clutter` exist in scenario tumen-hard only: bright things a detector may
+// take for ships or stacks (a moored hulk, quay cranes; vehicles and loose containers on the
+// apron), never counted. objects.csv names their classes "static" and "clutter".
+enum class object_kind { railcar, ship, container_stack, structure, clutter };
 std::string class_name(object_kind k);
 
 struct object {
@@ -153,6 +156,14 @@ struct scene_plan {
   // Misregistration: the picture is drawn shifted by (dx, dy) px against the geotransform;
   // dx > 0 moves content east, dy > 0 moves it south (down the rows).
   double dx_px = 0.0, dy_px = 0.0;
+  // Scenario tumen-hard only: before that shift the picture is also rotated by rotation_deg
+  // (counter-clockwise on the map) and scaled by `scale` about the raster centre, which no
+  // translation removes. warp_a, warp_b: cos and sin of rotation_deg, divided by scale.
+  double rotation_deg = 0.0, scale = 1.0;
+  double warp_a = 1.0, warp_b = 0.0;
+  // Scenario tumen-hard only: sigma (px) of the satellite's Gaussian point-spread function
+  // over the site areas; 0: none.
+  double blur_sigma_px = 0.0;
   spectrum gain{}, offset{};
 
   // Atmosphere.
@@ -166,11 +177,17 @@ struct scene_plan {
   spectrum cloud_colour{};
   double haze_level = 0.0;  // additive haze, reflectance x10000 (0: none)
   std::uint64_t haze_seed = 0;
+  // Scenario tumen-hard only: more additive haze, growing linearly across the raster from 0 to
+  // haze_gradient towards azimuth haze_gradient_azimuth_deg (clockwise from north), whose unit
+  // vector (east, north) is haze_gradient_dir.
+  double haze_gradient = 0.0, haze_gradient_azimuth_deg = 0.0;
+  vec2 haze_gradient_dir;
   std::uint64_t noise_seed = 0;
   double season_doy = 0.0;  // day of year (fractional) for the vegetation state
 
   std::vector<object> objects;
   int count_railcar = 0, count_ship = 0, count_container_stack = 0;
+  int parked_railcar = 0;  // of count_railcar, the cars of a train parked for several dates
 
   // Assets.
   bool write_udm2 = true, write_metadata = true, metadata_in_subdir = false;
@@ -187,9 +204,15 @@ struct scene_plan {
   vec2 pixel_centre(int col, int row) const {
     return {x0 + (col + 0.5) * pixel_m, y0 - (row + 0.5) * pixel_m};
   }
+  vec2 raster_centre() const { return {x0 + 0.5 * full_w * pixel_m, y0 - 0.5 * full_h * pixel_m}; }
   // Where the picture at full-raster pixel position (col, row) (fractional) comes from.
   vec2 content_point(double col, double row) const {
-    return {x0 + (col - dx_px) * pixel_m, y0 - (row - dy_px) * pixel_m};
+    const vec2 q{x0 + (col - dx_px) * pixel_m, y0 - (row - dy_px) * pixel_m};
+    if (rotation_deg == 0.0 && scale == 1.0) return q;
+    // Undo the rotation and scale about the raster centre: p = c + R(-rotation) (q - c) / scale.
+    const vec2 c = raster_centre();
+    const double u = q.x - c.x, v = q.y - c.y;
+    return {c.x + warp_a * u + warp_b * v, c.y - warp_b * u + warp_a * v};
   }
   bool in_footprint(vec2 p) const {
     if (!fp.contains(p)) return false;
@@ -203,6 +226,7 @@ struct archive_plan {
   std::uint64_t background_seed = 0;
   std::vector<scene_plan> scenes;  // in time order
   int special_date = -1;           // index of the 73-car date, -1 if outside the range
+  bool hard = false;               // scenario tumen-hard: rails, blur, haze gradients, ...
 };
 
 // Validates the options (throws sw::input_error) and plans every scene. Does not calibrate

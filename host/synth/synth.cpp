@@ -442,6 +442,11 @@ std::string readme(const archive_plan& plan, const synth_summary& sum) {
   if (plan.special_date >= 0)
     r << "The 73-car date is " << plan.scenes[static_cast<std::size_t>(plan.special_date)].id
       << ".\n";
+  if (plan.hard)
+    r << "\nScenario tumen-hard: rotation and scale errors, a blur per satellite, haze\n"
+      << "gradients, steel rails, a hulk and cranes at the port (class `static` in objects.csv),\n"
+      << "clutter on the quay apron (`clutter`) and parked trains; the columns rotation_deg to\n"
+      << "parked_railcar of scenes_truth.csv say where. Statics and clutter are never counted.\n";
   return r.str();
 }
 
@@ -537,7 +542,8 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
     for (const auto& b : names) h += ",gain_" + b;
     for (const auto& b : names) h += ",offset_" + b;
     h += ",cloud_fraction,clear_fraction,haze_level,footprint_event,raster_shift_col,"
-         "raster_shift_row,udm2,metadata,railcar,ship,container_stack\n";
+         "raster_shift_row,udm2,metadata,railcar,ship,container_stack,rotation_deg,scale,"
+         "blur_sigma_px,haze_gradient,haze_gradient_azimuth_deg,parked_railcar\n";
     for (const scene_plan& s : plan.scenes) {
       const std::vector<int>& idx = synth::band_indices(s.band_count);
       auto has = [&](int b) { return std::find(idx.begin(), idx.end(), b) != idx.end(); };
@@ -553,12 +559,19 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
         h.push_back(',');
         if (has(b)) h.append(fixed(s.offset[b], 1));
       }
-      h += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n", fixed(s.cloud_fraction, 4),
+      h += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}", fixed(s.cloud_fraction, 4),
                        fixed(s.clear_fraction, 4), fixed(s.haze_level, 0),
                        s.footprint_event.empty() ? "none" : s.footprint_event, s.shift_col,
                        s.shift_row, s.write_udm2 ? "present" : "missing",
                        s.write_metadata ? "present" : "missing", s.count_railcar, s.count_ship,
                        s.count_container_stack);
+      // The tumen-hard columns stay empty for the other scenarios.
+      if (plan.hard)
+        h += fmt::format(",{},{},{},{},{},{}\n", fixed(s.rotation_deg, 4), fixed(s.scale, 6),
+                         fixed(s.blur_sigma_px, 3), fixed(s.haze_gradient, 0),
+                         fixed(s.haze_gradient_azimuth_deg, 1), s.parked_railcar);
+      else
+        h += ",,,,,,\n";
     }
     write_file(out / "scenes_truth.csv", h);
   }

@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/error.hpp"
+#include "host/synth/render.hpp"
+#include "host/synth/scenario.hpp"
 #include "host/synth/synth.hpp"
 #include "test_util.hpp"
 
@@ -301,6 +303,22 @@ TEST_F(synth, tumen_is_unchanged) {
   EXPECT_EQ(archive_hash(out()), 0x2049c5e4109ed809ULL);
 }
 
+TEST_F(synth, tumen_leaves_the_hard_columns_empty) {
+  const csv_table t = read_csv((out() / "scenes_truth.csv").string());
+  ASSERT_FALSE(t.rows.empty());
+  for (const char* name : {"rotation_deg", "scale", "blur_sigma_px", "haze_gradient",
+                           "haze_gradient_azimuth_deg", "parked_railcar"}) {
+    const int c = t.col(name);
+    ASSERT_GE(c, 0) << name;
+    for (const auto& r : t.rows) {
+      ASSERT_EQ(r.size(), t.header.size());
+      EXPECT_EQ(r[static_cast<std::size_t>(c)], "") << name;
+    }
+  }
+  for (const auto& r : read_csv((out() / "objects.csv").string()).rows)
+    EXPECT_TRUE(r[3] == "railcar" || r[3] == "ship" || r[3] == "container_stack") << r[3];
+}
+
 TEST_F(synth, truth_is_consistent) {
   EXPECT_EQ(read_text((out() / "truth.csv").string()).substr(0, 48),
             "site_id,scene_id,acquired,class,observable,count");
@@ -460,7 +478,13 @@ TEST(synth_options, rejects_bad_options) {
   EXPECT_THROW(sw::write_synthetic_archive(o), sw::input_error);
   o.scale = 0.05;
   o.scenario = "harbour";
-  EXPECT_THROW(sw::write_synthetic_archive(o), sw::input_error);
+  try {
+    sw::write_synthetic_archive(o);
+    ADD_FAILURE() << "scenario harbour accepted";
+  } catch (const sw::input_error& e) {
+    EXPECT_NE(std::string(e.what()).find("(tumen | tumen-hard | quiet)"), std::string::npos)
+        << e.what();
+  }
   o.scenario = "tumen";
   o.start_date = "2023-13-01";
   EXPECT_THROW(sw::write_synthetic_archive(o), sw::input_error);
@@ -477,6 +501,417 @@ TEST(synth_options, refuses_to_write_over_an_archive) {
   sw::synth_options o = small_options(d.path().string(), 1);
   sw::write_synthetic_archive(o);
   EXPECT_THROW(sw::write_synthetic_archive(o), sw::input_error);
+}
+
+// ---- scenario tumen-hard ---------------------------------------------------------------------
+
+namespace synth_ns = sw::synth;
+
+// 12 dates from 2023-09-12: the 73-car date is the 7th, with 6 dates before it and 5 after,
+// room for both parked trains (seed 1).
+sw::synth_options hard_options(const std::string& out) {
+  sw::synth_options o = small_options(out, 12);
+  o.scenario = "tumen-hard";
+  o.start_date = "2023-09-12";
+  return o;
+}
+
+std::size_t at(const csv_table& t, const std::string& name) {
+  const int c = t.col(name);
+  EXPECT_GE(c, 0) << name;
+  return static_cast<std::size_t>(std::max(c, 0));
+}
+
+class synth_hard : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new temp_dir;
+    sw::write_synthetic_archive(hard_options(dir_->path().string()));
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path out() { return dir_->path(); }
+  static csv_table table(const char* name) { return read_csv((out() / name).string()); }
+
+  static temp_dir* dir_;
+};
+
+temp_dir* synth_hard::dir_ = nullptr;
+
+TEST_F(synth_hard, records_misregistration_blur_and_haze_per_scene) {
+  EXPECT_EQ(list_files(out()).data.size(), 12u);
+  const csv_table t = table("scenes_truth.csv");
+  ASSERT_EQ(t.rows.size(), 12u);
+  std::map<std::string, std::string> blur_of_satellite;
+  int special = 0, rotated = 0, scaled = 0, hazy = 0;
+  for (const auto& r : t.rows) {
+    ASSERT_EQ(r.size(), t.header.size());
+    const double rotation = std::stod(r[at(t, "rotation_deg")]);
+    const double scale = std::stod(r[at(t, "scale")]);
+    const double blur = std::stod(r[at(t, "blur_sigma_px")]);
+    const double gradient = std::stod(r[at(t, "haze_gradient")]);
+    EXPECT_LE(std::abs(rotation), 0.15);
+    EXPECT_LE(std::abs(scale - 1.0), 0.0015 + 1e-9);
+    EXPECT_GE(blur, 0.35);
+    EXPECT_LE(blur, 0.9);
+    // The point-spread function belongs to the satellite.
+    const auto [it, fresh] =
+        blur_of_satellite.emplace(r[at(t, "satellite_id")], r[at(t, "blur_sigma_px")]);
+    EXPECT_EQ(it->second, r[at(t, "blur_sigma_px")]) << r[0];
+    if (r[at(t, "railcar")] == "73") {
+      // The 73-car date stays as in tumen: clear, no haze, no cut, no shift, no warp.
+      ++special;
+      EXPECT_EQ(rotation, 0.0);
+      EXPECT_EQ(scale, 1.0);
+      EXPECT_EQ(gradient, 0.0);
+      EXPECT_EQ(r[at(t, "haze_level")], "0");
+      EXPECT_EQ(r[at(t, "cloud_fraction")], "0.0000");
+      EXPECT_EQ(r[at(t, "footprint_event")], "none");
+      EXPECT_EQ(r[at(t, "raster_shift_col")], "0");
+      EXPECT_EQ(r[at(t, "raster_shift_row")], "0");
+      EXPECT_EQ(r[at(t, "parked_railcar")], "0");
+    } else {
+      rotated += rotation != 0.0;
+      scaled += scale != 1.0;
+    }
+    if (gradient > 0.0) {
+      ++hazy;
+      EXPECT_GE(gradient, 80.0);
+      EXPECT_LE(gradient, 350.0);
+    }
+  }
+  EXPECT_EQ(special, 1);
+  EXPECT_EQ(rotated, 11);
+  EXPECT_EQ(scaled, 11);
+  EXPECT_GE(hazy, 2);  // ~40 % of the dates
+  EXPECT_GE(blur_of_satellite.size(), 3u);
+  std::set<std::string> sigmas;
+  for (const auto& [sat, sigma] : blur_of_satellite) sigmas.insert(sigma);
+  EXPECT_EQ(sigmas.size(), blur_of_satellite.size());
+}
+
+TEST_F(synth_hard, statics_and_clutter_are_listed_but_never_counted) {
+  const synth_ns::archive_plan plan = synth_ns::plan_archive(hard_options(out().string()));
+  const synth_ns::layout& w = plan.world;
+  const csv_table o = table("objects.csv");
+  struct scene_objects {
+    std::set<std::string> statics;
+    std::vector<std::vector<std::string>> clutter, ships;
+    int railcars = 0;
+  };
+  std::map<std::string, scene_objects> by_scene;
+  for (const auto& r : o.rows) {
+    scene_objects& s = by_scene[r[0]];
+    if (r[3] == "static")
+      s.statics.insert(r[4] + "," + r[5] + "," + r[8] + "," + r[9] + "," + r[10]);
+    else if (r[3] == "clutter")
+      s.clutter.push_back(r);
+    else if (r[3] == "ship")
+      s.ships.push_back(r);
+    else if (r[3] == "railcar")
+      ++s.railcars;
+  }
+  ASSERT_EQ(by_scene.size(), 12u);
+  const std::set<std::string> statics = by_scene.begin()->second.statics;
+  ASSERT_EQ(statics.size(), 5u);
+  double hulk_x = 0.0;
+  int cranes = 0;
+  for (const std::string& line : statics) {
+    const std::vector<std::string> f = split(line);
+    const double x = std::stod(f[0]), y = std::stod(f[1]);
+    EXPECT_GE(x, w.quay_x0);
+    EXPECT_LE(x, w.quay_x1);
+    if (f[2] == "60.00" && f[3] == "24.00") {
+      hulk_x = x;  // in the berth water
+      EXPECT_LE(y + 12.0, w.quay_y);
+      EXPECT_GE(y - 12.0, w.quay_y - w.berth_width);
+    } else {
+      ++cranes;  // on the 50 m land strip next to the water
+      EXPECT_EQ(f[2], "30.00");
+      EXPECT_EQ(f[3], "12.00");
+      EXPECT_GE(y - 15.0, w.quay_y);
+      EXPECT_LE(y + 15.0, w.quay_y + 50.0);
+    }
+  }
+  EXPECT_EQ(cranes, 4);
+  for (const auto& [id, s] : by_scene) {
+    EXPECT_EQ(s.statics, statics) << id;  // the same on every date
+    EXPECT_GE(s.clutter.size(), 5u) << id;
+    EXPECT_LE(s.clutter.size(), 15u) << id;
+    for (const auto& c : s.clutter) {
+      const double y = std::stod(c[5]), len = std::stod(c[8]), wid = std::stod(c[9]);
+      EXPECT_GT(y, w.quay_y);
+      EXPECT_LT(y, w.quay_y + 50.0);
+      EXPECT_GE(len, 6.0);
+      EXPECT_LE(len, 12.0);
+      EXPECT_GE(wid, 2.5);
+      EXPECT_LE(wid, 3.0);
+    }
+    for (const auto& sh : s.ships)  // never over the hulk
+      EXPECT_GE(std::abs(std::stod(sh[4]) - hulk_x), 0.5 * (std::stod(sh[8]) + 60.0)) << id;
+  }
+  EXPECT_NE(by_scene.begin()->second.clutter, std::next(by_scene.begin())->second.clutter);
+
+  // The counts are those of the ships and cars alone.
+  const csv_table t = table("truth.csv");
+  int checked = 0;
+  for (const auto& r : t.rows) {
+    const scene_objects& s = by_scene.at(r[1]);
+    if (r[3] == "ship") {
+      EXPECT_EQ(std::stoi(r[5]), static_cast<int>(s.ships.size())) << r[1];
+      ++checked;
+    } else if (r[3] == "railcar") {
+      EXPECT_EQ(std::stoi(r[5]), s.railcars) << r[1];
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 12);
+}
+
+TEST_F(synth_hard, parked_trains_stand_for_five_dates_or_more) {
+  const csv_table scenes = table("scenes_truth.csv");
+  std::map<std::string, int> index;
+  int special = -1;
+  for (std::size_t i = 0; i < scenes.rows.size(); ++i) {
+    index[scenes.rows[i][0]] = static_cast<int>(i);
+    if (scenes.rows[i][at(scenes, "railcar")] == "73") special = static_cast<int>(i);
+  }
+  ASSERT_GE(special, 0);
+  const int n = static_cast<int>(scenes.rows.size());
+  std::vector<std::set<std::string>> cars(static_cast<std::size_t>(n));
+  for (const auto& r : table("objects.csv").rows)
+    if (r[3] == "railcar") cars[static_cast<std::size_t>(index.at(r[0]))].insert(r[4] + "," + r[5]);
+  // Runs of dates on which a car stands at exactly the same place, by (first date, length).
+  std::map<std::pair<int, int>, int> runs;
+  for (int i = 0; i < n; ++i)
+    for (const std::string& car : cars[static_cast<std::size_t>(i)]) {
+      if (i > 0 && cars[static_cast<std::size_t>(i - 1)].count(car)) continue;
+      int j = i;
+      while (j + 1 < n && cars[static_cast<std::size_t>(j + 1)].count(car)) ++j;
+      if (j - i + 1 >= 2) ++runs[{i, j - i + 1}];
+    }
+  ASSERT_EQ(runs.size(), 2u);  // random trains never stop at the same place twice
+  const auto first = runs.begin(), second = std::next(runs.begin());
+  for (const auto& [run, n_cars] : runs) {
+    EXPECT_GE(run.second, 5);
+    EXPECT_LE(run.second, 8);
+    EXPECT_GE(n_cars, 8);
+    EXPECT_LE(n_cars, 12);
+    for (int i = run.first; i < run.first + run.second; ++i) {
+      const auto& r = scenes.rows[static_cast<std::size_t>(i)];
+      EXPECT_EQ(std::stoi(r[at(scenes, "parked_railcar")]), n_cars);
+      EXPECT_GT(std::stoi(r[at(scenes, "railcar")]), n_cars);  // other trains still come
+    }
+  }
+  EXPECT_LT(first->first.first + first->first.second - 1, special);
+  EXPECT_GT(second->first.first, special);
+}
+
+// Scenes of a tumen-hard plan rendered directly: one with the rails (the plan) and one without
+// (a copy flagged plain), everything else alike.
+struct hard_pair {
+  temp_dir dir;  // never written: plan_archive wants an output directory
+  synth_ns::archive_plan plan, plain;
+  int scene = 0;
+  hard_pair() {
+    plan = synth_ns::plan_archive(hard_options(dir.path().string()));
+    plain = plan;
+    plain.hard = false;
+    // A date neither special nor hazy: its picture is warped and blurred.
+    while (plan.scenes[static_cast<std::size_t>(scene)].haze_level > 0.0 ||
+           scene == plan.special_date)
+      ++scene;
+  }
+  const synth_ns::scene_plan& s() const { return plan.scenes[static_cast<std::size_t>(scene)]; }
+};
+
+TEST(synth_hard_render, rails_shine_over_the_sleeper_band) {
+  hard_pair p;
+  synth_ns::scene_plan empty = p.s();
+  empty.objects.clear();  // no car over the profile
+  const synth_ns::scene_renderer with(p.plan, empty), without(p.plain, empty);
+  const synth_ns::layout& w = p.plan.world;
+  const synth_ns::vec2 across{-w.rail_u.y, w.rail_u.x};
+  // Across track 2, 100 m east of the yard's centre, every 2 cm.
+  const synth_ns::vec2 c = w.track_point(2, 100.0);
+  int peaks = 0;
+  bool bright_before = false;
+  for (int k = -100; k <= 100; ++k) {
+    const double d = 0.02 * k;
+    const synth_ns::vec2 q{c.x + across.x * d, c.y + across.y * d};
+    const synth_ns::spectrum a = with.surface(q, 0.02), b = without.surface(q, 0.02);
+    const bool on_rail = std::abs(std::abs(d) - 0.7175) < 0.03;
+    for (int band = 0; band < synth_ns::canonical_bands; ++band) {
+      if (on_rail) {
+        EXPECT_GE(a[band], 3500.0f) << d;
+        EXPECT_LE(a[band], 4500.0f) << d;
+      } else if (std::abs(std::abs(d) - 0.7175) > 0.08) {
+        EXPECT_EQ(a[band], b[band]) << d;  // the rest of the track as in tumen
+      }
+      if (std::abs(d) < 0.6) {
+        EXPECT_LT(a[band], 1200.0f) << d;  // dark sleepers between
+      }
+      EXPECT_LT(b[band], 2500.0f) << d;
+    }
+    const bool bright = a[5] > 3000.0f;
+    peaks += bright && !bright_before;
+    bright_before = bright;
+  }
+  EXPECT_EQ(peaks, 2);
+}
+
+TEST(synth_hard_render, rails_brighten_the_track_pixels_and_strips_do_not_matter) {
+  hard_pair p;
+  const synth_ns::scene_plan& s = p.s();
+  const synth_ns::layout& w = p.plan.world;
+  // Rows of the window around the yard.
+  const int centre_row = static_cast<int>((s.y0 - w.rail_c.y) / synth_ns::pixel_m) - s.win_row0;
+  const int row0 = std::max(0, centre_row - 40), rows = std::min(80, s.win_h - row0);
+  const std::size_t px = static_cast<std::size_t>(rows) * s.win_w;
+  const int nb = s.band_count;
+  std::vector<std::uint16_t> with(px * nb), without(px * nb), strips(px * nb);
+  std::vector<std::uint8_t> udm(px * 8);
+  const synth_ns::scene_renderer r_with(p.plan, s), r_without(p.plain, s);
+  r_with.render_rows(row0, rows, with.data(), udm.data());
+  r_without.render_rows(row0, rows, without.data(), udm.data());
+  // The PSF reaches across the calls' rows: 3-row calls give the same pixels as one call.
+  for (int r = 0; r < rows; r += 3)
+    r_with.render_rows(row0 + r, std::min(3, rows - r),
+                       strips.data() + static_cast<std::size_t>(r) * s.win_w * nb, udm.data());
+  EXPECT_TRUE(strips == with);
+
+  int brighter = 0, off_track = 0, max_diff = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < s.win_w; ++c) {
+      const std::size_t i = (static_cast<std::size_t>(r) * s.win_w + c) * nb;
+      if (with[i] == 0) continue;  // outside the footprint
+      const int diff = int{with[i]} - int{without[i]};
+      EXPECT_GE(diff, -1);  // rails only add light
+      max_diff = std::max(max_diff, diff);
+      if (diff <= 40) continue;
+      ++brighter;
+      // Where the picture of that pixel comes from: near a yard track centre line, or west of
+      // the yard (ladder and main line).
+      const synth_ns::vec2 q = s.content_point(s.win_col0 + c + 0.5, s.win_row0 + row0 + r + 0.5);
+      const double a = (q.x - w.rail_c.x) * w.rail_u.x + (q.y - w.rail_c.y) * w.rail_u.y;
+      const double b = -(q.x - w.rail_c.x) * w.rail_u.y + (q.y - w.rail_c.y) * w.rail_u.x;
+      double nearest = 1e9;
+      for (int t = 0; t < w.tracks; ++t)
+        nearest = std::min(nearest, std::abs(b - w.track_offset(t)));
+      off_track += a > -w.track_half_len && nearest > 6.0;
+    }
+  EXPECT_GT(brighter, 600);  // 6 tracks of 500 m, 3 m pixels, cars over some of them
+  EXPECT_EQ(off_track, 0);
+  EXPECT_GT(max_diff, 100);
+}
+
+TEST(synth_hard_render, the_satellites_psf_blurs_the_sites) {
+  hard_pair p;
+  const synth_ns::scene_plan& s = p.s();
+  synth_ns::scene_plan sharp = s;
+  sharp.blur_sigma_px = 0.0;
+  const synth_ns::layout& w = p.plan.world;
+  // Rows across the quay edge: water, hulk, apron, cranes and warehouses.
+  const int edge_row = static_cast<int>((s.y0 - w.quay_y) / synth_ns::pixel_m) - s.win_row0;
+  const int row0 = std::max(0, edge_row - 20), rows = std::min(40, s.win_h - row0);
+  const std::size_t px = static_cast<std::size_t>(rows) * s.win_w;
+  const int nb = s.band_count;
+  std::vector<std::uint16_t> blurred(px * nb), plain(px * nb);
+  std::vector<std::uint8_t> udm(px * 8);
+  synth_ns::scene_renderer(p.plan, s).render_rows(row0, rows, blurred.data(), udm.data());
+  synth_ns::scene_renderer(p.plan, sharp).render_rows(row0, rows, plain.data(), udm.data());
+  // Profiles across the quay edge, each row averaged over the port's columns (which averages
+  // the sensor noise away): the same light, a softer edge.
+  const int c0 = static_cast<int>((w.quay_x0 - s.x0) / synth_ns::pixel_m) - s.win_col0;
+  const int c1 = static_cast<int>((w.quay_x1 - s.x0) / synth_ns::pixel_m) - s.win_col0;
+  ASSERT_GT(c0, 0);
+  ASSERT_LT(c1, s.win_w);
+  std::vector<double> profile_b(static_cast<std::size_t>(rows)), profile_p(profile_b.size());
+  for (int r = 0; r < rows; ++r)
+    for (int c = c0; c < c1; ++c) {
+      const std::size_t i = (static_cast<std::size_t>(r) * s.win_w + c) * nb;
+      ASSERT_TRUE(blurred[i]) << "the port is inside the footprint";
+      profile_b[static_cast<std::size_t>(r)] += blurred[i] / double(c1 - c0);
+      profile_p[static_cast<std::size_t>(r)] += plain[i] / double(c1 - c0);
+    }
+  double sum_b = 0, sum_p = 0, step_b = 0, step_p = 0;
+  for (std::size_t r = 0; r + 1 < profile_b.size(); ++r) {
+    sum_b += profile_b[r];
+    sum_p += profile_p[r];
+    step_b = std::max(step_b, std::abs(profile_b[r + 1] - profile_b[r]));
+    step_p = std::max(step_p, std::abs(profile_p[r + 1] - profile_p[r]));
+  }
+  EXPECT_NEAR(sum_b / sum_p, 1.0, 0.01);
+  EXPECT_GT(step_p, 500.0);  // the quay edge
+  EXPECT_LT(step_b, 0.9 * step_p) << "sigma " << s.blur_sigma_px;
+}
+
+TEST(synth_hard_plan, haze_gradients_are_mostly_unflagged) {
+  hard_pair p;
+  int with_gradient = 0;
+  for (const synth_ns::scene_plan& s : p.plan.scenes) {
+    if (s.haze_gradient <= 0.0 || s.haze_level > 0.0) continue;
+    ++with_gradient;
+    // Clouds are not calibrated here: haze_add is the gradient alone.
+    double lo = 1e9, hi = 0.0;
+    int hazy = 0, flagged = 0;
+    for (int row = 0; row < s.full_h; row += 5)
+      for (int col = 0; col < s.full_w; col += 5) {
+        const synth_ns::pixel_state st = synth_ns::pixel_at(p.plan, s, col, row);
+        if (!st.inside) continue;
+        lo = std::min(lo, double{st.haze_add});
+        hi = std::max(hi, double{st.haze_add});
+        EXPECT_LE(st.haze_add, s.haze_gradient + 1e-3);
+        EXPECT_EQ(st.haze, st.haze_add > 260.0f);
+        hazy += st.haze_add > 40.0f;
+        flagged += st.haze;
+      }
+    // From near 0 on one side of the footprint to near the full level on the other.
+    EXPECT_LT(lo, 0.2 * s.haze_gradient) << s.id;
+    EXPECT_GT(hi, 0.8 * s.haze_gradient) << s.id;
+    EXPECT_LT(flagged, hazy / 2) << s.id;
+  }
+  EXPECT_GE(with_gradient, 2);
+}
+
+TEST(synth_hard_plan, the_picture_turns_and_scales_about_the_raster_centre) {
+  temp_dir d;
+  sw::synth_options o = hard_options(d.path().string());
+  const synth_ns::archive_plan hard = synth_ns::plan_archive(o);
+  o.scenario = "tumen";
+  const synth_ns::archive_plan plain = synth_ns::plan_archive(o);
+  ASSERT_EQ(hard.scenes.size(), plain.scenes.size());
+  for (std::size_t i = 0; i < hard.scenes.size(); ++i) {
+    const synth_ns::scene_plan &h = hard.scenes[i], &p = plain.scenes[i];
+    // The same world and dates: only the tumen-hard parameters differ.
+    EXPECT_EQ(h.id, p.id);
+    EXPECT_EQ(h.dx_px, p.dx_px);
+    EXPECT_EQ(h.dy_px, p.dy_px);
+    EXPECT_EQ(h.gain, p.gain);
+    // An object at world point q appears where tumen draws c + scale R(rotation) (q - c).
+    const double t = h.rotation_deg * 3.14159265358979323846 / 180.0;
+    const synth_ns::vec2 c = h.raster_centre();
+    double max_m = 0.0;
+    for (const auto& [col, row] : {std::pair{0.0, 0.0}, std::pair{540.0, 0.0},
+                                   std::pair{270.0, 162.5}, std::pair{100.0, 300.0}}) {
+      const synth_ns::vec2 q = h.content_point(col, row), n = p.content_point(col, row);
+      const double u = q.x - c.x, v = q.y - c.y;
+      const synth_ns::vec2 shown{c.x + h.scale * (std::cos(t) * u - std::sin(t) * v),
+                                 c.y + h.scale * (std::sin(t) * u + std::cos(t) * v)};
+      EXPECT_NEAR(shown.x, n.x, 1e-6);
+      EXPECT_NEAR(shown.y, n.y, 1e-6);
+      max_m = std::max(max_m, std::hypot(q.x - n.x, q.y - n.y));
+    }
+    if (static_cast<int>(i) == hard.special_date) {
+      EXPECT_EQ(max_m, 0.0);
+    } else {
+      EXPECT_GT(max_m, 0.0);
+    }
+    // At most 0.15 degrees and 0.15 %: under 1.5 px at the corners of a 540 x 325 px raster.
+    EXPECT_LT(max_m, 1.5 * synth_ns::pixel_m);
+  }
 }
 
 }  // namespace
