@@ -23,13 +23,26 @@ struct engine_class {
   bool counts = true;  // false for "change"
   bool local = false;  // background = local
   object_polarity pol = object_polarity::any;
-  int tophat_radius_px = 5;  // half-width of the local-background square
+  // Local classes: the contrast test (cfar.cuh), half-widths of its guard and outer squares
+  // and its threshold in standard deviations.
+  int guard_px = 1;
+  int outer_px = 2;
+  double contrast_k = 6.0;
+  // Local classes: objects only on the scene's water (water.cuh); land wider than
+  // 2 * body_radius_px + 1 px is land, narrower non-water (a ship alongside, a pier) may
+  // hold objects.
+  bool on_water = false;
+  int body_radius_px = 1;
+  bool count_static = false;  // local classes: count objects also in the reference
   int open_px = 0;
   int close_px = 0;
   double min_area_px = 0;
   double max_area_px = 1e300;
   double min_width_px = 0;         // narrower components are slivers, not objects
   double min_fill = 0;             // area / (length * width) below this: not a solid object
+  double max_length_px = 0;        // > 0: longer components are dropped
+  double max_width_px = 0;         // > 0: wider components are dropped
+  double min_elongation = 0;       // length / width below this: dropped
   double split_length_px = 0;      // > 0: a component counts round(length / this)
   std::vector<std::uint8_t> zone;  // union of the class's zones, one byte per grid pixel
 };
@@ -39,6 +52,7 @@ struct engine_params {
   int height = 0;
   int bands = 0;
   std::vector<float> weights;  // one per band
+  int water_band = -1;         // the band water is found in (nir), -1: the brightness
   threshold_kind threshold = threshold_kind::kmad;
   double k = 4.0;
   double fixed_threshold = 800.0;

@@ -167,6 +167,43 @@ struct axis_extent_fn {
   }
 };
 
+// Pass 3 (local classes): what surrounds each component and what lies under it. Per
+// component pixel: its 8-neighbours inside the image that are not of the component
+// (`outside`) and how many of those are water (`outside_water`; water may be nullptr), and
+// whether the pixel is marked in `static_mask` (`on_static`; may be nullptr). Integers with
+// atomics: the same sums in any order.
+template <class Label>
+struct component_context_fn {
+  const Label* component;
+  int width;
+  int height;
+  const std::uint8_t* water;
+  const std::uint8_t* static_mask;
+  std::int64_t* outside;
+  std::int64_t* outside_water;
+  std::int64_t* on_static;
+
+  SW_HD void operator()(index_t i) const {
+    const Label c = component[i];
+    if (c < 0) return;
+    if (static_mask != nullptr && static_mask[i]) atomic_add<std::int64_t>(on_static + c, 1);
+    if (water == nullptr) return;
+    const int x = static_cast<int>(i % width), y = static_cast<int>(i / width);
+    std::int64_t o = 0, ow = 0;
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        const int xx = x + dx, yy = y + dy;
+        if ((dx == 0 && dy == 0) || xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+        const index_t j = static_cast<index_t>(yy) * width + xx;
+        if (component[j] == c) continue;
+        ++o;
+        if (water[j]) ++ow;
+      }
+    if (o > 0) atomic_add<std::int64_t>(outside + c, o);
+    if (ow > 0) atomic_add<std::int64_t>(outside_water + c, ow);
+  }
+};
+
 // Passes over the image: f(i) for every pixel, atomics into the per-component arrays. On
 // the CPU, the moments come fused with labelling (label_and_moments below) and the extents
 // from a strip-wise launch (kernels/cpu/measure_cpu.hpp); integers, so identical results.

@@ -20,6 +20,7 @@
 #include <thrust/count.h>
 
 #include "kernels/background.cuh"
+#include "kernels/cfar.cuh"
 #include "kernels/change.cuh"
 #include "kernels/common.hpp"
 #include "kernels/coregister.cuh"
@@ -32,12 +33,21 @@
 #include "kernels/reduce.hpp"
 #include "kernels/reference.cuh"
 #include "kernels/valid_mask.cuh"
+#include "kernels/water.cuh"
 
 namespace sw::kern {
 
-// Floor under the local-background threshold (reflectance x10000): on a perfectly flat
-// background the MAD is ~0 and noise alone would pass a k*MAD rule.
+// Least contrast of a local object against its background (reflectance x10000): the contrast
+// test's sigma is at least this over its k, since on perfectly flat ground the spread is ~0
+// and noise alone would pass a k-sigma rule.
 inline constexpr double local_min_contrast = 100.0;
+// Objects on water (`on = "water"`): at least this share of a component's outline is water
+// (a ship alongside a quay has about half its outline on the water, a pier tip or a
+// building on the quay less).
+inline constexpr double min_water_contact = 1.0 / 3.0;
+// Objects present in the reference: at least this share of a component's pixels are
+// objects in the reference too.
+inline constexpr double static_overlap = 0.5;
 // Grids of at least this many pixels run the integer NCC search and the normalisation fit
 // on a stride-2 lattice.
 inline constexpr index_t ncc_subsample_pixels = 8000;
@@ -59,6 +69,7 @@ class site_engine final : public engine {
     n_ = static_cast<index_t>(p_.width) * p_.height;
     for (const auto& c : p_.classes) {
       has_local_class_ = has_local_class_ || (c.counts && c.local);
+      has_water_class_ = has_water_class_ || (c.counts && c.local && c.on_water);
       auto z = be_.template alloc<std::uint8_t>(n_);
       be_.upload(z, c.zone.data(), n_);
       zones_.push_back(std::move(z));
@@ -74,6 +85,7 @@ class site_engine final : public engine {
       ref_lo_ = be_.template alloc<float>(p_.bands * n_);
       ref_hi_ = be_.template alloc<float>(p_.bands * n_);
     }
+    ref_evidence_.resize(p_.classes.size());
   }
 
   const engine_params& params() const override { return p_; }
@@ -116,11 +128,16 @@ class site_engine final : public engine {
     // not normalised: the normalisation is fitted on the ground and may map the spectra of
     // objects it never saw (a colourful container) to anything.
     buffer<float> brightness;
+    buffer<std::uint8_t> water;
     if (has_local_class_) {
       brightness = be_.template alloc<float>(n_);
       be_.for_each(n_,
                    brightness_fn{
                        {bands.data(), w, h, nb}, weights_.data(), valid.data(), brightness.data()});
+      if (has_water_class_) {
+        water = be_.template alloc<std::uint8_t>(n_);
+        water_mask(be_, n_, water_plane(bands, brightness), valid.data(), water.data());
+      }
     }
     if (have_ref && r.grid_valid_fraction > 0) normalise_to_reference(bands, valid);
     lap(r.times.normalise);
@@ -168,13 +185,27 @@ class site_engine final : public engine {
       cr.has_change = cr.observable && ref_ready;
       if (cr.observable && cls.counts && (cls.local || ref_ready)) {
         auto evidence = be_.template alloc<std::uint8_t>(n_);
+        auto inside = be_.template alloc<std::uint8_t>(n_);  // where objects may be
+        object_context context;
         if (cls.local) {
-          local_evidence(cls, zones_[c], valid, brightness, evidence);
+          const std::uint8_t* body = nullptr;
+          buffer<std::uint8_t> scene_land;
+          if (cls.on_water && ref_ready) {
+            body = reference_land();
+          } else if (cls.on_water) {
+            scene_land = be_.template alloc<std::uint8_t>(n_);
+            land_body(cls, valid, water, scene_land);
+            body = scene_land.data();
+          }
+          local_evidence(cls, zones_[c], valid, brightness, water, body, inside, evidence);
+          if (cls.on_water) context.water = water.data();
+          if (ref_ready && !cls.count_static) context.static_mask = reference_objects(c);
         } else {
+          be_.for_each(n_, and_fn{zones_[c].data(), valid.data(), inside.data()});
           be_.for_each(n_, reference_evidence_fn{change.data(), difference.data(), cls.pol,
                                                  evidence.data()});
         }
-        count_objects(cls, zones_[c], valid, evidence, ref_ready ? magnitude.data() : nullptr, cr);
+        count_objects(cls, inside, evidence, ref_ready ? magnitude.data() : nullptr, context, cr);
         cr.has_counts = true;
       }
       r.classes.push_back(std::move(cr));
@@ -469,18 +500,55 @@ class site_engine final : public engine {
     }
   }
 
-  // Top-hat against the zone's own background (white for brighter objects, black for
-  // darker), thresholded by threshold_local.
+  // The plane water is found in: the water band (nir) of the scene, else its brightness.
+  const float* water_plane(const buffer<float>& bands, const buffer<float>& brightness) const {
+    return p_.water_band >= 0 ? bands.data() + static_cast<index_t>(p_.water_band) * n_
+                              : brightness.data();
+  }
+
+  // Object pixels of a local class by the contrast test (cfar.cuh) against the ring of their
+  // own background: the zone's valid pixels, or for classes on water the water, objects then
+  // being anywhere off the land `body` (land_body, reference_land). `candidates` receives
+  // where objects may be.
   void local_evidence(const engine_class& cls, const buffer<std::uint8_t>& zone,
                       const buffer<std::uint8_t>& valid, const buffer<float>& brightness,
-                      buffer<std::uint8_t>& evidence) {
+                      const buffer<std::uint8_t>& water, const std::uint8_t* body,
+                      buffer<std::uint8_t>& candidates, buffer<std::uint8_t>& evidence) {
+    be_.for_each(n_, and_fn{zone.data(), valid.data(), candidates.data()});
+    const std::uint8_t* background = candidates.data();
+    if (cls.on_water) {
+      be_.for_each(n_, and_not_fn{candidates.data(), body, candidates.data()});
+      background = water.data();
+    }
+    auto seed = be_.template alloc<std::uint8_t>(n_);
+    {
+      auto domain = be_.template alloc<std::uint8_t>(n_);
+      be_.for_each(n_, and_fn{zone.data(), valid.data(), domain.data()});
+      tophat_seed(cls, domain, brightness, seed);
+    }
+    cfar_params cp;
+    cp.guard = cls.guard_px;
+    cp.outer = cls.outer_px;
+    cp.k = static_cast<float>(cls.contrast_k);
+    cp.sigma_floor = static_cast<float>(local_min_contrast / cls.contrast_k);
+    cp.pol = cls.pol;
+    local_contrast(be_, brightness.data(), background, seed.data(), candidates.data(), p_.width,
+                   p_.height, cp, evidence.data());
+  }
+
+  // The contrast test's first censoring (cfar.cuh): a top-hat of the brightness against
+  // the grey opening (white, brighter objects) or closing (black, darker) by a square wider
+  // than the object that must fit inside the domain, thresholded at the domain's noise level
+  // from the lower tail of the top-hat (threshold_local). The square finds objects however
+  // densely they stand (a full depot: there is ground between stacks in every window), so
+  // the ring of the contrast test starts on ground, not on the neighbouring objects.
+  void tophat_seed(const engine_class& cls, const buffer<std::uint8_t>& domain,
+                   const buffer<float>& brightness, buffer<std::uint8_t>& evidence) {
     const int w = p_.width, h = p_.height;
-    auto domain = be_.template alloc<std::uint8_t>(n_);
-    be_.for_each(n_, and_fn{zone.data(), valid.data(), domain.data()});
     auto tmp = be_.template alloc<float>(n_);
     auto a = be_.template alloc<float>(n_);
     auto b = be_.template alloc<float>(n_);
-    const int r = cls.tophat_radius_px;
+    const int r = cls.body_radius_px;
     // first operation: the window must fit the domain; second: plain (see morphology.cuh)
     auto grey = [&](const float* in, const std::uint8_t* dom, bool erosion, float* out) {
       be_.for_each_2d(w, h, grey_morph_pass_fn{{in, w, h}, dom, tmp.data(), r, true, erosion});
@@ -519,6 +587,64 @@ class site_engine final : public engine {
     be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(std::min(t, 3e38)), out.data()});
   }
 
+  // Land in one image: valid, not water, opened by a square of side 2 body_radius_px + 1, so
+  // that non-water narrower than that (a boat, a pier) is not land and may hold objects. A
+  // ship moored along a quay is longer than the square, which then straddles quay and ship:
+  // one image cannot tell them apart (reference_land can).
+  void land_body(const engine_class& cls, const buffer<std::uint8_t>& valid,
+                 const buffer<std::uint8_t>& water, buffer<std::uint8_t>& body) {
+    be_.for_each(n_, and_not_fn{valid.data(), water.data(), body.data()});
+    morph(body, cls.body_radius_px, true);
+    morph(body, cls.body_radius_px, false);
+  }
+
+  // Land in the reference: where its median is not water. Ships come and go, the quay stays,
+  // so a ship alongside is off this land however long it is; what stays long enough to be in
+  // the median (a hulk, a crane) is land.
+  const std::uint8_t* reference_land() {
+    reference_local_planes();
+    if (ref_land_.size() == 0) {
+      ref_land_ = be_.template alloc<std::uint8_t>(n_);
+      be_.for_each(n_, and_not_fn{ref_valid_.data(), ref_water_.data(), ref_land_.data()});
+    }
+    return ref_land_.data();
+  }
+
+  // The reference's brightness and water (local classes), once per reference update.
+  void reference_local_planes() {
+    if (ref_brightness_.size() != 0) return;
+    const int w = p_.width, h = p_.height, nb = p_.bands;
+    ref_brightness_ = be_.template alloc<float>(n_);
+    be_.for_each(n_, brightness_fn{{ref_bands_.data(), w, h, nb},
+                                   weights_.data(),
+                                   ref_valid_.data(),
+                                   ref_brightness_.data()});
+    if (has_water_class_) {
+      ref_water_ = be_.template alloc<std::uint8_t>(n_);
+      water_mask(be_, n_, water_plane(ref_bands_, ref_brightness_), ref_valid_.data(),
+                 ref_water_.data());
+    }
+  }
+
+  // The local class's objects in the reference (its brightness and water, the same test),
+  // once per reference update: what is there in the reference is static, not new.
+  const std::uint8_t* reference_objects(std::size_t c) {
+    reference_local_planes();
+    if (ref_evidence_[c].size() == 0) {
+      const engine_class& cls = p_.classes[c];
+      ref_evidence_[c] = be_.template alloc<std::uint8_t>(n_);
+      auto candidates = be_.template alloc<std::uint8_t>(n_);
+      buffer<std::uint8_t> body;
+      if (cls.on_water) {
+        body = be_.template alloc<std::uint8_t>(n_);
+        land_body(cls, ref_valid_, ref_water_, body);
+      }
+      local_evidence(cls, zones_[c], ref_valid_, ref_brightness_, ref_water_,
+                     cls.on_water ? body.data() : nullptr, candidates, ref_evidence_[c]);
+    }
+    return ref_evidence_[c].data();
+  }
+
   void morph(buffer<std::uint8_t>& m, int r, bool erosion) {
     if (r <= 0) return;
     const int w = p_.width, h = p_.height;
@@ -527,28 +653,35 @@ class site_engine final : public engine {
     be_.for_each_2d(w, h, binary_morph_pass_fn{{tmp.data(), w, h}, m.data(), r, false, erosion});
   }
 
-  // Evidence inside the zone and valid -> morphology -> labels -> measurement -> filters.
-  void count_objects(const engine_class& cls, const buffer<std::uint8_t>& zone,
-                     const buffer<std::uint8_t>& valid, buffer<std::uint8_t>& evidence,
-                     const float* magnitude, engine_class_result& cr) {
-    auto inside = be_.template alloc<std::uint8_t>(n_);
-    be_.for_each(n_, and_fn{zone.data(), valid.data(), inside.data()});
+  // What a local class's components are judged against besides their shape: the scene's
+  // water (on = water) and the reference's objects (static ones are not counted).
+  struct object_context {
+    const std::uint8_t* water = nullptr;
+    const std::uint8_t* static_mask = nullptr;
+  };
+
+  // Evidence inside (the zone's valid pixels where objects may be) -> morphology -> labels
+  // -> measurement -> filters.
+  void count_objects(const engine_class& cls, const buffer<std::uint8_t>& inside,
+                     buffer<std::uint8_t>& evidence, const float* magnitude,
+                     const object_context& context, engine_class_result& cr) {
     be_.for_each(n_, and_fn{evidence.data(), inside.data(), evidence.data()});
     morph(evidence, cls.open_px, true);
     morph(evidence, cls.open_px, false);
     morph(evidence, cls.close_px, false);
     morph(evidence, cls.close_px, true);
-    // closing may grow objects over invalid pixels or out of the zone: cut back
+    // closing may grow objects over invalid pixels, out of the zone or onto land: cut back
     be_.for_each(n_, and_fn{evidence.data(), inside.data(), evidence.data()});
     if (n_ < std::numeric_limits<std::int32_t>::max())
-      label_and_measure<std::int32_t>(cls, evidence, magnitude, cr);
+      label_and_measure<std::int32_t>(cls, evidence, magnitude, context, cr);
     else
-      label_and_measure<std::int64_t>(cls, evidence, magnitude, cr);
+      label_and_measure<std::int64_t>(cls, evidence, magnitude, context, cr);
   }
 
   template <class Label>
   void label_and_measure(const engine_class& cls, const buffer<std::uint8_t>& mask,
-                         const float* magnitude, engine_class_result& cr) {
+                         const float* magnitude, const object_context& context,
+                         engine_class_result& cr) {
     const int w = p_.width, h = p_.height;
     auto comp = be_.template alloc<Label>(n_);
     // pass 1: labels and moments (the sums are allocated once the count is known)
@@ -596,6 +729,17 @@ class site_engine final : public engine {
                               g.data() + 3 * ncomp, e, e + ncomp, e + 2 * ncomp, e + 3 * ncomp},
         h, ncomp);
     const std::vector<std::int64_t> he = be_.to_host(ext);
+    // pass 3 (local classes): outline on water, pixels on the reference's objects
+    std::vector<std::int64_t> hc;
+    if (context.water != nullptr || context.static_mask != nullptr) {
+      auto ctx = be_.template alloc<std::int64_t>(3 * ncomp);
+      be_.fill(ctx, std::int64_t{0});
+      std::int64_t* x = ctx.data();
+      be_.for_each(
+          n_, component_context_fn<Label>{comp.data(), w, h, context.water, context.static_mask, x,
+                                          x + ncomp, x + 2 * ncomp});
+      hc = be_.to_host(ctx);
+    }
 
     for (index_t c = 0; c < ncomp; ++c) {
       const component_shape& s = shapes[c];
@@ -603,6 +747,15 @@ class site_engine final : public engine {
       if (s.width < cls.min_width_px) continue;  // slivers: edges, mixed pixels
       // sparse webs of noise pixels: little area for their extent
       if (s.area < cls.min_fill * s.length * s.width) continue;
+      if (cls.max_length_px > 0 && s.length > cls.max_length_px) continue;
+      if (cls.max_width_px > 0 && s.width > cls.max_width_px) continue;
+      if (cls.min_elongation > 0 && s.length < cls.min_elongation * s.width) continue;
+      if (context.water != nullptr &&
+          static_cast<double>(hc[ncomp + c]) < min_water_contact * static_cast<double>(hc[c]))
+        continue;  // not on water: a building, a crane on the quay
+      if (context.static_mask != nullptr &&
+          static_cast<double>(hc[2 * ncomp + c]) >= static_overlap * s.area)
+        continue;  // there in the reference too: a structure, not a new object
       engine_component d;
       d.area_px = s.area;
       d.cx = s.cx;
@@ -697,6 +850,11 @@ class site_engine final : public engine {
     const int count = static_cast<int>(member_ids_.size());
     be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
                                          ref_bands_.data(), ref_valid_.data()});
+    // the reference's objects of local classes are found again when next needed
+    ref_brightness_ = {};
+    ref_water_ = {};
+    ref_land_ = {};
+    for (auto& e : ref_evidence_) e = {};
     if (p_.tolerance_px > 0) {
       const int w = p_.width, h = p_.height;
       be_.for_each_2d(w, h,
@@ -715,13 +873,19 @@ class site_engine final : public engine {
   buffer<float> weights_;
   int capacity_ = 1;
   bool has_local_class_ = false;
+  bool has_water_class_ = false;
   buffer<float> member_bands_;
   buffer<std::uint8_t> member_valid_;
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
-  buffer<float> ref_lo_, ref_hi_;       // per band, the reference's range within tolerance_px
-  std::deque<std::string> member_ids_;  // oldest first
-  std::deque<int> member_slots_;        // slot of each member, oldest first
+  buffer<float> ref_lo_, ref_hi_;  // per band, the reference's range within tolerance_px
+  // Local classes, found in the reference when first needed after an update (empty: not yet).
+  buffer<float> ref_brightness_;
+  buffer<std::uint8_t> ref_water_;
+  buffer<std::uint8_t> ref_land_;
+  std::vector<buffer<std::uint8_t>> ref_evidence_;       // per class
+  std::deque<std::string> member_ids_;                   // oldest first
+  std::deque<int> member_slots_;                         // slot of each member, oldest first
   std::deque<std::pair<double, double>> member_shifts_;  // each member's shift vs the frame
   int recentred_at_ = 0;                                 // member count at the last recentring
 };

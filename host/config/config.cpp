@@ -39,6 +39,10 @@ constexpr enum_names<background_model, 2> k_background_names{
     {{background_model::reference, "reference"}, {background_model::local, "local"}}};
 constexpr enum_names<split_rule, 2> k_split_names{
     {{split_rule::length, "length"}, {split_rule::none, "none"}}};
+constexpr enum_names<placement, 2> k_placement_names{
+    {{placement::anywhere, "anywhere"}, {placement::water, "water"}}};
+constexpr enum_names<static_rule, 2> k_static_names{
+    {{static_rule::exclude, "exclude"}, {static_rule::count, "count"}}};
 
 template <class E, std::size_t N>
 std::string enum_name(const std::array<std::pair<E, std::string_view>, N>& names, E v) {
@@ -204,9 +208,10 @@ const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value",
                                                      "edge_tolerance_px"};
 const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
 const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
-const std::vector<std::string_view> k_class_keys = {"length_m", "min_area_m2", "max_area_m2",
-                                                    "width_m",  "polarity",    "background",
-                                                    "split",    "open_px",     "close_px"};
+const std::vector<std::string_view> k_class_keys = {
+    "length_m",   "min_area_m2",    "max_area_m2",  "width_m",     "polarity",
+    "background", "split",          "open_px",      "close_px",    "contrast_k",
+    "on",         "static_objects", "max_length_m", "max_width_m", "min_elongation"};
 
 // Reads values out of a parsed document and collects every problem, so that one run of
 // `sitewatch` shows the user all the mistakes of the file at once.
@@ -392,6 +397,12 @@ void read_class(reader& r, const toml::table& t, const std::string& prefix, clas
   r.number(t, prefix, "max_area_m2", c.max_area_m2, positive, "> 0");
   r.integer(t, prefix, "open_px", c.open_px, 0, 32);
   r.integer(t, prefix, "close_px", c.close_px, 0, 32);
+  r.number(t, prefix, "contrast_k", c.contrast_k, positive, "> 0");
+  r.enumeration(t, prefix, "on", c.on, k_placement_names);
+  r.enumeration(t, prefix, "static_objects", c.static_objects, k_static_names);
+  r.number(t, prefix, "max_length_m", c.max_length_m, non_negative, ">= 0 (0: no limit)");
+  r.number(t, prefix, "max_width_m", c.max_width_m, non_negative, ">= 0 (0: no limit)");
+  r.number(t, prefix, "min_elongation", c.min_elongation, non_negative, ">= 0 (0: no limit)");
   if (c.min_area_m2 > c.max_area_m2) {
     const toml::node* n = t.get("min_area_m2") ? t.get("min_area_m2") : t.get("max_area_m2");
     r.error(n ? n : &t,
@@ -618,6 +629,15 @@ std::string write_toml(const config& cfg, bool comments) {
          "length: a component counts round(length / length_m); none: 1");
     line(integer("open_px", c.open_px), "opening radius (px) before labelling; 0 = none");
     line(integer("close_px", c.close_px), "closing radius (px) before labelling; 0 = none");
+    line(num("contrast_k", c.contrast_k),
+         "local: object vs the ring of its own background, in standard deviations");
+    line(str("on", to_string(c.on)), "anywhere | water: local objects only on water");
+    line(str("static_objects", to_string(c.static_objects)),
+         "exclude | count: local objects also in the reference at the same place");
+    line(num("max_length_m", c.max_length_m), "longer components are dropped; 0 = no limit");
+    line(num("max_width_m", c.max_width_m), "wider components are dropped; 0 = no limit");
+    line(num("min_elongation", c.min_elongation),
+         "components with length / width below this are dropped; 0 = none");
   }
   return out;
 }
@@ -647,12 +667,18 @@ config default_config() {
   };
   add("railcar", 14.6, 3.2, polarity::any, background_model::reference, 25, 20000,
       split_rule::length, 0, 0);
-  // Opening radius 1 for the local classes: the top-hat leaves one-pixel lines along zone
-  // edges (mixed pixels of a quay or a yard border) that would join objects up.
+  // Opening radius 1 for the local classes: one-pixel lines along zone edges (mixed pixels
+  // of a quay or a yard border) would join objects up.
   add("ship", 120, 20, polarity::brighter, background_model::local, 300, 20000, split_rule::none, 1,
       1);
+  // Ships on the water, the largest afloat ~400 x 60 m: longer or wider is a breakwater, a quay.
+  cfg.classes["ship"].on = placement::water;
+  cfg.classes["ship"].max_length_m = 450;
+  cfg.classes["ship"].max_width_m = 90;
   add("container_stack", 36, 12, polarity::brighter, background_model::local, 150, 3000,
       split_rule::none, 1, 0);
+  // Stacks stand for weeks: what is there is counted, whether or not the reference has it.
+  cfg.classes["container_stack"].static_objects = static_rule::count;
   return cfg;
 }
 
@@ -698,6 +724,12 @@ std::string to_string(background_model v) {
 }
 std::string to_string(split_rule v) {
   return enum_name(k_split_names, v);
+}
+std::string to_string(placement v) {
+  return enum_name(k_placement_names, v);
+}
+std::string to_string(static_rule v) {
+  return enum_name(k_static_names, v);
 }
 
 }  // namespace sw

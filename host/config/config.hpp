@@ -14,6 +14,8 @@ enum class threshold_rule { fixed, kmad, otsu };
 enum class polarity { brighter, darker, any };
 enum class background_model { reference, local };
 enum class split_rule { length, none };
+enum class placement { anywhere, water };
+enum class static_rule { exclude, count };
 
 // One object class ([classes.NAME]). Sizes in metres and square metres.
 struct class_config {
@@ -27,6 +29,17 @@ struct class_config {
   split_rule split = split_rule::length;
   int open_px = 0;   // radius of the opening (removes specks) before labelling; 0 = none
   int close_px = 1;  // radius of the closing (bridges gaps) before labelling; 0 = none
+  // Local classes: an object pixel stands out from the ring of its own background by more
+  // than contrast_k standard deviations (kernels/cfar.cuh).
+  double contrast_k = 6.0;
+  // Local classes: objects only on water found in each scene (a ship alongside a quay counts).
+  placement on = placement::anywhere;
+  // Local classes: objects also present at the same place in the reference (a moored hulk, a
+  // crane) are not counted unless `count`.
+  static_rule static_objects = static_rule::exclude;
+  double max_length_m = 0.0;    // longer components are dropped; 0 = no limit
+  double max_width_m = 0.0;     // wider components are dropped; 0 = no limit
+  double min_elongation = 0.0;  // components with length / width below this are dropped
 
   bool operator==(const class_config&) const = default;
 };
@@ -109,5 +122,7 @@ std::string to_string(threshold_rule v);
 std::string to_string(polarity v);
 std::string to_string(background_model v);
 std::string to_string(split_rule v);
+std::string to_string(placement v);
+std::string to_string(static_rule v);
 
 }  // namespace sw

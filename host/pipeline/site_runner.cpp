@@ -88,6 +88,8 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.height = g.height;
   p.bands = bands;
   p.weights = weights;
+  const auto nir = std::find(bands_.names.begin(), bands_.names.end(), "nir");
+  p.water_band = nir != bands_.names.end() ? static_cast<int>(nir - bands_.names.begin()) : -1;
   p.threshold = cfg_.change.threshold == threshold_rule::fixed  ? kern::threshold_kind::fixed
                 : cfg_.change.threshold == threshold_rule::otsu ? kern::threshold_kind::otsu
                                                                 : kern::threshold_kind::kmad;
@@ -116,7 +118,19 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
       const class_config& cc = cfg_.classes.at(name);
       c.local = cc.background == background_model::local;
       c.pol = to_kernel(cc.object_polarity);
-      c.tophat_radius_px = std::max(1, static_cast<int>(std::ceil(cc.width_m / g.gsd)));
+      // The contrast test's squares: the guard holds the whole object in any orientation
+      // (half its length, plus a pixel of blur), the ring around it is as wide again.
+      c.guard_px = static_cast<int>(std::ceil(0.5 * cc.length_m / g.gsd)) + 1;
+      c.outer_px = 2 * c.guard_px;
+      c.contrast_k = cc.contrast_k;
+      c.on_water = cc.on == placement::water;
+      // Land narrower than twice the class's width (a ship moored alongside, a pier) is not
+      // land body: objects may sit on it.
+      c.body_radius_px = std::max(1, static_cast<int>(std::ceil(cc.width_m / g.gsd)));
+      c.count_static = cc.static_objects == static_rule::count;
+      c.max_length_px = cc.max_length_m / g.gsd;
+      c.max_width_px = cc.max_width_m / g.gsd;
+      c.min_elongation = cc.min_elongation;
       c.open_px = cc.open_px;
       c.close_px = cc.close_px;
       c.min_area_px = cc.min_area_m2 / px_area;

@@ -21,6 +21,20 @@ band_set site_band_set(const scene_info& first, const config& cfg) {
       s.names.push_back(name);
       s.weights.push_back(static_cast<float>(w));
     }
+    // Classes on water find the water in the near infrared: carry it, weight 0, where the
+    // [bands] leave it out and the scene has it.
+    const bool on_water = std::any_of(cfg.classes.begin(), cfg.classes.end(), [](const auto& c) {
+      return c.second.background == background_model::local && c.second.on == placement::water;
+    });
+    const bool has = [&](const std::string& n) {
+      return std::find(s.names.begin(), s.names.end(), n) != s.names.end();
+    }("nir");
+    const bool scene_has = std::find(first.band_names.begin(), first.band_names.end(), "nir") !=
+                           first.band_names.end();
+    if (on_water && !has && scene_has) {
+      s.names.push_back("nir");
+      s.weights.push_back(0.0f);
+    }
     return s;
   }
   if (first.named_bands()) {

@@ -20,7 +20,8 @@ struct band_set {
 };
 
 // The band set a site takes from its first scene:
-// - config [bands] non-empty: exactly those names and weights (scenes must carry names);
+// - config [bands] non-empty: exactly those names and weights (scenes must carry names),
+//   plus nir with weight 0 when a class counts on water and the scene has nir;
 // - else a scene with band names: blue, green, red, nir if it has all four (so 4- and
 //   8-band Planet scenes compare), else all its named bands; weight 1;
 // - else by position: all its data bands, weight 1.

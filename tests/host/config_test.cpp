@@ -64,7 +64,15 @@ TEST(config, defaults_text_has_every_key_with_a_comment) {
                           "background = \"local\"",
                           "split = \"none\"",
                           "open_px = 0",
-                          "close_px = 1"})
+                          "close_px = 1",
+                          "contrast_k = 6.0",
+                          "on = \"water\"",
+                          "on = \"anywhere\"",
+                          "static_objects = \"count\"",
+                          "static_objects = \"exclude\"",
+                          "max_length_m = 450.0",
+                          "max_width_m = 90.0",
+                          "min_elongation = 0.0"})
     EXPECT_CONTAINS(text, key);
   // Every key-value line carries a comment.
   std::size_t pos = 0;
@@ -113,6 +121,41 @@ TEST(config, default_classes) {
   EXPECT_EQ(stack.max_area_m2, 3000.0);
   EXPECT_EQ(stack.close_px, 0);
   EXPECT_EQ(stack.open_px, 1);
+  // ships on water and of ship size; stacks counted however long they stand
+  EXPECT_EQ(ship.on, sw::placement::water);
+  EXPECT_EQ(ship.max_length_m, 450.0);
+  EXPECT_EQ(ship.max_width_m, 90.0);
+  EXPECT_EQ(ship.static_objects, sw::static_rule::exclude);
+  EXPECT_EQ(stack.static_objects, sw::static_rule::count);
+  EXPECT_EQ(stack.on, sw::placement::anywhere);
+}
+
+TEST(config, reads_the_local_class_keys) {
+  const config cfg = parse_config(R"([classes.boat]
+background = "local"
+contrast_k = 4.5
+on = "water"
+static_objects = "count"
+max_length_m = 80
+max_width_m = 20
+min_elongation = 2.5
+)",
+                                  "c.toml");
+  const sw::class_config& boat = cfg.classes.at("boat");
+  EXPECT_EQ(boat.contrast_k, 4.5);
+  EXPECT_EQ(boat.on, sw::placement::water);
+  EXPECT_EQ(boat.static_objects, sw::static_rule::count);
+  EXPECT_EQ(boat.max_length_m, 80.0);
+  EXPECT_EQ(boat.max_width_m, 20.0);
+  EXPECT_EQ(boat.min_elongation, 2.5);
+  EXPECT_EQ(parse_config(cfg.canonical_toml(), "canonical"), cfg);
+  // defaults of a user class: anywhere, static objects excluded, no shape limits
+  const sw::class_config& truck =
+      parse_config("[classes.truck]\nlength_m = 8\n", "c").classes.at("truck");
+  EXPECT_EQ(truck.on, sw::placement::anywhere);
+  EXPECT_EQ(truck.static_objects, sw::static_rule::exclude);
+  EXPECT_EQ(truck.contrast_k, 6.0);
+  EXPECT_EQ(truck.max_length_m, 0.0);
 }
 
 TEST(config, reads_every_key) {
@@ -267,6 +310,13 @@ TEST(config, bad_enum_strings_are_errors) {
   EXPECT_CONTAINS(error_of("[classes.boat]\nbackground = \"global\"\n"),
                   "(allowed: reference, local)");
   EXPECT_CONTAINS(error_of("[classes.boat]\nsplit = \"area\"\n"), "(allowed: length, none)");
+  EXPECT_CONTAINS(error_of("[classes.boat]\non = \"sea\"\n"),
+                  "'classes.boat.on' = \"sea\" is not allowed (allowed: anywhere, water)");
+  EXPECT_CONTAINS(error_of("[classes.boat]\nstatic_objects = \"keep\"\n"),
+                  "(allowed: exclude, count)");
+  EXPECT_CONTAINS(error_of("[classes.boat]\ncontrast_k = 0\n"), "'classes.boat.contrast_k' = 0");
+  EXPECT_CONTAINS(error_of("[classes.boat]\nmax_length_m = -1\n"),
+                  "'classes.boat.max_length_m' = -1");
 }
 
 TEST(config, fixed_reference_needs_a_date_or_scene) {

@@ -24,6 +24,7 @@ struct render_options {
   };
   std::vector<train> trains;  // horizontal, 1 px high... rendered 2 px high, cars 6 px
   std::vector<ship> ships;
+  std::vector<ship> bright;  // bright boxes anywhere (a hulk on the water, a roof on land)
   std::pair<int, int> cloud_rows{0, 0};  // rows [a, b) under cloud
 };
 
@@ -58,7 +59,9 @@ class scene_factory {
     s.name = "ship";
     s.local = true;
     s.pol = kern::object_polarity::brighter;
-    s.tophat_radius_px = 8;
+    s.guard_px = 12;  // ships up to 22 px long
+    s.outer_px = 24;
+    s.body_radius_px = 8;  // wider than the ships (top-hat seed)
     s.close_px = 1;
     s.min_area_px = 20;
     s.max_area_px = 2000;
@@ -104,15 +107,24 @@ class scene_factory {
 
  private:
   static std::vector<std::uint8_t> box(int x0, int y0, int x1, int y1) {
+    return zone_box(x0, y0, x1, y1);
+  }
+
+ public:
+  static std::vector<std::uint8_t> zone_box(int x0, int y0, int x1, int y1) {
     std::vector<std::uint8_t> z(static_cast<std::size_t>(w) * h, 0);
     for (int y = y0; y < y1; ++y)
       for (int x = x0; x < x1; ++x) z[static_cast<std::size_t>(y) * w + x] = 1;
     return z;
   }
 
+ private:
   // Reflectance of the world at continuous pixel coordinates (pixel centres at integers).
   static double world(double x, double y, int b, const render_options& o) {
     const double band_scale = 1.0 + 0.15 * b;
+    for (const auto& s : o.bright)
+      if (x >= s.x - 0.5 && x < s.x + s.length - 0.5 && y >= s.y - 0.5 && y < s.y + s.width - 0.5)
+        return 2600 * band_scale;
     // water: rows 60 and below, dark, flat
     if (y >= 59.5) {
       for (const auto& s : o.ships)

@@ -89,6 +89,50 @@ TEST(engine, counts_bright_ships_on_water_from_a_single_scene) {
   EXPECT_NEAR(d.width_px, 5, 1.5);
 }
 
+TEST(engine, a_bright_structure_present_in_the_reference_is_not_counted) {
+  // A moored hulk (12 x 5 px) on the water in every scene; from the fourth scene on a
+  // reference exists, and the hulk is in it: only the new ship counts, unless the class
+  // counts static objects.
+  for (bool count_static : {false, true}) {
+    scene_factory f;
+    auto p = f.params();
+    p.classes[f.water].count_static = count_static;
+    auto eng = sw::kern::make_cpu_engine(p);
+    render_options o;
+    o.bright = {{90, 80, 12, 5}};
+    for (int k = 0; k < 3; ++k) {
+      const auto r = eng->process(f.render(o).view(), true, false);
+      EXPECT_EQ(r.classes[f.water].count, 1) << "before a reference, the hulk is an object";
+    }
+    o.ships = {{20, 70, 24, 5}};
+    const auto r = eng->process(f.render(o).view(), true, false);
+    EXPECT_EQ(r.classes[f.water].count, count_static ? 2 : 1) << count_static;
+  }
+}
+
+TEST(engine, on_water_counts_a_ship_alongside_the_quay_not_a_roof_on_land) {
+  // The zone takes 8 rows of land above the quay edge (row 60) and the water below. Three
+  // scenes of the empty port make the reference; then a ship moored alongside (rows 60-64,
+  // touching the quay along its whole length), a bright roof on the land strip and a ship out
+  // on the water: the two ships count (the one alongside is off the reference's land), the
+  // roof does not.
+  scene_factory f;
+  auto p = f.params();
+  p.water_band = 3;  // nir
+  auto& ship = p.classes[f.water];
+  ship.zone = scene_factory::zone_box(4, 52, 116, 92);
+  ship.on_water = true;
+  auto eng = sw::kern::make_cpu_engine(p);
+  render_options o;
+  for (int k = 0; k < 3; ++k) eng->process(f.render(o).view(), true, false);
+  o.bright = {{40, 60, 26, 5}, {80, 53, 12, 5}};  // alongside, roof
+  o.ships = {{70, 78, 24, 5}};
+  const auto r = eng->process(f.render(o).view(), true, false);
+  ASSERT_TRUE(r.classes[f.water].has_counts);
+  EXPECT_EQ(r.classes[f.water].count, 2);
+  for (const auto& d : r.classes[f.water].detections) EXPECT_GT(d.cy, 59.0) << d.cx;
+}
+
 TEST(engine, a_cloudy_zone_is_not_observable_and_has_no_counts) {
   scene_factory f;
   auto eng = sw::kern::make_cpu_engine(f.params());
