@@ -34,23 +34,6 @@ kern::object_polarity to_kernel(polarity p) {
 
 }  // namespace
 
-std::optional<double> robust_z(const std::vector<double>& history, double value, int window,
-                               int min_history) {
-  const std::size_t n = std::min(history.size(), static_cast<std::size_t>(std::max(window, 0)));
-  if (static_cast<int>(n) < min_history || n == 0) return std::nullopt;
-  std::vector<double> h(history.end() - static_cast<std::ptrdiff_t>(n), history.end());
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t m = v.size() / 2;
-    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-  };
-  const double med = median(h);
-  std::vector<double> dev(h.size());
-  for (std::size_t i = 0; i < h.size(); ++i) dev[i] = std::fabs(h[i] - med);
-  const double scale = std::max(1.4826 * median(dev), 1.0);
-  return (value - med) / scale;
-}
-
 site_runner::site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
                          std::string rasters_dir, const scene_info& first, tile_cache* tiles)
     : site_(s),
@@ -244,10 +227,14 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
       value = *row.changed_area_m2;
     }
     if (value) {
-      auto& h = history_[classes[c].name];
-      if (const auto z = robust_z(h, *value, cfg_.anomaly.window, cfg_.anomaly.min_history))
-        row.anomaly = std::fabs(*z) > cfg_.anomaly.z;
-      h.push_back(*value);
+      auto it = history_.find(classes[c].name);
+      if (it == history_.end())
+        it = history_
+                 .emplace(classes[c].name,
+                          anomaly_history(cfg_.anomaly.window, cfg_.anomaly.z,
+                                          cfg_.anomaly.min_history, !classes[c].counts))
+                 .first;
+      row.anomaly = it->second.observe(scene.acquired_unix, *value);
     }
     out.counts.push_back(std::move(row));
 

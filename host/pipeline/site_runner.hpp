@@ -13,6 +13,7 @@
 #include "host/io/scene_reader.hpp"
 #include "host/io/sites.hpp"
 #include "host/output/rows.hpp"
+#include "host/pipeline/anomaly.hpp"
 #include "host/pipeline/device.hpp"
 #include "host/plan/bands.hpp"
 #include "kernels/engine.hpp"
@@ -79,15 +80,8 @@ class site_runner {
   tile_cache* tiles_;
   std::unique_ptr<kern::engine> engine_;
   OGRCoordinateTransformation* to_lonlat_ = nullptr;
-  // Per class: previous observable values for the anomaly score (counts, or changed area
-  // for "change").
-  std::map<std::string, std::vector<double>> history_;
+  // Per class: the history of the anomaly score (counts, or changed area for "change").
+  std::map<std::string, anomaly_history> history_;
 };
-
-// Robust z-score of `value` against the last `window` entries of `history`:
-// (value - median) / max(1.4826 * MAD, 1). nullopt when the history is shorter than
-// min_history.
-std::optional<double> robust_z(const std::vector<double>& history, double value, int window,
-                               int min_history);
 
 }  // namespace sw

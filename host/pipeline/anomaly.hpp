@@ -1,0 +1,54 @@
+// The `anomaly` column (SPEC 4): a row is flagged when its value (a count, or the changed
+// area of a `change` zone) lies far outside the site's own history of that class.
+//
+// - The history is the previous observable rows, less those that were flagged themselves: a
+//   day with 73 rail cars must not make 60 look normal a week later. A level that persists is
+//   the new normal, though: after `min_history` flagged rows in a row they join the history
+//   and the recent history (median, trend) starts again from them (a depot that fills up is
+//   flagged while it fills, not forever).
+// - Counts: robust z = (value - median) / max(1.4826 MAD, 1) of the last `window` values.
+// - Changed area follows the seasons (fields brown in autumn, docs/ALGORITHMS.md "Seasons"),
+//   so it is compared like with like: against the rows of the same time of year (within 30
+//   days of the day of year) of earlier years when there are at least `min_history` of them,
+//   else against the trend of the last `window` values (Theil-Sen line; Sen, "Estimates of
+//   the regression coefficient based on Kendall's tau", JASA 63(324), 1968), z being the
+//   residual over max(1.4826 MAD of the residuals, 1).
+// No score (nullopt) with fewer than `min_history` values to compare with.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace sw {
+
+class anomaly_history {
+ public:
+  anomaly_history(int window, double z, int min_history, bool seasonal)
+      : window_(window), z_(z), min_history_(min_history), seasonal_(seasonal) {}
+
+  // The robust z-score of `value` observed at `t` (Unix seconds) against the history.
+  std::optional<double> score(std::int64_t t, double value) const;
+
+  // Scores the row, records it, and returns its flag (nullopt: too little history).
+  std::optional<bool> observe(std::int64_t t, double value);
+
+ private:
+  struct entry {
+    std::int64_t t;
+    double value;
+  };
+  int window_;
+  double z_;
+  int min_history_;
+  bool seasonal_;
+  std::vector<entry> history_;    // unflagged (or admitted) rows, in time order
+  std::size_t regime_start_ = 0;  // first entry of the current level (median, trend)
+  std::vector<entry> flagged_;    // the current run of consecutive flagged rows
+};
+
+// (value - median) / max(1.4826 MAD, 1) over `values`; nullopt when there are fewer than
+// min_history (or none).
+std::optional<double> robust_z(const std::vector<double>& values, double value, int min_history);
+
+}  // namespace sw
