@@ -10,9 +10,9 @@
 // the object does not estimate its own background) inside an outer square of half-width
 // `outer`; the ring between them holds the background samples: pixels of the background
 // domain (the zone's valid pixels, or the water) that are not censored. Two rounds: the
-// second censors what the first detected, so that the neighbouring ships of a busy berth or
-// the stacks of a full yard do not inflate the background's mean and spread (automatic
-// censoring, Gao et al.).
+// second censors what stood out in the first (beyond k_censor = k / 2), so that the neighbouring
+// ships of a busy berth or the stacks of a full yard do not inflate the background's mean and
+// spread (automatic censoring, Gao et al.).
 //
 // The ring statistics come from box sums (count, sum, sum of squares) over the two squares,
 // each separable: a running sum along every row, then down every column, in double
@@ -133,9 +133,10 @@ struct box_cols_fn {
 };
 
 // The test at every pixel of the candidate domain: z = (value - offset - ring mean) / ring
-// sigma, sigma at least sigma_floor; an object pixel when z > k (brighter), z < -k
-// (darker) or |z| > k (any). No decision (0) where the ring holds fewer than min_samples
-// background pixels.
+// sigma, sigma at least sigma_floor; an object pixel (2) when z > k (brighter), z < -k
+// (darker) or |z| > k (any); beyond k_censor only (1), a pixel too unlike the background to
+// serve as a sample of it in the next round. No decision (0) where the ring holds fewer than
+// min_samples background pixels.
 struct local_contrast_fn {
   const float* value;
   const std::uint8_t* candidates;  // where objects may be
@@ -145,8 +146,16 @@ struct local_contrast_fn {
   float min_samples;
   float sigma_floor;
   float k;
+  float k_censor;
   object_polarity pol;
   std::uint8_t* out;
+
+  // Beyond kk in the polarity's direction.
+  SW_HD bool beyond(float z, float kk) const {
+    if (pol == object_polarity::brighter) return z > kk;
+    if (pol == object_polarity::darker) return z < -kk;
+    return z > kk || z < -kk;
+  }
 
   SW_HD void operator()(index_t i) const {
     out[i] = 0;
@@ -158,15 +167,16 @@ struct local_contrast_fn {
     float sigma = var > 0.0f ? sqrtf(var) : 0.0f;
     if (sigma < sigma_floor) sigma = sigma_floor;
     const float z = (value[i] - offset - mean) / sigma;
-    bool hit = false;
-    if (pol == object_polarity::brighter)
-      hit = z > k;
-    else if (pol == object_polarity::darker)
-      hit = z < -k;
-    else
-      hit = z > k || z < -k;
-    out[i] = hit ? 1 : 0;
+    out[i] = beyond(z, k) ? 2 : (beyond(z, k_censor) ? 1 : 0);
   }
+};
+
+// out = value >= level (in place allowed).
+struct at_least_fn {
+  const std::uint8_t* value;
+  std::uint8_t level;
+  std::uint8_t* out;
+  SW_HD void operator()(index_t i) const { out[i] = value[i] >= level ? 1 : 0; }
 };
 
 // mask[i] and not cut[i].
@@ -190,9 +200,10 @@ struct masked_sum_fn {
 
 // Parameters of one class's test, in pixels.
 struct cfar_params {
-  int guard = 1;   // half-width of the guard square
-  int outer = 2;   // half-width of the outer square
-  float k = 5.0f;  // standard deviations
+  int guard = 1;          // half-width of the guard square
+  int outer = 2;          // half-width of the outer square
+  float k = 6.0f;         // standard deviations
+  float k_censor = 3.0f;  // censored from the second round beyond this
   float sigma_floor = 1.0f;
   object_polarity pol = object_polarity::brighter;
 };
@@ -231,12 +242,13 @@ void local_contrast(const Backend& be, const float* value, const std::uint8_t* b
                 box_rows_fn{value, samples, offset, width, p.guard, p.outer, rows.data(), n});
     be.for_each(width, box_cols_fn{rows.data(), width, height, p.guard, p.outer, ring.data(), n});
     be.for_each(n, local_contrast_fn{value, candidates, ring.data(), n, offset, cfar_min_samples(p),
-                                     p.sigma_floor, p.k, p.pol, out});
-    if (round == 0) {  // the second round's rings leave out the first round's objects too
+                                     p.sigma_floor, p.k, p.k_censor, p.pol, out});
+    if (round == 0) {  // the second round's rings leave out what stood out in the first
       be.for_each(n, and_not_fn{samples, out, censored.data()});
       samples = censored.data();
     }
   }
+  be.for_each(n, at_least_fn{out, 2, out});
 }
 
 }  // namespace sw::kern

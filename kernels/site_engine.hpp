@@ -506,10 +506,14 @@ class site_engine final : public engine {
                               : brightness.data();
   }
 
-  // Object pixels of a local class by the contrast test (cfar.cuh) against the ring of their
-  // own background: the zone's valid pixels, or for classes on water the water, objects then
-  // being anywhere off the land `body` (land_body, reference_land). `candidates` receives
-  // where objects may be.
+  // Object pixels of a local class: those that pass both the top-hat (tophat_seed: narrower
+  // than a square wider than the object, above the zone's noise) and the contrast test
+  // (cfar.cuh) against the ring of their own background (the zone's valid pixels, or for
+  // classes on water the water, objects then being anywhere off the land `body`: land_body,
+  // reference_land). The ring test tells an object from the waves of the open sea, which a
+  // zone-wide noise level cannot; the top-hat keeps neighbours apart that blur joins (the
+  // two pixels between two rows of container stacks pass the ring test, being half stack).
+  // `candidates` receives where objects may be.
   void local_evidence(const engine_class& cls, const buffer<std::uint8_t>& zone,
                       const buffer<std::uint8_t>& valid, const buffer<float>& brightness,
                       const buffer<std::uint8_t>& water, const std::uint8_t* body,
@@ -530,13 +534,16 @@ class site_engine final : public engine {
     cp.guard = cls.guard_px;
     cp.outer = cls.outer_px;
     cp.k = static_cast<float>(cls.contrast_k);
+    cp.k_censor = static_cast<float>(0.5 * cls.contrast_k);
     cp.sigma_floor = static_cast<float>(local_min_contrast / cls.contrast_k);
     cp.pol = cls.pol;
     local_contrast(be_, brightness.data(), background, seed.data(), candidates.data(), p_.width,
                    p_.height, cp, evidence.data());
+    be_.for_each(n_, and_fn{evidence.data(), seed.data(), evidence.data()});
   }
 
-  // The contrast test's first censoring (cfar.cuh): a top-hat of the brightness against
+  // The first half of local_evidence and the contrast test's first censoring (cfar.cuh): a
+  // top-hat of the brightness against
   // the grey opening (white, brighter objects) or closing (black, darker) by a square wider
   // than the object that must fit inside the domain, thresholded at the domain's noise level
   // from the lower tail of the top-hat (threshold_local). The square finds objects however

@@ -4,7 +4,9 @@
 Usage: compare_truth.py truth.csv site_counts.csv [--json]
 
 Per class: rows matched, observability agreement, and on rows where both say observable
-and sitewatch gave a count: exact matches, mean absolute error, mean relative error.
+and sitewatch gave a count: exact matches, mean absolute error, relative error (sum of
+absolute errors over the sum of true counts). Then every row flagged as an anomaly, with
+its true count.
 """
 import csv
 import json
@@ -49,7 +51,10 @@ def main():
             "mae": s["abs_err"] / n if n else None,
             "relative_error": s["abs_err"] / s["truth_sum"] if s["truth_sum"] else None,
         }
+    flagged = [(k, g, truth.get(k)) for k, g in sorted(got.items()) if g.get("anomaly") == "true"]
     if "--json" in sys.argv:
+        out["anomalies"] = [{"site_id": k[0], "scene_id": k[1], "class": k[2], "count": g["count"],
+                             "truth": t["count"] if t else None} for k, g, t in flagged]
         print(json.dumps(out, indent=1))
     else:
         print(f"{'class':16} {'rows':>5} {'obs.agree':>9} {'compared':>8} {'exact':>6} {'±10%/1':>7} {'MAE':>6} {'rel.err':>7}")
@@ -57,6 +62,10 @@ def main():
             f = lambda v, p="{:.2f}": "-" if v is None else p.format(v)
             print(f"{cls:16} {o['truth_rows']:5d} {f(o['observable_agreement']):>9} {o['compared']:8d} "
                   f"{f(o['exact']):>6} {f(o['within_10pct_or_1']):>7} {f(o['mae']):>6} {f(o['relative_error']):>7}")
+        print(f"anomalies flagged: {len(flagged)}")
+        for k, g, t in flagged:
+            value = g["count"] if g["count"] != "" else f"{float(g['changed_area_m2'] or 0):.0f} m2 changed"
+            print(f"  {k[0]:16} {g['acquired'][:10]} {k[2]:16} {value:>18}  (truth {t['count'] if t and t['count'] else '-'})")
 
 
 if __name__ == "__main__":

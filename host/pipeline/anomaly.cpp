@@ -17,11 +17,11 @@ double median_of(std::vector<double> v) {
   return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)) + hi);
 }
 
-// max(1.4826 * median |v - median(v)|, 1)
-double robust_scale(const std::vector<double>& v, double centre) {
+// max(1.4826 * median |v - median(v)|, floor)
+double robust_scale(const std::vector<double>& v, double centre, double floor) {
   std::vector<double> dev(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) dev[i] = std::fabs(v[i] - centre);
-  return std::max(1.4826 * median_of(dev), 1.0);
+  return std::max(1.4826 * median_of(dev), floor);
 }
 
 // Days between two day-of-year positions, on the circle of a year.
@@ -32,10 +32,11 @@ double season_distance(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
-std::optional<double> robust_z(const std::vector<double>& values, double value, int min_history) {
+std::optional<double> robust_z(const std::vector<double>& values, double value, int min_history,
+                               double floor) {
   if (values.empty() || static_cast<int>(values.size()) < min_history) return std::nullopt;
   const double med = median_of(values);
-  return (value - med) / robust_scale(values, med);
+  return (value - med) / robust_scale(values, med, floor);
 }
 
 std::optional<double> anomaly_history::score(std::int64_t t, double value) const {
@@ -47,7 +48,7 @@ std::optional<double> anomaly_history::score(std::int64_t t, double value) const
       if (t - e.t >= static_cast<std::int64_t>(300 * k_day) && season_distance(t, e.t) <= 30.0)
         same_season.push_back(e.value);
     if (static_cast<int>(same_season.size()) >= min_history_)
-      return robust_z(same_season, value, min_history_);
+      return robust_z(same_season, value, min_history_, change_scale_floor);
   }
   if (n == 0 || static_cast<int>(n) < min_history_) return std::nullopt;
   const auto recent = history_.end() - static_cast<std::ptrdiff_t>(n);
@@ -66,7 +67,7 @@ std::optional<double> anomaly_history::score(std::int64_t t, double value) const
   for (auto it = recent; it != history_.end(); ++it)
     residual.push_back(it->value - slope * ((it->t - t) / k_day));  // level now, per row
   const double level = median_of(residual);
-  return (value - level) / robust_scale(residual, level);
+  return (value - level) / robust_scale(residual, level, change_scale_floor);
 }
 
 std::optional<bool> anomaly_history::observe(std::int64_t t, double value) {

@@ -7,12 +7,16 @@
 //   and the recent history (median, trend) starts again from them (a depot that fills up is
 //   flagged while it fills, not forever).
 // - Counts: robust z = (value - median) / max(1.4826 MAD, 1) of the last `window` values.
-// - Changed area follows the seasons (fields brown in autumn, docs/ALGORITHMS.md "Seasons"),
+// - The changed fraction of a `change` zone follows the seasons (fields brown in autumn,
+// docs/ALGORITHMS.md "Seasons"),
 //   so it is compared like with like: against the rows of the same time of year (within 30
 //   days of the day of year) of earlier years when there are at least `min_history` of them,
 //   else against the trend of the last `window` values (Theil-Sen line; Sen, "Estimates of
 //   the regression coefficient based on Kendall's tau", JASA 63(324), 1968), z being the
-//   residual over max(1.4826 MAD of the residuals, 1).
+//   residual over max(1.4826 MAD of the residuals, change_scale_floor): fields that brown
+//   between two dates step the changed fraction of a quiet site by ~0.1 (synthetic control
+//   site, November), so only departures of more than z x 0.03 from the season or trend
+//   count when the history is flat.
 // No score (nullopt) with fewer than `min_history` values to compare with.
 #pragma once
 
@@ -21,6 +25,9 @@
 #include <vector>
 
 namespace sw {
+
+// Least robust sigma of a changed fraction (counts: 1).
+inline constexpr double change_scale_floor = 0.03;
 
 class anomaly_history {
  public:
@@ -47,8 +54,9 @@ class anomaly_history {
   std::vector<entry> flagged_;    // the current run of consecutive flagged rows
 };
 
-// (value - median) / max(1.4826 MAD, 1) over `values`; nullopt when there are fewer than
+// (value - median) / max(1.4826 MAD, floor) over `values`; nullopt when there are fewer than
 // min_history (or none).
-std::optional<double> robust_z(const std::vector<double>& values, double value, int min_history);
+std::optional<double> robust_z(const std::vector<double>& values, double value, int min_history,
+                               double floor = 1.0);
 
 }  // namespace sw

@@ -224,7 +224,7 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
       row.components = cr.components;
       value = cr.count;
     } else if (!classes[c].counts && cr.has_change) {
-      value = *row.changed_area_m2;
+      value = *row.changed_fraction;
     }
     if (value) {
       auto it = history_.find(classes[c].name);

@@ -304,7 +304,11 @@ max_area_m2 = 20000
 split = "none"
 open_px = 1
 close_px = 1
+on = "water"
+max_length_m = 450
+max_width_m = 90
 
+# Stacks stand for weeks: counted whether or not the reference has them.
 [classes.container_stack]
 length_m = 36
 width_m = 12
@@ -315,6 +319,7 @@ max_area_m2 = 3000
 split = "none"
 open_px = 1
 close_px = 0
+static_objects = "count"
 )",
       plan.options.min_valid_fraction);
 }

@@ -52,19 +52,21 @@ TEST(anomaly, a_level_that_persists_becomes_the_new_normal) {
 }
 
 TEST(anomaly, changed_area_follows_its_trend) {
-  // A quiet site in autumn: changed area grows steadily, 1000 m2 more every 4 days, with
-  // some noise: no row is flagged. A sudden 30,000 m2 on top of the trend is.
+  // A quiet site in autumn: its changed fraction grows steadily, 0.01 more every 4 days,
+  // with some noise: no row is flagged. A sudden 0.3 on top of the trend is; a step of 0.1
+  // is not (fields browning between two dates).
   sw::anomaly_history h(20, 4.0, 5, true);
   std::int64_t t = 0;
   int flags = 0;
   for (int k = 0; k < 30; ++k) {
     t += 4 * day;
-    flags += h.observe(t, 2000 + 1000.0 * k + (k % 3) * 150.0).value_or(false);
+    flags += h.observe(t, 0.02 + 0.01 * k + (k % 3) * 0.002).value_or(false);
   }
   EXPECT_EQ(flags, 0);
-  EXPECT_GT(*h.score(t + 4 * day, 2000 + 1000.0 * 30), -1.0);
-  EXPECT_LT(*h.score(t + 4 * day, 2000 + 1000.0 * 30), 1.0);
-  EXPECT_EQ(h.observe(t + 4 * day, 2000 + 1000.0 * 30 + 30000), true);
+  EXPECT_GT(*h.score(t + 4 * day, 0.02 + 0.01 * 30), -1.0);
+  EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30), 1.0);
+  EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30 + 0.1), 4.0);
+  EXPECT_EQ(h.observe(t + 4 * day, 0.02 + 0.01 * 30 + 0.3), true);
 }
 
 TEST(anomaly, changed_area_is_compared_with_the_same_season_of_earlier_years) {
@@ -73,7 +75,7 @@ TEST(anomaly, changed_area_is_compared_with_the_same_season_of_earlier_years) {
   sw::anomaly_history h(20, 4.0, 5, true);
   const double two_pi = 6.283185307179586;
   auto cycle = [&](std::int64_t tt) {
-    return 10000 + 8000 * std::cos(two_pi * (static_cast<double>(tt) / day - 320) / 365.2425);
+    return 0.3 + 0.25 * std::cos(two_pi * (static_cast<double>(tt) / day - 320) / 365.2425);
   };
   std::int64_t t = 0;
   for (int k = 0; k < 2 * 92; ++k) {

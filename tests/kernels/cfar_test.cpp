@@ -89,10 +89,10 @@ TEST(cfar, the_test_equals_a_naive_z_score) {
   std::vector<std::uint8_t> candidates(n, 1), out(n);
   for (auto pol : {sw::kern::object_polarity::brighter, sw::kern::object_polarity::darker,
                    sw::kern::object_polarity::any}) {
-    const float k = 1.2f, floor = 50.f, min_samples = 20.f;
+    const float k = 1.2f, k_censor = 0.6f, floor = 50.f, min_samples = 20.f;
     sw::kern::cpu_backend{}.for_each(
         n, sw::kern::local_contrast_fn{c.value.data(), candidates.data(), ring.data(), n, c.offset,
-                                       min_samples, floor, k, pol, out.data()});
+                                       min_samples, floor, k, k_censor, pol, out.data()});
     const auto naive = naive_ring(c);
     int hits = 0;
     for (index_t i = 0; i < n; ++i) {
@@ -105,12 +105,16 @@ TEST(cfar, the_test_equals_a_naive_z_score) {
       const double sd = std::max(std::sqrt(std::max(naive[2 * n + i] / cnt - mean * mean, 0.0)),
                                  static_cast<double>(floor));
       const double z = (c.value[i] - c.offset - mean) / sd;
-      if (std::fabs(std::fabs(z) - k) < 1e-3) continue;  // at the threshold: rounding decides
-      const bool want = pol == sw::kern::object_polarity::brighter ? z > k
-                        : pol == sw::kern::object_polarity::darker ? z < -k
-                                                                   : std::fabs(z) > k;
-      EXPECT_EQ(out[i] != 0, want) << i;
-      hits += want;
+      // at a threshold rounding decides
+      if (std::fabs(std::fabs(z) - k) < 1e-3 || std::fabs(std::fabs(z) - k_censor) < 1e-3) continue;
+      auto beyond = [&](double kk) {
+        return pol == sw::kern::object_polarity::brighter ? z > kk
+               : pol == sw::kern::object_polarity::darker ? z < -kk
+                                                          : std::fabs(z) > kk;
+      };
+      const int want = beyond(k) ? 2 : (beyond(k_censor) ? 1 : 0);
+      EXPECT_EQ(out[i], want) << i;
+      hits += want == 2;
     }
     EXPECT_GT(hits, 0);
   }
@@ -141,10 +145,11 @@ TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
   p.guard = 2;
   p.outer = 6;
   p.k = 6.f;
+  p.k_censor = 6.f;
   p.sigma_floor = 5.f;
   const sw::kern::cpu_backend be;
   sw::kern::local_contrast(be, v.data(), all.data(), nullptr, all.data(), w, h, p, out.data());
-  EXPECT_EQ(out[32 * w + 32], 0) << "without censoring the neighbours hide it";
+  EXPECT_EQ(out[32 * w + 32], 0) << "without the seed the neighbours hide it";
   sw::kern::local_contrast(be, v.data(), all.data(), seed.data(), all.data(), w, h, p, out.data());
   EXPECT_EQ(out[32 * w + 32], 1);
   EXPECT_EQ(out[33 * w + 33], 1);
