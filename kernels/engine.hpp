@@ -122,9 +122,9 @@ struct engine_step_times {
 
 struct engine_result {
   double grid_valid_fraction = 0;
-  bool site_observable = false;
-  bool has_reference = false;  // a reference was used for change
-  std::string reference;       // what it was, e.g. "median:id1+id2+id3"
+  bool site_observable = false;  // the union of the zones is valid enough: joins the reference
+  bool has_reference = false;    // a reference was used for change
+  std::string reference;         // what it was, e.g. "median:id1+id2+id3"
   bool has_shift = false;
   double shift_x = 0, shift_y = 0;
   double threshold = -1;                     // change threshold used, reflectance x10000

@@ -67,11 +67,14 @@ class site_engine final : public engine {
   site_engine(Backend be, engine_params params) : be_(be), p_(std::move(params)) {
     be_.activate();
     n_ = static_cast<index_t>(p_.width) * p_.height;
+    site_zones_ = be_.template alloc<std::uint8_t>(n_);
+    be_.fill(site_zones_, static_cast<std::uint8_t>(p_.classes.empty() ? 1 : 0));
     for (const auto& c : p_.classes) {
       has_local_class_ = has_local_class_ || (c.counts && c.local);
       has_water_class_ = has_water_class_ || (c.counts && c.local && c.on_water);
       auto z = be_.template alloc<std::uint8_t>(n_);
       be_.upload(z, c.zone.data(), n_);
+      be_.for_each(n_, or_fn{site_zones_.data(), z.data(), site_zones_.data()});
       zones_.push_back(std::move(z));
     }
     weights_ = be_.template alloc<float>(p_.bands);
@@ -117,7 +120,11 @@ class site_engine final : public engine {
     auto valid = be_.template alloc<std::uint8_t>(n_);
     be_.for_each(n_, valid_mask_fn{alpha.data(), s.udm2 ? udm2.data() : nullptr, n_, valid.data()});
     r.grid_valid_fraction = n_ > 0 ? static_cast<double>(count_nonzero(valid)) / n_ : 0.0;
-    r.site_observable = n_ > 0 && r.grid_valid_fraction >= p_.min_valid_fraction;
+    // observability is judged on the zones (SPEC 2), not on the grid's margin: a scene that
+    // covers every zone but not the margin is a reference member like any other
+    const auto zc =
+        chunked_sum<3>(be_, n_, zone_count_fn{site_zones_.data(), valid.data(), nullptr});
+    r.site_observable = zc[0] > 0 && zc[1] / zc[0] >= p_.min_valid_fraction;
     lap(r.times.upload_valid);
 
     // 2. co-register and normalise against the current reference (steps 4, 5)
@@ -877,6 +884,7 @@ class site_engine final : public engine {
   engine_params p_;
   index_t n_ = 0;
   std::vector<buffer<std::uint8_t>> zones_;
+  buffer<std::uint8_t> site_zones_;  // the union of the zones (the whole grid without any)
   buffer<float> weights_;
   int capacity_ = 1;
   bool has_local_class_ = false;

@@ -133,6 +133,22 @@ TEST(engine, on_water_counts_a_ship_alongside_the_quay_not_a_roof_on_land) {
   for (const auto& d : r.classes[f.water].detections) EXPECT_GT(d.cy, 59.0) << d.cx;
 }
 
+TEST(engine, a_scene_that_covers_the_zones_but_not_the_margin_joins_the_reference) {
+  // One change zone in rows 0-13; clouds over rows 20-95: four fifths of the grid are
+  // invalid, the zone is clear. Observability is the zone's (SPEC 2): the scene joins.
+  scene_factory f;
+  auto p = f.params();
+  p.classes = {p.classes[f.control]};
+  auto eng = sw::kern::make_cpu_engine(p);
+  render_options o;
+  o.cloud_rows = {20, 96};
+  const auto r = eng->process(f.render(o).view(), true, false);
+  EXPECT_LT(r.grid_valid_fraction, 0.5);
+  EXPECT_TRUE(r.classes[0].observable);
+  EXPECT_TRUE(r.joined_reference);
+  EXPECT_EQ(eng->members(), 1);
+}
+
 TEST(engine, a_cloudy_zone_is_not_observable_and_has_no_counts) {
   scene_factory f;
   auto eng = sw::kern::make_cpu_engine(f.params());
