@@ -959,7 +959,7 @@ archive_plan plan_archive(const synth_options& opt) {
     }
     if (plan.hard) {  // misregistration a shift cannot remove, and the satellite's blur
       rng r{seed, s_warp, ui};
-      const double rotation = round_to(r.uniform(-0.15, 0.15), 0.0001);
+      const double rotation = round_to(r.uniform(-0.4, 0.4), 0.0001);
       const double scale = 1.0 + round_to(r.uniform(-0.0015, 0.0015), 0.000001);
       if (!special) {
         s.rotation_deg = rotation;

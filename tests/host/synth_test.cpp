@@ -552,7 +552,7 @@ TEST_F(synth_hard, records_misregistration_blur_and_haze_per_scene) {
     const double scale = std::stod(r[at(t, "scale")]);
     const double blur = std::stod(r[at(t, "blur_sigma_px")]);
     const double gradient = std::stod(r[at(t, "haze_gradient")]);
-    EXPECT_LE(std::abs(rotation), 0.15);
+    EXPECT_LE(std::abs(rotation), 0.4);
     EXPECT_LE(std::abs(scale - 1.0), 0.0015 + 1e-9);
     EXPECT_GE(blur, 0.35);
     EXPECT_LE(blur, 0.9);
@@ -909,8 +909,8 @@ TEST(synth_hard_plan, the_picture_turns_and_scales_about_the_raster_centre) {
     } else {
       EXPECT_GT(max_m, 0.0);
     }
-    // At most 0.15 degrees and 0.15 %: under 1.5 px at the corners of a 540 x 325 px raster.
-    EXPECT_LT(max_m, 1.5 * synth_ns::pixel_m);
+    // At most 0.4 degrees and 0.15 %: under 3 px at the corners of a 540 x 325 px raster.
+    EXPECT_LT(max_m, 3.0 * synth_ns::pixel_m);
   }
 }
 
