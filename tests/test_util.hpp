@@ -1,10 +1,13 @@
-// Helpers shared by the tests: temporary directories that clean up after themselves.
+// Helpers shared by the tests: temporary directories that clean up after themselves, text
+// files, CSV tables.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -44,6 +47,41 @@ inline void write_text(const std::string& path, const std::string& text) {
 inline std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// One CSV row by column name.
+using csv_row = std::map<std::string, std::string>;
+
+// A CSV file with a header row (double quotes group cells with commas; no escaped quotes).
+inline std::vector<csv_row> read_csv(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  std::vector<csv_row> rows;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> out;
+    std::string cell;
+    bool quoted = false;
+    for (char c : l) {
+      if (c == '"')
+        quoted = !quoted;
+      else if (c == ',' && !quoted) {
+        out.push_back(cell);
+        cell.clear();
+      } else
+        cell += c;
+    }
+    out.push_back(cell);
+    return out;
+  };
+  if (!std::getline(f, line)) return rows;
+  const std::vector<std::string> head = split(line);
+  while (std::getline(f, line)) {
+    const auto cells = split(line);
+    csv_row r;
+    for (std::size_t i = 0; i < head.size() && i < cells.size(); ++i) r[head[i]] = cells[i];
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 }  // namespace sw::test

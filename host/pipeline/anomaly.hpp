@@ -14,9 +14,10 @@
 //   else against the trend of the last `window` values (Theil-Sen line; Sen, "Estimates of
 //   the regression coefficient based on Kendall's tau", JASA 63(324), 1968), z being the
 //   residual over max(1.4826 MAD of the residuals, change_scale_floor): fields that brown
-//   between two dates step the changed fraction of a quiet site by ~0.1 (synthetic control
-//   site, November), so only departures of more than z x 0.03 from the season or trend
-//   count when the history is flat.
+//   against a weeks-old median reference take the changed fraction of a quiet site from
+//   ~0.01 to 0.10-0.17 within two dates (synthetic control site, November), so only
+//   departures of more than z x 0.05 (0.2 at z = 4) from the season or trend count while the
+//   history is flat.
 // No score (nullopt) with fewer than `min_history` values to compare with.
 #pragma once
 
@@ -27,7 +28,7 @@
 namespace sw {
 
 // Least robust sigma of a changed fraction (counts: 1).
-inline constexpr double change_scale_floor = 0.03;
+inline constexpr double change_scale_floor = 0.05;
 
 class anomaly_history {
  public:

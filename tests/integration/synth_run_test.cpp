@@ -26,40 +26,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using row = std::map<std::string, std::string>;
+using row = sw::test::csv_row;
 
-// CSV with a header; no quoted commas in the columns read here.
-std::vector<row> read_csv(const std::string& path) {
-  std::ifstream f(path);
-  std::string line;
-  std::vector<std::string> head;
-  std::vector<row> rows;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::string cell;
-    bool quoted = false;
-    for (char c : l) {
-      if (c == '"')
-        quoted = !quoted;
-      else if (c == ',' && !quoted) {
-        out.push_back(cell);
-        cell.clear();
-      } else
-        cell += c;
-    }
-    out.push_back(cell);
-    return out;
-  };
-  if (!std::getline(f, line)) return rows;
-  head = split(line);
-  while (std::getline(f, line)) {
-    const auto cells = split(line);
-    row r;
-    for (std::size_t i = 0; i < head.size() && i < cells.size(); ++i) r[head[i]] = cells[i];
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
+using sw::test::read_csv;
 
 std::string key(const row& r) {
   return r.at("site_id") + "|" + r.at("scene_id") + "|" + r.at("class");
