@@ -26,46 +26,118 @@ namespace sw::kern {
 // offset (a slight relaxation of one common offset, which would cost 9 x bands samples per
 // pixel per scene instead of 2 x bands).
 
+// The eight offsets {-r, 0, r}^2 \ {0} as bilinear footings relative to a pixel: the same
+// for every pixel (x + o r has the fractional part of o r), so computed once.
+struct envelope_offsets {
+  int dx[8], dy[8];  // the footing's top-left tap relative to the pixel
+  float w[8][4];     // weights of the taps (x, y), (x+1, y), (x, y+1), (x+1, y+1)
+};
+
+inline envelope_offsets make_envelope_offsets(float radius) {
+  envelope_offsets o{};
+  int k = 0;
+  for (int oy = -1; oy <= 1; ++oy)
+    for (int ox = -1; ox <= 1; ++ox) {
+      if (ox == 0 && oy == 0) continue;
+      const float sx = static_cast<float>(ox) * radius, sy = static_cast<float>(oy) * radius;
+      const float fx0 = floorf(sx), fy0 = floorf(sy);
+      const float wx = sx - fx0, wy = sy - fy0;
+      o.dx[k] = static_cast<int>(fx0);
+      o.dy[k] = static_cast<int>(fy0);
+      o.w[k][0] = (1 - wx) * (1 - wy);
+      o.w[k][1] = wx * (1 - wy);
+      o.w[k][2] = (1 - wx) * wy;
+      o.w[k][3] = wx * wy;
+      ++k;
+    }
+  return o;
+}
+
 // lo/hi of every band over the reference's samples at the 3 x 3 offsets {-r, 0, r}^2; a
 // sample counts only where every source pixel with a non-zero bilinear weight is inside the
 // image and valid. Invalid pixels get lo = hi = their own value (never compared).
 struct reference_envelope_fn {
   planar_view<const float> ref;
   const std::uint8_t* valid;
-  float radius;
+  envelope_offsets off;  // make_envelope_offsets(r), r > 0
   planar_view<float> lo;
   planar_view<float> hi;
 
-  SW_HD void operator()(int x, int y) const {
+  // Whether offset k's sample of pixel (x, y) counts (the pixel and the taps it mixes valid
+  // and inside), and its taps' indices.
+  SW_HD bool sample_ok(int k, int x, int y, index_t tap[4]) const {
     const int w = ref.width, h = ref.height;
-    const index_t i = static_cast<index_t>(y) * w + x;
+    const int x0 = x + off.dx[k], y0 = y + off.dy[k];
+    for (int t = 0; t < 4; ++t) {
+      const int tx = x0 + (t & 1), ty = y0 + (t >> 1);
+      tap[t] = static_cast<index_t>(ty) * w + tx;
+      if (off.w[k][t] == 0.0f) continue;
+      if (!(tx >= 0 && ty >= 0 && tx < w && ty < h && valid[tap[t]] != 0)) return false;
+    }
+    return true;
+  }
+  // The sample of band b from its taps, non-zero weights in tap order.
+  SW_HD float sample(int k, int b, const index_t tap[4]) const {
+    float v = 0.0f;
+    for (int t = 0; t < 4; ++t)
+      if (off.w[k][t] != 0.0f) v += off.w[k][t] * ref.at(b, tap[t]);
+    return v;
+  }
+
+  // One pixel (the device launch).
+  SW_HD void operator()(int x, int y) const {
+    const index_t i = static_cast<index_t>(y) * ref.width + x;
     for (int b = 0; b < ref.bands; ++b) lo.at(b, i) = hi.at(b, i) = ref.at(b, i);
-    if (!valid[i] || !(radius > 0.0f)) return;
-    for (int oy = -1; oy <= 1; ++oy)
-      for (int ox = -1; ox <= 1; ++ox) {
-        if (ox == 0 && oy == 0) continue;
-        const float sx = static_cast<float>(x) + static_cast<float>(ox) * radius;
-        const float sy = static_cast<float>(y) + static_cast<float>(oy) * radius;
-        const float fx0 = floorf(sx), fy0 = floorf(sy);
-        const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
-        const float wx = sx - fx0, wy = sy - fy0;
-        const float wt[4] = {(1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy};
-        const int tx[4] = {x0, x0 + 1, x0, x0 + 1}, ty[4] = {y0, y0, y0 + 1, y0 + 1};
-        bool ok = true;
-        for (int k = 0; k < 4 && ok; ++k) {
-          if (wt[k] == 0.0f) continue;
-          ok = tx[k] >= 0 && ty[k] >= 0 && tx[k] < w && ty[k] < h &&
-               valid[static_cast<index_t>(ty[k]) * w + tx[k]] != 0;
-        }
-        if (!ok) continue;
-        for (int b = 0; b < ref.bands; ++b) {
-          float v = 0.0f;
-          for (int k = 0; k < 4; ++k)
-            if (wt[k] != 0.0f) v += wt[k] * ref.at(b, static_cast<index_t>(ty[k]) * w + tx[k]);
-          lo.at(b, i) = min_of(lo.at(b, i), v);
-          hi.at(b, i) = max_of(hi.at(b, i), v);
-        }
+    if (!valid[i]) return;
+    for (int k = 0; k < 8; ++k) {
+      index_t tap[4];
+      if (!sample_ok(k, x, y, tap)) continue;
+      for (int b = 0; b < ref.bands; ++b) {
+        const float v = sample(k, b, tap);
+        lo.at(b, i) = min_of(lo.at(b, i), v);
+        hi.at(b, i) = max_of(hi.at(b, i), v);
       }
+    }
+  }
+
+  // A row in tiles (the CPU launch): which samples count once per pixel and offset, then
+  // band by band the same samples in the same order (identical results), one band plane at
+  // a time; a sample's taps lie at fixed distances from the pixel, so only that distance is
+  // kept per offset, not per pixel.
+  void run_row(int y) const {
+    constexpr int tile = 256;
+    const int w = ref.width;
+    const index_t row = static_cast<index_t>(y) * w;
+    bool ok[8][tile];
+    int taps[8] = {}, at[8][4] = {};  // per offset: the non-zero taps, their distance
+    float wt[8][4] = {};
+    for (int k = 0; k < 8; ++k)
+      for (int t = 0; t < 4; ++t)
+        if (off.w[k][t] != 0.0f) {
+          at[k][taps[k]] = (off.dy[k] + (t >> 1)) * w + off.dx[k] + (t & 1);
+          wt[k][taps[k]++] = off.w[k][t];
+        }
+    for (int x0 = 0; x0 < w; x0 += tile) {
+      const int m = min_of(tile, w - x0);
+      index_t tap[4];
+      for (int k = 0; k < 8; ++k)
+        for (int j = 0; j < m; ++j)
+          ok[k][j] = valid[row + x0 + j] != 0 && sample_ok(k, x0 + j, y, tap);
+      for (int b = 0; b < ref.bands; ++b) {
+        float* l = lo.data + b * lo.plane() + row + x0;
+        float* u = hi.data + b * hi.plane() + row + x0;
+        const float* r = ref.data + b * ref.plane() + row + x0;
+        for (int j = 0; j < m; ++j) l[j] = u[j] = r[j];
+        for (int k = 0; k < 8; ++k)
+          for (int j = 0; j < m; ++j) {
+            if (!ok[k][j]) continue;
+            float v = 0.0f;
+            for (int t = 0; t < taps[k]; ++t) v += wt[k][t] * r[j + at[k][t]];
+            l[j] = min_of(l[j], v);
+            u[j] = max_of(u[j], v);
+          }
+      }
+    }
   }
 };
 

@@ -871,12 +871,13 @@ class site_engine final : public engine {
     for (auto& e : ref_evidence_) e = {};
     if (p_.tolerance_px > 0) {
       const int w = p_.width, h = p_.height;
-      be_.for_each_2d(w, h,
-                      reference_envelope_fn{{ref_bands_.data(), w, h, nb},
-                                            ref_valid_.data(),
-                                            static_cast<float>(p_.tolerance_px),
-                                            {ref_lo_.data(), w, h, nb},
-                                            {ref_hi_.data(), w, h, nb}});
+      be_.for_each_2d(
+          w, h,
+          reference_envelope_fn{{ref_bands_.data(), w, h, nb},
+                                ref_valid_.data(),
+                                make_envelope_offsets(static_cast<float>(p_.tolerance_px)),
+                                {ref_lo_.data(), w, h, nb},
+                                {ref_hi_.data(), w, h, nb}});
     }
   }
 

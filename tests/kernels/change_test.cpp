@@ -133,15 +133,19 @@ std::pair<std::vector<float>, std::vector<float>> envelope(const std::vector<flo
   std::vector<float> lo(ref.size()), hi(ref.size());
   sw::kern::cpu_backend{}.for_each_2d(
       w, h,
-      sw::kern::reference_envelope_fn{
-          {ref.data(), w, h, nb}, valid.data(), r, {lo.data(), w, h, nb}, {hi.data(), w, h, nb}});
+      sw::kern::reference_envelope_fn{{ref.data(), w, h, nb},
+                                      valid.data(),
+                                      sw::kern::make_envelope_offsets(r),
+                                      {lo.data(), w, h, nb},
+                                      {hi.data(), w, h, nb}});
   return {lo, hi};
 }
 
-TEST(change, reference_envelope_equals_the_naive_neighbourhood_range) {
+TEST(change, reference_envelope_equals_the_naive_range_in_both_forms) {
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> v(0.f, 3000.f);
-  for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{31, 17}})
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{31, 17},
+                      std::pair{600, 5}})
     for (float r : {0.25f, 0.5f, 1.0f, 1.5f}) {
       const int nb = 3;
       const index_t n = static_cast<index_t>(w) * h;
@@ -151,6 +155,17 @@ TEST(change, reference_envelope_equals_the_naive_neighbourhood_range) {
       for (auto& x : valid) x = rng() % 6 != 0;
       const auto [lo, hi] = envelope(ref, valid, w, h, nb, r);
       naive_envelope(ref, valid, w, h, nb, r, nlo, nhi);
+      // the CPU's row form (above) equals the per-pixel (device) form bit for bit
+      std::vector<float> plo(ref.size()), phi(ref.size());
+      const sw::kern::reference_envelope_fn per_pixel{{ref.data(), w, h, nb},
+                                                      valid.data(),
+                                                      sw::kern::make_envelope_offsets(r),
+                                                      {plo.data(), w, h, nb},
+                                                      {phi.data(), w, h, nb}};
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) per_pixel(x, y);
+      ASSERT_EQ(lo, plo);
+      ASSERT_EQ(hi, phi);
       for (index_t i = 0; i < n * nb; ++i) {
         ASSERT_NEAR(lo[i], nlo[i], 1e-3) << w << "x" << h << " r " << r << " at " << i;
         ASSERT_NEAR(hi[i], nhi[i], 1e-3) << w << "x" << h << " r " << r << " at " << i;
