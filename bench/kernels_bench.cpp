@@ -137,7 +137,7 @@ void BM_median_reference_7x4(benchmark::State& st) {
   std::vector<float> out(n * nb);
   const sw::kern::cpu_backend be;
   for (auto _ : st) {
-    be.for_each(n, sw::kern::median_reference_fn{bands.data(), valid.data(), members, nb, n,
+    be.for_each(n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), members, nb, n,
                                                  out.data(), out_valid.data()});
     benchmark::ClobberMemory();
   }

@@ -15,7 +15,7 @@
 namespace sw::kern {
 
 enum class threshold_kind { fixed, kmad, otsu };
-enum class reference_kind { previous, median, fixed };
+enum class reference_kind { previous, median, fixed, archive };
 
 // What is counted in one zone class of a site.
 struct engine_class {
@@ -60,7 +60,9 @@ struct engine_params {
   // Residual misregistration (px) a difference must survive (reference_envelope_fn).
   double tolerance_px = 0.5;
   reference_kind reference = reference_kind::median;
-  int window = 7;
+  int window = 7;  // median: the last `window` members; archive: up to `window` members
+  // The reference's per-pixel quantile of its members (median: 0.5; archive: by polarity).
+  float reference_quantile = 0.5f;
   int min_scenes = 3;
   double min_valid_fraction = 0.5;
   std::vector<engine_class> classes;
@@ -147,6 +149,13 @@ class engine {
   // whether this scene joins the reference if the site is observable in it (false under
   // strategy fixed, except for the fixed scene). `want_rasters`: fill the raster fields.
   virtual engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) = 0;
+  // Strategy archive, first pass (the host picks the members, then counts every scene
+  // against them with process(s, false, ...)):
+  // whether the site is observable in the scene (step 3 only);
+  virtual bool observable(const engine_scene& s) = 0;
+  // the scene joins the reference (co-registered and normalised to it first, steps 3-5
+  // and 9; no change, no objects) if the site is observable in it; returns whether it did.
+  virtual bool learn(const engine_scene& s) = 0;
   // Where the host should allocate the scenes it hands to process(): the heap for the CPU,
   // pooled page-locked memory for CUDA. Thread-safe; lives as long as the engine.
   virtual std::pmr::memory_resource* host_memory() { return std::pmr::get_default_resource(); }

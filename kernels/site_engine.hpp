@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -79,7 +80,9 @@ class site_engine final : public engine {
     }
     weights_ = be_.template alloc<float>(p_.bands);
     be_.upload(weights_, p_.weights.data(), p_.bands);
-    capacity_ = p_.reference == reference_kind::median ? p_.window : 1;
+    capacity_ = p_.reference == reference_kind::median || p_.reference == reference_kind::archive
+                    ? p_.window
+                    : 1;
     member_bands_ = be_.template alloc<float>(static_cast<index_t>(capacity_) * p_.bands * n_);
     member_valid_ = be_.template alloc<std::uint8_t>(static_cast<index_t>(capacity_) * n_);
     ref_bands_ = be_.template alloc<float>(p_.bands * n_);
@@ -96,6 +99,21 @@ class site_engine final : public engine {
   std::pmr::memory_resource* host_memory() override { return be_.host_memory(); }
 
   engine_result process(const engine_scene& s, bool join_reference, bool want_rasters) override {
+    return run(s, join_reference, want_rasters, pass::count);
+  }
+  bool observable(const engine_scene& s) override {
+    return run(s, false, false, pass::observe).site_observable;
+  }
+  bool learn(const engine_scene& s) override {
+    return run(s, true, false, pass::learn).joined_reference;
+  }
+
+ private:
+  // How far process() goes: the valid mask and observability only; that plus alignment
+  // and the reference update (no change, no objects); everything.
+  enum class pass { observe, learn, count };
+
+  engine_result run(const engine_scene& s, bool join_reference, bool want_rasters, pass until) {
     be_.activate();
     engine_result r;
     const int nb = p_.bands;
@@ -126,6 +144,7 @@ class site_engine final : public engine {
         chunked_sum<3>(be_, n_, zone_count_fn{site_zones_.data(), valid.data(), nullptr});
     r.site_observable = zc[0] > 0 && zc[1] / zc[0] >= p_.min_valid_fraction;
     lap(r.times.upload_valid);
+    if (until == pass::observe) return r;
 
     // 2. co-register and normalise against the current reference (steps 4, 5)
     const bool have_ref = members() > 0;
@@ -136,7 +155,7 @@ class site_engine final : public engine {
     // objects it never saw (a colourful container) to anything.
     buffer<float> brightness;
     buffer<std::uint8_t> water;
-    if (has_local_class_) {
+    if (has_local_class_ && until == pass::count) {
       brightness = be_.template alloc<float>(n_);
       be_.for_each(n_,
                    brightness_fn{
@@ -148,6 +167,13 @@ class site_engine final : public engine {
     }
     if (have_ref && r.grid_valid_fraction > 0) normalise_to_reference(bands, valid);
     lap(r.times.normalise);
+    if (until == pass::learn) {
+      if (r.site_observable) {  // (step 9)
+        push_member(s.id, bands, valid, r.shift_x, r.shift_y);
+        r.joined_reference = true;
+      }
+      return r;
+    }
     const bool ref_ready = have_ref && members() >= required_members();
     auto covalid = be_.template alloc<std::uint8_t>(n_);
     auto magnitude = be_.template alloc<float>(n_);
@@ -235,15 +261,21 @@ class site_engine final : public engine {
     return r;
   }
 
- private:
   int required_members() const {
-    return p_.reference == reference_kind::median ? p_.min_scenes : 1;
+    return p_.reference == reference_kind::median || p_.reference == reference_kind::archive
+               ? p_.min_scenes
+               : 1;
   }
 
   std::string reference_text() const {
-    std::string t = p_.reference == reference_kind::median
-                        ? "median:"
-                        : (p_.reference == reference_kind::previous ? "previous:" : "fixed:");
+    // archive: "archive:" for the median, "archive q0.25:" for another quantile
+    char archive[32];
+    std::snprintf(archive, sizeof archive, p_.reference_quantile == 0.5f ? "archive:" : "archive q%.2f:",
+                  static_cast<double>(p_.reference_quantile));
+    std::string t = p_.reference == reference_kind::median     ? "median:"
+                    : p_.reference == reference_kind::previous ? "previous:"
+                    : p_.reference == reference_kind::fixed    ? "fixed:"
+                                                               : archive;
     for (std::size_t i = 0; i < member_ids_.size(); ++i) t += (i ? "+" : "") + member_ids_[i];
     return t;
   }
@@ -817,7 +849,7 @@ class site_engine final : public engine {
     be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, valid, 0, n_);
     const int count = static_cast<int>(member_ids_.size());
     if ((count == p_.min_scenes || count == capacity_) && count >= 3 && recentred_at_ < count &&
-        p_.reference == reference_kind::median)
+        (p_.reference == reference_kind::median || p_.reference == reference_kind::archive))
       recentre_frame();
     update_reference();
   }
@@ -862,8 +894,9 @@ class site_engine final : public engine {
   void update_reference() {
     const int nb = p_.bands;
     const int count = static_cast<int>(member_ids_.size());
-    be_.for_each(n_, median_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
-                                         ref_bands_.data(), ref_valid_.data()});
+    be_.for_each(n_, quantile_reference_fn{member_bands_.data(), member_valid_.data(), count, nb,
+                                           n_, ref_bands_.data(), ref_valid_.data(),
+                                           p_.reference_quantile});
     // the reference's objects of local classes are found again when next needed
     ref_brightness_ = {};
     ref_water_ = {};

@@ -26,10 +26,11 @@ namespace {
 template <class E, std::size_t N = 3>
 using enum_names = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr enum_names<reference_strategy> k_strategy_names{
+constexpr enum_names<reference_strategy, 4> k_strategy_names{
     {{reference_strategy::previous, "previous"},
      {reference_strategy::median, "median"},
-     {reference_strategy::fixed, "fixed"}}};
+     {reference_strategy::fixed, "fixed"},
+     {reference_strategy::archive, "archive"}}};
 constexpr enum_names<threshold_rule> k_threshold_names{{{threshold_rule::fixed, "fixed"},
                                                         {threshold_rule::kmad, "kmad"},
                                                         {threshold_rule::otsu, "otsu"}}};
@@ -582,8 +583,10 @@ std::string write_toml(const config& cfg, bool comments) {
   }
 
   out += "\n[reference]\n";
-  line(str("strategy", to_string(cfg.reference.strategy)), "previous | median | fixed");
-  line(integer("window", cfg.reference.window), "scenes in the median (1..15)");
+  line(str("strategy", to_string(cfg.reference.strategy)),
+       "previous | median | fixed | archive");
+  line(integer("window", cfg.reference.window),
+       "scenes in the median; archive: observable scenes sampled over the archive (1..15)");
   line(integer("min_scenes", cfg.reference.min_scenes),
        "observable scenes needed before the reference is used");
   if (!comments || !cfg.reference.date.empty())

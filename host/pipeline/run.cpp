@@ -25,6 +25,7 @@
 #include "build_info.hpp"
 #include "host/common/error.hpp"
 #include "host/common/hash.hpp"
+#include "host/io/chip_store.hpp"
 #include "host/config/config.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
@@ -116,7 +117,10 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
   long long px = 1;
   for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());
   const int members =
-      cfg.reference.strategy == reference_strategy::median ? cfg.reference.window : 1;
+      cfg.reference.strategy == reference_strategy::median ||
+              cfg.reference.strategy == reference_strategy::archive
+          ? cfg.reference.window
+          : 1;
   const int classes = 4;
   // site state: reference members, reference, tolerance, zone masks; compute scratch:
   // aligned copy and temporaries (about 2 scenes' worth plus 60 bytes a pixel)
@@ -169,6 +173,19 @@ void seed_fixed_reference(site_runner& runner, const site_work& w, const run_pla
 }
 
 }  // namespace
+
+std::vector<std::size_t> archive_members(const std::vector<std::size_t>& observable, int count) {
+  const std::size_t m = observable.size();
+  const std::size_t k = static_cast<std::size_t>(std::max(count, 1));
+  if (m <= k) return observable;
+  // the first and the last, and between them as evenly as the ranks allow
+  std::vector<std::size_t> out;
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::size_t rank = k == 1 ? m / 2 : (j * (m - 1) + (k - 1) / 2) / (k - 1);
+    if (out.empty() || out.back() != observable[rank]) out.push_back(observable[rank]);
+  }
+  return out;
+}
 
 long long parse_size(const std::string& text) {
   double v = 0;
@@ -305,58 +322,120 @@ int run_batch(const run_options& opt) {
     try {
       site_runner runner(s, cfg, dev, gpu, opt.rasters_dir, plan.scenes[w.scenes.front()], &tiles);
       const bool fixed = cfg.reference.strategy == reference_strategy::fixed;
+      const bool archive = cfg.reference.strategy == reference_strategy::archive;
       if (fixed) seed_fixed_reference(runner, w, plan, cfg, t);
 
+      // The site's scenes in time order: `read` (parallel, up to tokens_per_site scenes
+      // ahead) then `use` (serial, in time order), the scene freed before the next one.
       struct token {
         std::size_t scene = 0;
         std::optional<site_scene> data;
         std::string error;
       };
-      std::size_t next = 0;
-      tbb::parallel_pipeline(
-          static_cast<std::size_t>(mem.tokens_per_site),
-          tbb::make_filter<void, std::shared_ptr<token>>(
-              tbb::filter_mode::serial_in_order,
-              [&](tbb::flow_control& fc) -> std::shared_ptr<token> {
-                if (next == w.scenes.size()) {
-                  fc.stop();
-                  return nullptr;
-                }
-                auto tk = std::make_shared<token>();
-                tk->scene = w.scenes[next++];
-                return tk;
-              }) &
-              tbb::make_filter<std::shared_ptr<token>, std::shared_ptr<token>>(
-                  tbb::filter_mode::parallel,
-                  [&](std::shared_ptr<token> tk) {
-                    try {
-                      tk->data = runner.read(plan.scenes[tk->scene]);
-                    } catch (const std::exception& e) {
-                      tk->error = e.what();
-                    }
-                    return tk;
-                  }) &
-              tbb::make_filter<std::shared_ptr<token>, void>(
-                  tbb::filter_mode::serial_in_order, [&](std::shared_ptr<token> tk) {
-                    const scene_info& sc = plan.scenes[tk->scene];
-                    if (tk->data && opt.read_only) {
-                      t.read += tk->data->read_seconds;
-                    } else if (tk->data) {
+      auto stream = [&](const std::vector<std::size_t>& scenes, auto&& read, auto&& use) {
+        std::size_t next = 0;
+        tbb::parallel_pipeline(
+            static_cast<std::size_t>(mem.tokens_per_site),
+            tbb::make_filter<void, std::shared_ptr<token>>(
+                tbb::filter_mode::serial_in_order,
+                [&](tbb::flow_control& fc) -> std::shared_ptr<token> {
+                  if (next == scenes.size()) {
+                    fc.stop();
+                    return nullptr;
+                  }
+                  auto tk = std::make_shared<token>();
+                  tk->scene = scenes[next++];
+                  return tk;
+                }) &
+                tbb::make_filter<std::shared_ptr<token>, std::shared_ptr<token>>(
+                    tbb::filter_mode::parallel,
+                    [&](std::shared_ptr<token> tk) {
                       try {
-                        pair_rows rows = runner.compute(sc, *tk->data, !fixed, t);
-                        tk->data.reset();  // free the scene before the writer gets the rows
-                        if (done.count({s.id, sc.id}))
-                          ++pairs_skipped;
-                        else
-                          out.submit(std::move(rows));
+                        tk->data = read(tk->scene);
                       } catch (const std::exception& e) {
-                        fail_pair(sc, s, e.what());
+                        tk->error = e.what();
                       }
-                    } else {
-                      fail_pair(sc, s, tk->error);
-                    }
-                    progress.add(1, s.grid.pixels());
-                  }));
+                      return tk;
+                    }) &
+                tbb::make_filter<std::shared_ptr<token>, void>(
+                    tbb::filter_mode::serial_in_order,
+                    [&](std::shared_ptr<token> tk) { use(*tk); }));
+      };
+      auto decode = [&](std::size_t i) { return runner.read(plan.scenes[i]); };
+
+      // Strategy archive, first pass: every scene read once, kept in the chip store, its
+      // observability noted; the reference learnt from observable scenes spread evenly
+      // over the archive. The second pass below reads the chips, not the scenes.
+      std::optional<chip_store> chips;
+      std::vector<std::size_t> second_pass = w.scenes;
+      if (archive && !opt.read_only) {
+        chips.emplace(fmt::format("{}.chips/{}", opt.out, w.site));
+        std::vector<std::size_t> observable;
+        second_pass.clear();
+        stream(
+            w.scenes,
+            [&](std::size_t i) {
+              site_scene d = decode(i);
+              const auto t0 = std::chrono::steady_clock::now();
+              chips->put(i, d.data);
+              d.chip_seconds +=
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+              return d;
+            },
+            [&](token& tk) {
+              const scene_info& sc = plan.scenes[tk.scene];
+              if (!tk.data) {  // failed now: not read again
+                fail_pair(sc, s, tk.error);
+                progress.add(1, s.grid.pixels());
+                return;
+              }
+              second_pass.push_back(tk.scene);
+              try {
+                if (runner.observable(sc, *tk.data, t)) observable.push_back(tk.scene);
+              } catch (const std::exception& e) {  // the second pass fails it, with its rows
+                spdlog::debug("site {}, scene {}: {}", s.id, sc.id, e.what());
+              }
+            });
+        for (std::size_t i : archive_members(observable, cfg.reference.window)) {
+          const auto t0 = std::chrono::steady_clock::now();
+          const site_scene d{chips->get(i, runner.host_memory())};
+          t.chips += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          runner.learn(plan.scenes[i], d, t);
+        }
+        spdlog::debug("site {}: archive reference of {} scenes ({} observable); chip store {} MB "
+                      "on disk for {} MB",
+                      s.id, runner.reference_members(), observable.size(),
+                      chips->disk_bytes() >> 20, chips->raw_bytes() >> 20);
+      }
+      auto read = [&](std::size_t i) {
+        if (!chips) return decode(i);
+        const auto t0 = std::chrono::steady_clock::now();
+        site_scene d{chips->get(i, runner.host_memory())};
+        d.chip_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return d;
+      };
+
+      stream(second_pass, read, [&](token& tk) {
+        const scene_info& sc = plan.scenes[tk.scene];
+        if (tk.data && opt.read_only) {
+          t.read += tk.data->read_seconds;
+        } else if (tk.data) {
+          try {
+            pair_rows rows = runner.compute(sc, *tk.data, !fixed && !archive, t);
+            tk.data.reset();  // free the scene before the writer gets the rows
+            if (done.count({s.id, sc.id}))
+              ++pairs_skipped;
+            else
+              out.submit(std::move(rows));
+          } catch (const std::exception& e) {
+            fail_pair(sc, s, e.what());
+          }
+        } else {
+          fail_pair(sc, s, tk.error);
+        }
+        progress.add(1, s.grid.pixels());
+      });
     } catch (const std::exception& e) {
       // The site itself could not be set up (e.g. its zones do not rasterise), or the
       // writer failed (rethrown below by out.finish()).
@@ -370,6 +449,7 @@ int run_batch(const run_options& opt) {
     total_times.compute += t.compute;
     total_times.rows += t.rows;
     total_times.rasters += t.rasters;
+    total_times.chips += t.chips;
     total_times.engine += t.engine;
   };
 
@@ -389,6 +469,10 @@ int run_batch(const run_options& opt) {
                                                 [&](std::size_t i) { run_site(plan.work[i]); }));
   });
   out.finish();  // everything committed; rethrows a writer failure (the run then fails)
+  {
+    std::error_code ec;  // the archive strategy's chip stores, each removed with its site
+    std::filesystem::remove(opt.out + ".chips", ec);
+  }
   progress.stop();
 
   // ---- the scenes table, the run's end, exports --------------------------------------
@@ -451,6 +535,7 @@ int run_batch(const run_options& opt) {
     r.compute_seconds = total_times.compute;
     r.rows_seconds = total_times.rows;
     r.rasters_seconds = total_times.rasters;
+    r.chips_seconds = total_times.chips;
     r.write_seconds = out.busy_seconds();
     r.engine = total_times.engine;
     r.peak_rss_bytes = peak_rss;

@@ -1,7 +1,9 @@
 // `sitewatch run`: the batch job (SPEC 3).
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "kernels/engine.hpp"
 
@@ -19,6 +21,7 @@ struct run_report {
   double compute_seconds = 0;  // engine, summed over sites
   double rows_seconds = 0;
   double rasters_seconds = 0;
+  double chips_seconds = 0;        // strategy archive: chip store writes and reads
   double write_seconds = 0;        // the writer thread's commits
   kern::engine_step_times engine;  // compute by engine step, summed over sites
   long long peak_rss_bytes = 0;    // of the process so far
@@ -50,6 +53,11 @@ struct run_options {
   bool read_only = false;
   run_report* report = nullptr;  // filled when given
 };
+
+// Strategy archive: the reference's members, at most `count` of the site's observable
+// scenes (indexes in time order), the first, the last and the rest spread evenly between
+// them by rank (all of them when there are no more than `count`).
+std::vector<std::size_t> archive_members(const std::vector<std::size_t>& observable, int count);
 
 // Exit codes (SPEC 3).
 inline constexpr int exit_ok = 0;

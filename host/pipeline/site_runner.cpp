@@ -34,6 +34,25 @@ kern::object_polarity to_kernel(polarity p) {
 
 }  // namespace
 
+float archive_quantile(const site& s, const config& cfg) {
+  // The classes found against the reference; a change zone looks at any difference.
+  bool brighter = false, darker = false, other = false;
+  for (const auto& name : s.classes()) {
+    if (name == "change") {
+      other = true;
+      continue;
+    }
+    const class_config& c = cfg.classes.at(name);
+    if (c.background != background_model::reference) continue;
+    brighter |= c.object_polarity == polarity::brighter;
+    darker |= c.object_polarity == polarity::darker;
+    other |= c.object_polarity == polarity::any;
+  }
+  if (brighter && !darker && !other) return k_archive_lower_quantile;
+  if (darker && !brighter && !other) return 1.0f - k_archive_lower_quantile;
+  return 0.5f;
+}
+
 site_runner::site_runner(const site& s, const config& cfg, const device_choice& dev, int gpu,
                          std::string rasters_dir, const scene_info& first, tile_cache* tiles)
     : site_(s),
@@ -80,10 +99,21 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
   p.tolerance_px = cfg_.change.edge_tolerance_px;
-  p.reference = cfg_.reference.strategy == reference_strategy::median ? kern::reference_kind::median
-                : cfg_.reference.strategy == reference_strategy::previous
-                    ? kern::reference_kind::previous
-                    : kern::reference_kind::fixed;
+  switch (cfg_.reference.strategy) {
+    case reference_strategy::median:
+      p.reference = kern::reference_kind::median;
+      break;
+    case reference_strategy::previous:
+      p.reference = kern::reference_kind::previous;
+      break;
+    case reference_strategy::fixed:
+      p.reference = kern::reference_kind::fixed;
+      break;
+    case reference_strategy::archive:
+      p.reference = kern::reference_kind::archive;
+      p.reference_quantile = archive_quantile(site_, cfg_);
+      break;
+  }
   p.window = cfg_.reference.window;
   p.min_scenes = cfg_.reference.min_scenes;
   p.min_valid_fraction = cfg_.min_valid_fraction;
@@ -176,6 +206,27 @@ bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
   return r.joined_reference;
 }
 
+bool site_runner::observable(const scene_info& scene, const site_scene& d, stage_times& t) {
+  t.read += d.read_seconds;
+  t.chips += d.chip_seconds;
+  const auto t0 = clock_type::now();
+  const warped_scene& w = d.data;
+  const bool ok = engine_->observable({scene.id, w.data.data(), w.alpha.data(),
+                                       w.udm2.empty() ? nullptr : w.udm2.data()});
+  t.compute += seconds_since(t0);
+  return ok;
+}
+
+bool site_runner::learn(const scene_info& scene, const site_scene& d, stage_times& t) {
+  t.read += d.read_seconds;
+  const auto t0 = clock_type::now();
+  const warped_scene& w = d.data;
+  const bool joined = engine_->learn({scene.id, w.data.data(), w.alpha.data(),
+                                      w.udm2.empty() ? nullptr : w.udm2.data()});
+  t.compute += seconds_since(t0);
+  return joined;
+}
+
 pair_rows site_runner::process(const scene_info& scene, bool join_reference, stage_times& t) {
   return compute(scene, read(scene), join_reference, t);
 }
@@ -183,6 +234,7 @@ pair_rows site_runner::process(const scene_info& scene, bool join_reference, sta
 pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, bool join_reference,
                                stage_times& t) {
   t.read += d.read_seconds;
+  t.chips += d.chip_seconds;
   const warped_scene& w = d.data;
   auto t0 = clock_type::now();
   const bool want_rasters = !rasters_dir_.empty();

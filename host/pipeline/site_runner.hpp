@@ -28,6 +28,7 @@ struct stage_times {
   double compute = 0;              // engine (upload, kernels, download)
   double rows = 0;                 // rows and geometry
   double rasters = 0;              // --rasters output
+  double chips = 0;                // strategy archive: chip store writes and reads
   kern::engine_step_times engine;  // compute, by step
 };
 
@@ -35,7 +36,15 @@ struct stage_times {
 struct site_scene {
   warped_scene data;
   double read_seconds = 0;
+  double chip_seconds = 0;  // strategy archive: writing or reading the chip
 };
+
+// Strategy archive: the reference's quantile. Objects brighter than their background stay
+// out of a low quantile of the members as long as they are absent from more than a
+// quarter of them (a train parked for weeks, a ship at berth most of the month), darker
+// ones out of a high quantile; with both kinds, or polarity any, the median.
+inline constexpr float k_archive_lower_quantile = 0.25f;
+float archive_quantile(const site& s, const config& cfg);
 
 class site_runner {
  public:
@@ -58,6 +67,11 @@ class site_runner {
   pair_rows compute(const scene_info& scene, const site_scene& data, bool join_reference,
                     stage_times& t);
 
+  // Strategy archive, first pass: whether the site is observable in the scene; and
+  // the scene joining the reference (returns whether it did: observable).
+  bool observable(const scene_info& scene, const site_scene& data, stage_times& t);
+  bool learn(const scene_info& scene, const site_scene& data, stage_times& t);
+
   // read() then compute().
   pair_rows process(const scene_info& scene, bool join_reference, stage_times& t);
 
@@ -66,6 +80,8 @@ class site_runner {
   bool seed_reference(const scene_info& scene, stage_times& t);
 
   int reference_members() const { return engine_->members(); }
+  // Where scenes handed to compute() are best allocated (engine::host_memory()).
+  std::pmr::memory_resource* host_memory() const { return engine_->host_memory(); }
 
  private:
   kern::engine_params make_params(int bands, const std::vector<float>& weights) const;

@@ -150,7 +150,7 @@ min_elongation = 2.5
   EXPECT_EQ(boat.min_elongation, 2.5);
   EXPECT_EQ(parse_config(cfg.canonical_toml(), "canonical"), cfg);
   // defaults of a user class: anywhere, static objects excluded, no shape limits
-  const sw::class_config& truck =
+  const sw::class_config truck =
       parse_config("[classes.truck]\nlength_m = 8\n", "c").classes.at("truck");
   EXPECT_EQ(truck.on, sw::placement::anywhere);
   EXPECT_EQ(truck.static_objects, sw::static_rule::exclude);
@@ -302,7 +302,7 @@ TEST(config, out_of_range_values_are_errors) {
 TEST(config, bad_enum_strings_are_errors) {
   EXPECT_CONTAINS(error_of("[reference]\nstrategy = \"medain\"\n"),
                   "'reference.strategy' = \"medain\" is not allowed (allowed: previous, median, "
-                  "fixed); did you mean 'median'?");
+                  "fixed, archive); did you mean 'median'?");
   EXPECT_CONTAINS(error_of("[change]\nthreshold = \"mad\"\n"), "(allowed: fixed, kmad, otsu)");
   EXPECT_CONTAINS(error_of("[classes.boat]\npolarity = \"bright\"\n"),
                   "'classes.boat.polarity' = \"bright\" is not allowed (allowed: brighter, "

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -212,6 +213,96 @@ TEST(valid_mask, udm2_clear_only_and_blackfill) {
   EXPECT_EQ(out, (std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0}));
   for (int i = 0; i < n; ++i) sw::kern::valid_mask_fn{alpha.data(), nullptr, n, out.data()}(i);
   EXPECT_EQ(out, (std::vector<std::uint8_t>{1, 1, 1, 1, 1, 0}));
+}
+
+// Strategy archive: a train parked on the first `parked` of twelve dates. The rolling
+// median takes it into the reference and stops counting it; the archive's reference over
+// every date leaves it out, so it is counted on each date it stands there, the first
+// included, and nothing is found where it stood once it has left. Parked on most dates,
+// only an upper quantile (dark cars) leaves it out of the reference.
+struct parked_train_counts {
+  int counted = 0;     // dates the parked train was found whole (5 cars)
+  int left_over = 0;   // detections where it stood after it left
+  int null_dates = 0;  // dates without counts
+};
+parked_train_counts run_parked_train(int parked, sw::kern::reference_kind kind, float q) {
+  scene_factory f;
+  std::vector<rendered_scene> scenes;
+  for (int k = 0; k < 12; ++k) {
+    render_options o;
+    o.shift_x = 0.3 * std::sin(k);
+    o.shift_y = 0.3 * std::cos(k);
+    if (k < parked) o.trains = {{20, 25, 5}};  // x 19.5 .. 49.5, rows 25-26
+    scenes.push_back(f.render(o));
+  }
+  auto p = f.params();
+  p.reference = kind;
+  p.window = kind == sw::kern::reference_kind::archive ? 12 : 7;
+  p.reference_quantile = q;
+  auto eng = sw::kern::make_cpu_engine(p);
+  const bool archive = kind == sw::kern::reference_kind::archive;
+  if (archive) {
+    for (const auto& s : scenes) EXPECT_TRUE(eng->observable(s.view()));
+    for (const auto& s : scenes) EXPECT_TRUE(eng->learn(s.view()));
+    EXPECT_EQ(eng->members(), 12);
+  }
+  parked_train_counts out;
+  for (int k = 0; k < 12; ++k) {
+    const auto r = eng->process(scenes[k].view(), !archive, false);
+    const auto& rail = r.classes[f.rail];
+    if (!rail.has_counts) {
+      ++out.null_dates;
+      continue;
+    }
+    if (archive) {
+      char prefix[32];
+      std::snprintf(prefix, sizeof prefix, q == 0.5f ? "archive:" : "archive q%.2f:",
+                    static_cast<double>(q));
+      EXPECT_EQ(r.reference.rfind(prefix, 0), 0u) << r.reference;
+      EXPECT_FALSE(r.joined_reference);
+    }
+    for (const auto& d : rail.detections) {
+      const bool at_train = d.cx > 19 && d.cx < 50 && d.cy > 23 && d.cy < 28;
+      if (!at_train) continue;
+      if (k < parked) {
+        out.counted += d.est_count == 5 && d.cx > 32 && d.cx < 36;
+      } else {
+        ++out.left_over;
+      }
+    }
+  }
+  if (archive) {
+    EXPECT_EQ(eng->members(), 12) << "counting does not change the reference";
+  }
+  return out;
+}
+
+TEST(engine, archive_reference_counts_a_parked_train_every_day_from_the_first) {
+  using sw::kern::reference_kind;
+  const auto median = run_parked_train(5, reference_kind::median, 0.5f);
+  EXPECT_EQ(median.null_dates, 3);
+  EXPECT_EQ(median.counted, 0) << "the rolling median holds the parked train";
+  const auto archive = run_parked_train(5, reference_kind::archive, 0.5f);
+  EXPECT_EQ(archive.null_dates, 0);
+  EXPECT_EQ(archive.counted, 5);
+  EXPECT_EQ(archive.left_over, 0);
+  // parked on 8 of 12 dates: in the median of all of them, not in their upper quantile
+  const auto most_upper = run_parked_train(8, reference_kind::archive, 0.75f);
+  EXPECT_EQ(most_upper.counted, 8);
+  EXPECT_EQ(most_upper.left_over, 0);
+}
+
+TEST(engine, archive_first_pass_skips_scenes_the_site_is_not_observable_in) {
+  scene_factory f;
+  auto p = f.params();
+  p.reference = sw::kern::reference_kind::archive;
+  auto eng = sw::kern::make_cpu_engine(p);
+  render_options cloudy;
+  cloudy.cloud_rows = {0, scene_factory::h};
+  const auto s = f.render(cloudy);
+  EXPECT_FALSE(eng->observable(s.view()));
+  EXPECT_FALSE(eng->learn(s.view()));
+  EXPECT_EQ(eng->members(), 0);
 }
 
 }  // namespace

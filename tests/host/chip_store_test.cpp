@@ -1,0 +1,94 @@
+// The archive strategy's chip store: chips come back bit for bit (with and without UDM2),
+// a missing chip is an error naming it, a killed run's leftovers are cleared, the folder
+// goes with the store; and the choice of the archive's members.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "host/common/error.hpp"
+#include "host/io/chip_store.hpp"
+#include "host/pipeline/run.hpp"
+#include "tests/test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+sw::warped_scene random_scene(int w, int h, int bands, bool udm2, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> v(-50.f, 12000.f);
+  sw::warped_scene s;
+  s.width = w;
+  s.height = h;
+  s.bands = bands;
+  const std::size_t n = static_cast<std::size_t>(w) * h;
+  s.data.resize(n * bands);
+  for (auto& x : s.data) x = v(rng);
+  s.alpha.resize(n);
+  for (auto& a : s.alpha) a = static_cast<std::uint8_t>(rng() % 2 ? 255 : rng() % 256);
+  if (udm2) {
+    s.udm2.resize(n * 8);
+    for (auto& u : s.udm2) u = static_cast<std::uint8_t>(rng() % 3 == 0);
+  }
+  return s;
+}
+
+TEST(chip_store, gives_back_each_chip_bit_for_bit) {
+  sw::test::temp_dir tmp;
+  const fs::path dir = fs::path(tmp.path()) / "out.gpkg.chips" / "3";
+  {
+    sw::chip_store store(dir.string());
+    const auto a = random_scene(67, 41, 4, true, 1);
+    const auto b = random_scene(67, 41, 8, false, 2);
+    store.put(0, a);
+    store.put(17, b);
+    EXPECT_GT(store.disk_bytes(), 0);
+    EXPECT_EQ(store.raw_bytes(), 67LL * 41 * (4 * 4 + 9) + 67LL * 41 * (8 * 4 + 1));
+    for (auto [key, want] : {std::pair{std::size_t{0}, &a}, std::pair{std::size_t{17}, &b}}) {
+      const auto got = store.get(key, std::pmr::get_default_resource());
+      EXPECT_EQ(got.width, want->width);
+      EXPECT_EQ(got.height, want->height);
+      EXPECT_EQ(got.bands, want->bands);
+      ASSERT_EQ(got.data.size(), want->data.size());
+      EXPECT_EQ(0, std::memcmp(got.data.data(), want->data.data(), got.data.size() * 4));
+      EXPECT_TRUE(got.alpha == want->alpha);
+      EXPECT_TRUE(got.udm2 == want->udm2);
+    }
+    EXPECT_THROW(store.get(5, std::pmr::get_default_resource()), sw::error);
+  }
+  EXPECT_FALSE(fs::exists(dir)) << "the store removes its folder";
+}
+
+TEST(chip_store, clears_what_a_killed_run_left) {
+  sw::test::temp_dir tmp;
+  const fs::path dir = fs::path(tmp.path()) / "chips";
+  fs::create_directories(dir);
+  std::ofstream(dir / "0.tif.part") << "half a chip";
+  std::ofstream(dir / "0.tif") << "not a chip";
+  sw::chip_store store(dir.string());
+  EXPECT_EQ(store.disk_bytes(), 0);
+  EXPECT_THROW(store.get(0, std::pmr::get_default_resource()), sw::error);
+}
+
+TEST(archive_members, all_when_few_else_spread_evenly_with_both_ends) {
+  const std::vector<std::size_t> few = {2, 5, 9};
+  EXPECT_EQ(sw::archive_members(few, 7), few);
+  std::vector<std::size_t> many;
+  for (std::size_t i = 0; i < 100; ++i) many.push_back(3 * i);
+  const auto m = sw::archive_members(many, 15);
+  ASSERT_EQ(m.size(), 15u);
+  EXPECT_EQ(m.front(), 0u);
+  EXPECT_EQ(m.back(), 297u);
+  for (std::size_t k = 1; k < m.size(); ++k) {
+    const auto gap = (m[k] - m[k - 1]) / 3;  // in ranks: 99 / 14 = 7.07
+    EXPECT_GE(gap, 7u);
+    EXPECT_LE(gap, 8u);
+  }
+  EXPECT_EQ(sw::archive_members(many, 1), std::vector<std::size_t>{150});
+  EXPECT_TRUE(sw::archive_members({}, 7).empty());
+}
+
+}  // namespace
