@@ -237,6 +237,7 @@ class site_engine final : public engine {
           be_.for_each(n_, and_fn{zones_[c].data(), valid.data(), inside.data()});
           be_.for_each(n_, reference_evidence_fn{change.data(), difference.data(), cls.pol,
                                                  evidence.data()});
+          if (cls.peak_radius_px > 0) half_peak_extent(cls.peak_radius_px, magnitude, evidence);
         }
         count_objects(cls, inside, evidence, ref_ready ? magnitude.data() : nullptr, context, cr);
         cr.has_counts = true;
@@ -579,6 +580,18 @@ class site_engine final : public engine {
     local_contrast(be_, brightness.data(), background, seed.data(), candidates.data(), p_.width,
                    p_.height, cp, evidence.data());
     be_.for_each(n_, and_fn{evidence.data(), seed.data(), evidence.data()});
+  }
+
+  // Evidence cut at half its local peak (background.cuh, half_peak_fn).
+  void half_peak_extent(int r, const buffer<float>& magnitude, buffer<std::uint8_t>& evidence) {
+    const int w = p_.width, h = p_.height;
+    auto strength = be_.template alloc<float>(n_);
+    auto tmp = be_.template alloc<float>(n_);
+    auto peak = be_.template alloc<float>(n_);
+    be_.for_each(n_, evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
+    be_.for_each_2d(w, h, grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
+    be_.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
+    be_.for_each(n_, half_peak_fn{strength.data(), peak.data(), evidence.data()});
   }
 
   // The first half of local_evidence and the contrast test's first censoring (cfar.cuh): a
