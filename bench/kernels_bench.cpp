@@ -138,7 +138,7 @@ void BM_median_reference_7x4(benchmark::State& st) {
   const sw::kern::cpu_backend be;
   for (auto _ : st) {
     be.for_each(n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), members, nb, n,
-                                                 out.data(), out_valid.data()});
+                                                   out.data(), out_valid.data()});
     benchmark::ClobberMemory();
   }
   counters(st, 4.0 * members * nb + members + 4.0 * nb + 1);

@@ -271,7 +271,8 @@ class site_engine final : public engine {
   std::string reference_text() const {
     // archive: "archive:" for the median, "archive q0.25:" for another quantile
     char archive[32];
-    std::snprintf(archive, sizeof archive, p_.reference_quantile == 0.5f ? "archive:" : "archive q%.2f:",
+    std::snprintf(archive, sizeof archive,
+                  p_.reference_quantile == 0.5f ? "archive:" : "archive q%.2f:",
                   static_cast<double>(p_.reference_quantile));
     std::string t = p_.reference == reference_kind::median     ? "median:"
                     : p_.reference == reference_kind::previous ? "previous:"
@@ -589,8 +590,10 @@ class site_engine final : public engine {
     auto tmp = be_.template alloc<float>(n_);
     auto peak = be_.template alloc<float>(n_);
     be_.for_each(n_, evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
-    be_.for_each_2d(w, h, grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
-    be_.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
+    be_.for_each_2d(
+        w, h, grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
+    be_.for_each_2d(w, h,
+                    grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
     be_.for_each(n_, half_peak_fn{strength.data(), peak.data(), evidence.data()});
   }
 
@@ -907,9 +910,9 @@ class site_engine final : public engine {
   void update_reference() {
     const int nb = p_.bands;
     const int count = static_cast<int>(member_ids_.size());
-    be_.for_each(n_, quantile_reference_fn{member_bands_.data(), member_valid_.data(), count, nb,
-                                           n_, ref_bands_.data(), ref_valid_.data(),
-                                           p_.reference_quantile});
+    be_.for_each(
+        n_, quantile_reference_fn{member_bands_.data(), member_valid_.data(), count, nb, n_,
+                                  ref_bands_.data(), ref_valid_.data(), p_.reference_quantile});
     // the reference's objects of local classes are found again when next needed
     ref_brightness_ = {};
     ref_water_ = {};

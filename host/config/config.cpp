@@ -583,8 +583,7 @@ std::string write_toml(const config& cfg, bool comments) {
   }
 
   out += "\n[reference]\n";
-  line(str("strategy", to_string(cfg.reference.strategy)),
-       "previous | median | fixed | archive");
+  line(str("strategy", to_string(cfg.reference.strategy)), "previous | median | fixed | archive");
   line(integer("window", cfg.reference.window),
        "scenes in the median; archive: observable scenes sampled over the archive (1..15)");
   line(integer("min_scenes", cfg.reference.min_scenes),

@@ -90,7 +90,11 @@ void chip_store::put(std::size_t key, const warped_scene& w) {
 }
 
 warped_scene chip_store::get(std::size_t key, std::pmr::memory_resource* mr) const {
-  warped_scene w{0, 0, 0, std::pmr::vector<float>(mr), std::pmr::vector<std::uint8_t>(mr),
+  warped_scene w{0,
+                 0,
+                 0,
+                 std::pmr::vector<float>(mr),
+                 std::pmr::vector<std::uint8_t>(mr),
                  std::pmr::vector<std::uint8_t>(mr)};
   read_tiff(path(key, ""), GDT_Float32, [&](int width, int height, int bands) -> void* {
     w.width = width;
@@ -104,8 +108,8 @@ warped_scene chip_store::get(std::size_t key, std::pmr::memory_resource* mr) con
   const std::string masks_path = path(key, ".masks");
   read_tiff(masks_path, GDT_Byte, [&](int width, int height, int planes) -> void* {
     if (width != w.width || height != w.height || (planes != 1 && planes != 1 + k_udm2_planes))
-      throw error(fmt::format("{}: masks of {}x{}x{} for bands of {}x{}", masks_path, width,
-                              height, planes, w.width, w.height));
+      throw error(fmt::format("{}: masks of {}x{}x{} for bands of {}x{}", masks_path, width, height,
+                              planes, w.width, w.height));
     masks.resize(n * planes);
     return masks.data();
   });

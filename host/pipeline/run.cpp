@@ -25,8 +25,8 @@
 #include "build_info.hpp"
 #include "host/common/error.hpp"
 #include "host/common/hash.hpp"
-#include "host/io/chip_store.hpp"
 #include "host/config/config.hpp"
+#include "host/io/chip_store.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
 #include "host/io/scene_reader.hpp"
@@ -116,11 +116,10 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
   m.warp_buffer = 16LL << 20;
   long long px = 1;
   for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());
-  const int members =
-      cfg.reference.strategy == reference_strategy::median ||
-              cfg.reference.strategy == reference_strategy::archive
-          ? cfg.reference.window
-          : 1;
+  const int members = cfg.reference.strategy == reference_strategy::median ||
+                              cfg.reference.strategy == reference_strategy::archive
+                          ? cfg.reference.window
+                          : 1;
   const int classes = 4;
   // site state: reference members, reference, tolerance, zone masks; compute scratch:
   // aligned copy and temporaries (about 2 scenes' worth plus 60 bytes a pixel)
@@ -334,32 +333,31 @@ int run_batch(const run_options& opt) {
       };
       auto stream = [&](const std::vector<std::size_t>& scenes, auto&& read, auto&& use) {
         std::size_t next = 0;
-        tbb::parallel_pipeline(
-            static_cast<std::size_t>(mem.tokens_per_site),
-            tbb::make_filter<void, std::shared_ptr<token>>(
-                tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& fc) -> std::shared_ptr<token> {
-                  if (next == scenes.size()) {
-                    fc.stop();
-                    return nullptr;
-                  }
-                  auto tk = std::make_shared<token>();
-                  tk->scene = scenes[next++];
-                  return tk;
-                }) &
-                tbb::make_filter<std::shared_ptr<token>, std::shared_ptr<token>>(
-                    tbb::filter_mode::parallel,
-                    [&](std::shared_ptr<token> tk) {
-                      try {
-                        tk->data = read(tk->scene);
-                      } catch (const std::exception& e) {
-                        tk->error = e.what();
-                      }
-                      return tk;
-                    }) &
-                tbb::make_filter<std::shared_ptr<token>, void>(
-                    tbb::filter_mode::serial_in_order,
-                    [&](std::shared_ptr<token> tk) { use(*tk); }));
+        tbb::parallel_pipeline(static_cast<std::size_t>(mem.tokens_per_site),
+                               tbb::make_filter<void, std::shared_ptr<token>>(
+                                   tbb::filter_mode::serial_in_order,
+                                   [&](tbb::flow_control& fc) -> std::shared_ptr<token> {
+                                     if (next == scenes.size()) {
+                                       fc.stop();
+                                       return nullptr;
+                                     }
+                                     auto tk = std::make_shared<token>();
+                                     tk->scene = scenes[next++];
+                                     return tk;
+                                   }) &
+                                   tbb::make_filter<std::shared_ptr<token>, std::shared_ptr<token>>(
+                                       tbb::filter_mode::parallel,
+                                       [&](std::shared_ptr<token> tk) {
+                                         try {
+                                           tk->data = read(tk->scene);
+                                         } catch (const std::exception& e) {
+                                           tk->error = e.what();
+                                         }
+                                         return tk;
+                                       }) &
+                                   tbb::make_filter<std::shared_ptr<token>, void>(
+                                       tbb::filter_mode::serial_in_order,
+                                       [&](std::shared_ptr<token> tk) { use(*tk); }));
       };
       auto decode = [&](std::size_t i) { return runner.read(plan.scenes[i]); };
 
@@ -402,10 +400,11 @@ int run_batch(const run_options& opt) {
           t.chips += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           runner.learn(plan.scenes[i], d, t);
         }
-        spdlog::debug("site {}: archive reference of {} scenes ({} observable); chip store {} MB "
-                      "on disk for {} MB",
-                      s.id, runner.reference_members(), observable.size(),
-                      chips->disk_bytes() >> 20, chips->raw_bytes() >> 20);
+        spdlog::debug(
+            "site {}: archive reference of {} scenes ({} observable); chip store {} MB "
+            "on disk for {} MB",
+            s.id, runner.reference_members(), observable.size(), chips->disk_bytes() >> 20,
+            chips->raw_bytes() >> 20);
       }
       auto read = [&](std::size_t i) {
         if (!chips) return decode(i);

@@ -214,8 +214,8 @@ bool site_runner::observable(const scene_info& scene, const site_scene& d, stage
   t.chips += d.chip_seconds;
   const auto t0 = clock_type::now();
   const warped_scene& w = d.data;
-  const bool ok = engine_->observable({scene.id, w.data.data(), w.alpha.data(),
-                                       w.udm2.empty() ? nullptr : w.udm2.data()});
+  const bool ok = engine_->observable(
+      {scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()});
   t.compute += seconds_since(t0);
   return ok;
 }
@@ -224,8 +224,8 @@ bool site_runner::learn(const scene_info& scene, const site_scene& d, stage_time
   t.read += d.read_seconds;
   const auto t0 = clock_type::now();
   const warped_scene& w = d.data;
-  const bool joined = engine_->learn({scene.id, w.data.data(), w.alpha.data(),
-                                      w.udm2.empty() ? nullptr : w.udm2.data()});
+  const bool joined = engine_->learn(
+      {scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()});
   t.compute += seconds_since(t0);
   return joined;
 }

@@ -111,7 +111,9 @@ void check_tumen_hard(const std::string& strategy, int window) {
   EXPECT_EQ(control_flags, 0);
 }
 
-TEST(hard_scenario, counts_and_anomalies_hold_on_tumen_hard) { check_tumen_hard("median", 7); }
+TEST(hard_scenario, counts_and_anomalies_hold_on_tumen_hard) {
+  check_tumen_hard("median", 7);
+}
 
 // The archive reference: every observable date counted, the first included (more rows
 // compared), parked trains counted while they stand.

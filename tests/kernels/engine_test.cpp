@@ -256,8 +256,8 @@ parked_train_counts run_parked_train(int parked, sw::kern::reference_kind kind, 
     }
     if (archive) {
       char prefix[32];
-      std::snprintf(prefix, sizeof prefix, q == 0.5f ? "archive:" : "archive q%.2f:",
-                    static_cast<double>(q));
+      std::snprintf(prefix, sizeof prefix,
+                    q == 0.5f ? "archive:" : "archive q%.2f:", static_cast<double>(q));
       EXPECT_EQ(r.reference.rfind(prefix, 0), 0u) << r.reference;
       EXPECT_FALSE(r.joined_reference);
     }

@@ -20,11 +20,14 @@ std::vector<std::uint8_t> half_peak(const std::vector<float>& magnitude,
   const index_t n = static_cast<index_t>(w) * h;
   std::vector<float> strength(n), tmp(n), peak(n);
   sw::kern::cpu_backend be;
-  be.for_each(n, sw::kern::evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
-  be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r,
-                                                    true, false});
-  be.for_each_2d(w, h, sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r,
-                                                    false, false});
+  be.for_each(n,
+              sw::kern::evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
+  be.for_each_2d(
+      w, h,
+      sw::kern::grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
+  be.for_each_2d(
+      w, h,
+      sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
   be.for_each(n, sw::kern::half_peak_fn{strength.data(), peak.data(), evidence.data()});
   return evidence;
 }

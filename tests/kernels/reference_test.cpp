@@ -36,11 +36,11 @@ TEST(reference, quantile_of_valid_members_equals_naive_quantile) {
           dev_valid(n);
       for (auto& x : bands) x = v(rng);
       for (auto& x : valid) x = rng() % 3 != 0;
-      const sw::kern::quantile_reference_fn cpu_fn{bands.data(), valid.data(), count, nb, n,
-                                                   cpu.data(), cpu_valid.data(), q};
+      const sw::kern::quantile_reference_fn cpu_fn{bands.data(), valid.data(),     count, nb, n,
+                                                   cpu.data(),   cpu_valid.data(), q};
       sw::kern::cpu_backend{}.for_each(n, cpu_fn);  // the tiled sorting-network form
-      const sw::kern::quantile_reference_fn dev_fn{bands.data(), valid.data(), count, nb, n,
-                                                   dev.data(), dev_valid.data(), q};
+      const sw::kern::quantile_reference_fn dev_fn{bands.data(), valid.data(),     count, nb, n,
+                                                   dev.data(),   dev_valid.data(), q};
       for (index_t i = 0; i < n; ++i) dev_fn(i);  // the per-pixel form the device runs
       for (index_t i = 0; i < n; ++i)
         for (int b = 0; b < nb; ++b) {
@@ -74,7 +74,7 @@ TEST(reference, median_of_valid_members_equals_naive_median) {
       for (auto& x : valid) x = rng() % 4 != 0;
       sw::kern::cpu_backend{}.for_each(
           n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), count, nb, n, out.data(),
-                                           out_valid.data()});
+                                             out_valid.data()});
       for (index_t i = 0; i < n; ++i) {
         for (int b = 0; b < nb; ++b) {
           std::vector<float> vals;
