@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libgdal-dev gdal-bin libtiff-dev
+  libgdal-dev gdal-bin libtiff-dev libzstd-dev
   libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev

@@ -46,6 +46,7 @@ TEST(chip_store, gives_back_each_chip_bit_for_bit) {
     store.put(0, a);
     store.put(17, b);
     EXPECT_GT(store.disk_bytes(), 0);
+    EXPECT_LT(store.disk_bytes(), store.raw_bytes() + 1024);
     EXPECT_EQ(store.raw_bytes(), 67LL * 41 * (4 * 4 + 9) + 67LL * 41 * (8 * 4 + 1));
     for (auto [key, want] : {std::pair{std::size_t{0}, &a}, std::pair{std::size_t{17}, &b}}) {
       const auto got = store.get(key, std::pmr::get_default_resource());
@@ -66,11 +67,28 @@ TEST(chip_store, clears_what_a_killed_run_left) {
   sw::test::temp_dir tmp;
   const fs::path dir = fs::path(tmp.path()) / "chips";
   fs::create_directories(dir);
-  std::ofstream(dir / "0.tif.part") << "half a chip";
-  std::ofstream(dir / "0.tif") << "not a chip";
+  std::ofstream(dir / "0.chip.part") << "half a chip";
+  std::ofstream(dir / "0.chip") << "not a chip";
   sw::chip_store store(dir.string());
-  EXPECT_EQ(store.disk_bytes(), 0);
+  EXPECT_FALSE(fs::exists(dir / "0.chip"));
   EXPECT_THROW(store.get(0, std::pmr::get_default_resource()), sw::error);
+}
+
+TEST(chip_store, a_damaged_chip_is_an_error_naming_it) {
+  sw::test::temp_dir tmp;
+  const fs::path dir = fs::path(tmp.path()) / "chips";
+  sw::chip_store store(dir.string());
+  store.put(2, random_scene(31, 17, 4, true, 3));
+  const fs::path chip = dir / "2.chip";
+  fs::resize_file(chip, fs::file_size(chip) - 10);  // truncated
+  try {
+    store.get(2, std::pmr::get_default_resource());
+    FAIL() << "a truncated chip was read";
+  } catch (const sw::error& e) {
+    EXPECT_NE(std::string(e.what()).find("2.chip"), std::string::npos) << e.what();
+  }
+  std::ofstream(chip, std::ios::binary) << "SWCHIP1";  // a header cut short
+  EXPECT_THROW(store.get(2, std::pmr::get_default_resource()), sw::error);
 }
 
 TEST(archive_members, all_when_few_else_spread_evenly_with_both_ends) {
