@@ -28,6 +28,7 @@ struct engine_class {
   int guard_px = 1;
   int outer_px = 2;
   double contrast_k = 6.0;
+  double min_contrast = 0;  // ... and by at least this much brightness (0: local_min_contrast)
   // Local classes: objects only on the scene's water (water.cuh); land wider than
   // 2 * body_radius_px + 1 px is land, narrower non-water (a ship alongside, a pier) may
   // hold objects.

@@ -7,6 +7,7 @@
 // (measurements in pixels of the site grid) that host/pipeline turns into table rows.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -576,7 +577,8 @@ class site_engine final : public engine {
     cp.outer = cls.outer_px;
     cp.k = static_cast<float>(cls.contrast_k);
     cp.k_censor = static_cast<float>(0.5 * cls.contrast_k);
-    cp.sigma_floor = static_cast<float>(local_min_contrast / cls.contrast_k);
+    cp.sigma_floor =
+        static_cast<float>(std::max(local_min_contrast, cls.min_contrast) / cls.contrast_k);
     cp.pol = cls.pol;
     local_contrast(be_, brightness.data(), background, seed.data(), candidates.data(), p_.width,
                    p_.height, cp, evidence.data());
@@ -627,7 +629,7 @@ class site_engine final : public engine {
       grey(a.data(), nullptr, false, b.data());
       be_.for_each(n_,
                    tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
-      threshold_local(th_bright, ev);
+      threshold_local(th_bright, ev, cls.min_contrast);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
     if (want_dark) {  // closing = erode(dilate(b))
@@ -635,17 +637,18 @@ class site_engine final : public engine {
       grey(a.data(), nullptr, true, b.data());
       be_.for_each(n_,
                    tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
-      threshold_local(th_dark, ev);
+      threshold_local(th_dark, ev, cls.min_contrast);
       be_.for_each(n_, or_fn{evidence.data(), ev.data(), evidence.data()});
     }
   }
 
   // Threshold of the top-hat: the background noise level from the lower tail (objects may
   // cover most of a zone), at least local_min_contrast.
-  void threshold_local(const buffer<float>& tophat, buffer<std::uint8_t>& out) {
+  void threshold_local(const buffer<float>& tophat, buffer<std::uint8_t>& out,
+                       double min_contrast) {
     const auto hist = auto_histogram(be_, n_, array_value{tophat.data()});
-    const double t =
-        std::max(lower_tail_threshold(hist.counts, hist.bin_width, p_.k), local_min_contrast);
+    const double t = std::max({lower_tail_threshold(hist.counts, hist.bin_width, p_.k),
+                               local_min_contrast, min_contrast});
     be_.for_each(n_, above_fn{tophat.data(), static_cast<float>(std::min(t, 3e38)), out.data()});
   }
 

@@ -210,9 +210,9 @@ const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value",
 const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
 const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
 const std::vector<std::string_view> k_class_keys = {
-    "length_m",   "min_area_m2",    "max_area_m2",  "width_m",     "polarity",
-    "background", "split",          "open_px",      "close_px",    "contrast_k",
-    "on",         "static_objects", "max_length_m", "max_width_m", "min_elongation"};
+    "length_m",     "min_area_m2", "max_area_m2",    "width_m",     "polarity", "background",
+    "split",        "open_px",     "close_px",       "contrast_k",  "on",       "static_objects",
+    "max_length_m", "max_width_m", "min_elongation", "min_contrast"};
 
 // Reads values out of a parsed document and collects every problem, so that one run of
 // `sitewatch` shows the user all the mistakes of the file at once.
@@ -399,6 +399,7 @@ void read_class(reader& r, const toml::table& t, const std::string& prefix, clas
   r.integer(t, prefix, "open_px", c.open_px, 0, 32);
   r.integer(t, prefix, "close_px", c.close_px, 0, 32);
   r.number(t, prefix, "contrast_k", c.contrast_k, positive, "> 0");
+  r.number(t, prefix, "min_contrast", c.min_contrast, non_negative, ">= 0 (0: no minimum)");
   r.enumeration(t, prefix, "on", c.on, k_placement_names);
   r.enumeration(t, prefix, "static_objects", c.static_objects, k_static_names);
   r.number(t, prefix, "max_length_m", c.max_length_m, non_negative, ">= 0 (0: no limit)");
@@ -633,6 +634,8 @@ std::string write_toml(const config& cfg, bool comments) {
     line(integer("close_px", c.close_px), "closing radius (px) before labelling; 0 = none");
     line(num("contrast_k", c.contrast_k),
          "local: object vs the ring of its own background, in standard deviations");
+    line(num("min_contrast", c.min_contrast),
+         "local: and by at least this much brightness (reflectance x10000); 0 = no minimum");
     line(str("on", to_string(c.on)), "anywhere | water: local objects only on water");
     line(str("static_objects", to_string(c.static_objects)),
          "exclude | count: local objects also in the reference at the same place");

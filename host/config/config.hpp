@@ -32,6 +32,10 @@ struct class_config {
   // Local classes: an object pixel stands out from the ring of its own background by more
   // than contrast_k standard deviations (kernels/cfar.cuh).
   double contrast_k = 6.0;
+  // ... and by at least this much brightness (reflectance x10000; 0: no minimum beyond the
+  // built-in 100): sun glint and waves stand out from calm water by a few standard
+  // deviations but little reflectance, ships by a lot.
+  double min_contrast = 0.0;
   // Local classes: objects only on water found in each scene (a ship alongside a quay counts).
   placement on = placement::anywhere;
   // Local classes: objects also present at the same place in the reference (a moored hulk, a

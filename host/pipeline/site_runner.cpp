@@ -136,6 +136,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
       c.guard_px = static_cast<int>(std::ceil(0.5 * cc.length_m / g.gsd)) + 1;
       c.outer_px = 2 * c.guard_px;
       c.contrast_k = cc.contrast_k;
+      c.min_contrast = cc.min_contrast;
       c.on_water = cc.on == placement::water;
       // Land narrower than twice the class's width (a ship moored alongside, a pier) is not
       // land body: objects may sit on it.

@@ -66,6 +66,7 @@ TEST(config, defaults_text_has_every_key_with_a_comment) {
                           "open_px = 0",
                           "close_px = 1",
                           "contrast_k = 6.0",
+                          "min_contrast = 0.0",
                           "on = \"water\"",
                           "on = \"anywhere\"",
                           "static_objects = \"count\"",
@@ -134,6 +135,7 @@ TEST(config, reads_the_local_class_keys) {
   const config cfg = parse_config(R"([classes.boat]
 background = "local"
 contrast_k = 4.5
+min_contrast = 1500
 on = "water"
 static_objects = "count"
 max_length_m = 80
@@ -143,6 +145,7 @@ min_elongation = 2.5
                                   "c.toml");
   const sw::class_config& boat = cfg.classes.at("boat");
   EXPECT_EQ(boat.contrast_k, 4.5);
+  EXPECT_EQ(boat.min_contrast, 1500.0);
   EXPECT_EQ(boat.on, sw::placement::water);
   EXPECT_EQ(boat.static_objects, sw::static_rule::count);
   EXPECT_EQ(boat.max_length_m, 80.0);
@@ -315,6 +318,8 @@ TEST(config, bad_enum_strings_are_errors) {
   EXPECT_CONTAINS(error_of("[classes.boat]\nstatic_objects = \"keep\"\n"),
                   "(allowed: exclude, count)");
   EXPECT_CONTAINS(error_of("[classes.boat]\ncontrast_k = 0\n"), "'classes.boat.contrast_k' = 0");
+  EXPECT_CONTAINS(error_of("[classes.boat]\nmin_contrast = -1\n"),
+                  "'classes.boat.min_contrast' = -1");
   EXPECT_CONTAINS(error_of("[classes.boat]\nmax_length_m = -1\n"),
                   "'classes.boat.max_length_m' = -1");
 }

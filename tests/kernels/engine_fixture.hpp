@@ -25,6 +25,7 @@ struct render_options {
   std::vector<train> trains;  // horizontal, 1 px high... rendered 2 px high, cars 6 px
   std::vector<ship> ships;
   std::vector<ship> bright;  // bright boxes anywhere (a hulk on the water, a roof on land)
+  std::vector<ship> faint;   // faintly brighter patches on the water (+450: sun glint)
   std::pair<int, int> cloud_rows{0, 0};  // rows [a, b) under cloud
 };
 
@@ -130,6 +131,9 @@ class scene_factory {
       for (const auto& s : o.ships)
         if (x >= s.x - 0.5 && x < s.x + s.length - 0.5 && y >= s.y - 0.5 && y < s.y + s.width - 0.5)
           return 2400 * band_scale;
+      for (const auto& s : o.faint)
+        if (x >= s.x - 0.5 && x < s.x + s.length - 0.5 && y >= s.y - 0.5 && y < s.y + s.width - 0.5)
+          return 800 + 20 * std::sin(x * 0.3);
       return 350 + 20 * std::sin(x * 0.3);
     }
     // trains: dark cars on the ballast

@@ -90,6 +90,28 @@ TEST(engine, counts_bright_ships_on_water_from_a_single_scene) {
   EXPECT_NEAR(d.width_px, 5, 1.5);
 }
 
+// A faint patch on the water (+450 over the water, 30 noise sigmas: sun glint) is an
+// object to the contrast test alone; with a class minimum contrast of 1000 only the ship
+// (+2000 and more) is.
+TEST(engine, min_contrast_keeps_ships_and_drops_faint_glint) {
+  for (double min_contrast : {0.0, 1000.0}) {
+    scene_factory f;
+    auto p = f.params();
+    p.classes[f.water].min_contrast = min_contrast;
+    auto eng = sw::kern::make_cpu_engine(p);
+    render_options o;
+    o.ships = {{20, 70, 24, 5}};
+    o.faint = {{70, 80, 20, 6}};
+    const auto r = eng->process(f.render(o).view(), true, false);
+    ASSERT_TRUE(r.classes[f.water].has_counts);
+    EXPECT_EQ(r.classes[f.water].count, min_contrast > 0 ? 1 : 2) << min_contrast;
+    if (min_contrast > 0) {
+      ASSERT_EQ(r.classes[f.water].detections.size(), 1u);
+      EXPECT_LT(r.classes[f.water].detections[0].cx, 50) << "the ship, not the glint";
+    }
+  }
+}
+
 TEST(engine, a_bright_structure_present_in_the_reference_is_not_counted) {
   // A moored hulk (12 x 5 px) on the water in every scene; from the fourth scene on a
   // reference exists, and the hulk is in it: only the new ship counts, unless the class
