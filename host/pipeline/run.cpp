@@ -469,8 +469,10 @@ int run_batch(const run_options& opt) {
   });
   out.finish();  // everything committed; rethrows a writer failure (the run then fails)
   {
-    std::error_code ec;  // the archive strategy's chip stores, each removed with its site
-    std::filesystem::remove(opt.out + ".chips", ec);
+    // the archive strategy's chip stores: each is removed with its site; a killed run's
+    // are left behind, and those of sites it finished are not visited again
+    std::error_code ec;
+    std::filesystem::remove_all(opt.out + ".chips", ec);
   }
   progress.stop();
 

@@ -74,15 +74,25 @@ std::vector<std::string> rows_without_run_id(const std::string& csv) {
   return out;
 }
 
-TEST(resume, killed_runs_resume_to_the_same_tables) {
+// With the default reference (median) and with the archive's two passes, whose chip stores
+// a kill leaves behind.
+class resume : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(resume, killed_runs_resume_to_the_same_tables) {
   sw::test::temp_dir d;
   const std::string a = d / "archive";
   ASSERT_EQ(wait_exit(spawn(
                 {"synth", "--out", a, "--dates", "30", "--scale", "0.05", "--seed", "3", "-q"})),
             0);
+  const std::string strategy = GetParam();
+  std::string config = sw::test::read_text(a + "/config.toml");
+  const std::string median = "strategy = \"median\"";
+  ASSERT_NE(config.find(median), std::string::npos);
+  config.replace(config.find(median), median.size(), "strategy = \"" + strategy + "\"");
+  sw::test::write_text(d / "config.toml", config);
   const std::vector<std::string> common = {
-      "run",      "--scenes",         a + "/scenes", "--sites", a + "/sites.geojson",
-      "--config", a + "/config.toml", "--threads",   "2",       "-q"};
+      "run",      "--scenes",        a + "/scenes", "--sites", a + "/sites.geojson",
+      "--config", d / "config.toml", "--threads",   "2",       "-q"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> v = common;
     v.insert(v.end(), extra.begin(), extra.end());
@@ -126,9 +136,13 @@ TEST(resume, killed_runs_resume_to_the_same_tables) {
     EXPECT_EQ(whole.size(), killed.size()) << table << ": rows lost or doubled";
     EXPECT_EQ(whole, killed) << table;
   }
+  EXPECT_FALSE(fs::exists(d / "killed.gpkg.chips")) << "chip stores left behind";
+  EXPECT_FALSE(fs::exists(d / "whole.gpkg.chips"));
 }
 
-TEST(resume, refuses_a_different_config) {
+INSTANTIATE_TEST_SUITE_P(strategies, resume, ::testing::Values("median", "archive"));
+
+TEST(resume_config, refuses_a_different_config) {
   sw::test::temp_dir d;
   const std::string a = d / "archive";
   ASSERT_EQ(wait_exit(spawn({"synth", "--out", a, "--dates", "3", "--scale", "0.05", "-q"})), 0);
