@@ -199,36 +199,18 @@ site_scene site_runner::read(const scene_info& scene) const {
 }
 
 bool site_runner::seed_reference(const scene_info& scene, stage_times& t) {
-  const site_scene d = read(scene);
-  t.read += d.read_seconds;
-  const auto t0 = clock_type::now();
-  const warped_scene& w = d.data;
-  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
-                        w.udm2.empty() ? nullptr : w.udm2.data()};
-  const auto r = engine_->process(es, true, false);
-  t.compute += seconds_since(t0);
-  return r.joined_reference;
+  return engine_call(scene, read(scene), t, [&](const kern::engine_scene& es) {
+    return engine_->process(es, true, false).joined_reference;
+  });
 }
 
 bool site_runner::observable(const scene_info& scene, const site_scene& d, stage_times& t) {
-  t.read += d.read_seconds;
-  t.chips += d.chip_seconds;
-  const auto t0 = clock_type::now();
-  const warped_scene& w = d.data;
-  const bool ok = engine_->observable(
-      {scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()});
-  t.compute += seconds_since(t0);
-  return ok;
+  return engine_call(scene, d, t,
+                     [&](const kern::engine_scene& es) { return engine_->observable(es); });
 }
 
 bool site_runner::learn(const scene_info& scene, const site_scene& d, stage_times& t) {
-  t.read += d.read_seconds;
-  const auto t0 = clock_type::now();
-  const warped_scene& w = d.data;
-  const bool joined = engine_->learn(
-      {scene.id, w.data.data(), w.alpha.data(), w.udm2.empty() ? nullptr : w.udm2.data()});
-  t.compute += seconds_since(t0);
-  return joined;
+  return engine_call(scene, d, t, [&](const kern::engine_scene& es) { return engine_->learn(es); });
 }
 
 pair_rows site_runner::process(const scene_info& scene, bool join_reference, stage_times& t) {
@@ -237,18 +219,13 @@ pair_rows site_runner::process(const scene_info& scene, bool join_reference, sta
 
 pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, bool join_reference,
                                stage_times& t) {
-  t.read += d.read_seconds;
-  t.chips += d.chip_seconds;
-  const warped_scene& w = d.data;
-  auto t0 = clock_type::now();
   const bool want_rasters = !rasters_dir_.empty();
-  kern::engine_scene es{scene.id, w.data.data(), w.alpha.data(),
-                        w.udm2.empty() ? nullptr : w.udm2.data()};
-  const kern::engine_result r = engine_->process(es, join_reference, want_rasters);
-  t.compute += seconds_since(t0);
+  const kern::engine_result r = engine_call(scene, d, t, [&](const kern::engine_scene& es) {
+    return engine_->process(es, join_reference, want_rasters);
+  });
   t.engine += r.times;
 
-  t0 = clock_type::now();
+  auto t0 = clock_type::now();
   pair_rows out;
   out.site_id = site_.id;
   out.scene_id = scene.id;

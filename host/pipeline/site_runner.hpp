@@ -2,6 +2,7 @@
 // run the engine, turn its results into table rows (SPEC 2 for one site).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -85,6 +86,18 @@ class site_runner {
 
  private:
   kern::engine_params make_params(int bands, const std::vector<float>& weights) const;
+  // Hands the scene to the engine (`call`), counting its read, chip and compute time.
+  template <class Call>
+  auto engine_call(const scene_info& scene, const site_scene& d, stage_times& t, Call call) {
+    t.read += d.read_seconds;
+    t.chips += d.chip_seconds;
+    const auto t0 = std::chrono::steady_clock::now();
+    const warped_scene& w = d.data;
+    auto result = call(kern::engine_scene{scene.id, w.data.data(), w.alpha.data(),
+                                          w.udm2.empty() ? nullptr : w.udm2.data()});
+    t.compute += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+  }
   std::string detection_wkt(const kern::engine_component& c) const;
 
   const site& site_;
