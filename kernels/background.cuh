@@ -35,13 +35,15 @@ struct reference_evidence_fn {
   }
 };
 
-// The extent of reference objects at half their peak (full width at half maximum): a pixel
-// of evidence stays evidence if its change magnitude is at least half the largest
-// magnitude of evidence within the class's peak radius (strength: the magnitude where
-// evidence, else 0; peak: its grey dilation). The blur of the optics and of two bilinear
-// resamplings spreads a dark rail car over three or four pixels at 3 m; a threshold set by
-// the quiet ground's noise keeps the tails, and trains on tracks 15 m apart join. Half the
-// peak is where the object's own contrast says its edge is, whatever the noise.
+// The extent of reference objects relative to their peak (as the full width at half
+// maximum, at a lower fraction): a pixel of evidence stays evidence if its change
+// magnitude is at least `fraction` of the largest magnitude of evidence within the
+// class's peak radius (strength: the magnitude where evidence, else 0; peak: its grey
+// dilation). The blur of the optics and of two bilinear resamplings spreads a dark rail car
+// over three or four pixels at 3 m; a threshold set by the quiet ground's noise keeps the
+// tails, and trains on tracks 15 m apart join. The object's own contrast says where its
+// edge is, whatever the noise. 0.3, not 0.5: a pale car between dark ones in one train
+// stays above 0.3 of its neighbours' peak (docs/ALGORITHMS.md, step 7).
 struct evidence_strength_fn {
   const std::uint8_t* evidence;
   const float* magnitude;
@@ -52,8 +54,9 @@ struct half_peak_fn {
   const float* strength;
   const float* peak;
   std::uint8_t* evidence;  // in and out
+  float fraction = 0.3f;
   SW_HD void operator()(index_t i) const {
-    evidence[i] = evidence[i] && strength[i] >= 0.5f * peak[i] ? 1 : 0;
+    evidence[i] = evidence[i] && strength[i] >= fraction * peak[i] ? 1 : 0;
   }
 };
 

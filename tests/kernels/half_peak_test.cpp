@@ -1,5 +1,5 @@
-// The half-peak extent of reference evidence (background.cuh): two blurred dark lines on
-// tracks 5 px apart, thresholded low enough that their tails join, come apart at half
+// The peak-relative extent of reference evidence (background.cuh): two blurred dark lines
+// on tracks 5 px apart, thresholded low enough that their tails join, come apart at 0.3 of
 // their peak; a lone faint object keeps its core; nothing outside the evidence is added.
 #include <gtest/gtest.h>
 
@@ -35,12 +35,13 @@ std::vector<std::uint8_t> half_peak(const std::vector<float>& magnitude,
 TEST(half_peak, parts_blurred_lines_that_a_low_threshold_joins) {
   const int w = 40, h = 20;
   std::vector<float> mag(static_cast<std::size_t>(w) * h);
-  // lines along rows 7 and 12 (x 5..34), Gaussian blur sigma 1.2 px across; a faint dot
+  // lines along rows 7 and 12 (x 5..34), Gaussian blur sigma 1 px across (rows 9 and 10:
+  // 146, under 0.3 of the peak 1000; rows 6, 8, 11, 13: 607); a faint dot
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const double along = (x >= 5 && x <= 34) ? 1.0 : 0.0;
-      const double a = std::exp(-0.5 * std::pow((y - 7) / 1.2, 2));
-      const double b = std::exp(-0.5 * std::pow((y - 12) / 1.2, 2));
+      const double a = std::exp(-0.5 * std::pow((y - 7) / 1.0, 2));
+      const double b = std::exp(-0.5 * std::pow((y - 12) / 1.0, 2));
       mag[static_cast<std::size_t>(y) * w + x] = static_cast<float>(1000.0 * along * (a + b));
     }
   mag[static_cast<std::size_t>(17) * w + 2] = 120.0f;  // a faint object, alone
