@@ -111,14 +111,19 @@ void check_tumen_hard(const std::string& strategy, int window) {
   EXPECT_EQ(control_flags, 0);
 }
 
+// Both strategies in one test: ctest runs each test in its own process, and the archive
+// is written once per process (under AddressSanitizer that is two minutes).
 TEST(hard_scenario, counts_and_anomalies_hold_on_tumen_hard) {
-  check_tumen_hard("median", 7);
-}
-
-// The archive reference: every observable date counted, the first included (more rows
-// compared), parked trains counted while they stand.
-TEST(hard_scenario, counts_and_anomalies_hold_with_the_archive_reference) {
-  check_tumen_hard("archive", 15);
+  {
+    SCOPED_TRACE("reference.strategy = median, window 7");
+    check_tumen_hard("median", 7);
+  }
+  {
+    // every observable date counted, the first included (more rows compared), parked
+    // trains counted while they stand
+    SCOPED_TRACE("reference.strategy = archive, window 15");
+    check_tumen_hard("archive", 15);
+  }
 }
 
 }  // namespace
