@@ -1,6 +1,6 @@
 // The site's reference image (SPEC 2 step 9): per pixel and band, a quantile (the median,
 // or for reference.strategy "archive" a lower or upper quantile by the objects' polarity)
-// of K <= 15 observable scenes, each member already co-registered and normalised. A
+// of K <= 31 observable scenes, each member already co-registered and normalised. A
 // member that is not valid at a pixel (cloud, outside its footprint) is left out at that
 // pixel only; the reference is valid where at least one member is.
 #pragma once
@@ -11,7 +11,8 @@
 
 namespace sw::kern {
 
-inline constexpr int max_reference_members = 15;
+inline constexpr int max_reference_members = 31;
+inline constexpr int max_reference_network = 32;  // the sorting network's inputs, a power of 2
 
 // members: `count` slots, slot k holding bands planes then its valid plane, i.e. slot k
 // band b pixel i at bands[(k * nb + b) * plane + i], valid at valid[k * plane + i].
@@ -45,7 +46,7 @@ struct quantile_reference_fn {
   float q = 0.5f;  // the quantile: 0.5 the median
 
   // Quantile q of the valid values v[0..n) gathered into sorted order (insertion sort: at
-  // most 15 values).
+  // most 31 values).
   SW_HD static float quantile_of(float* v, int n, float q) {
     for (int j = 1; j < n; ++j) {
       const float x = v[j];
@@ -85,8 +86,8 @@ struct quantile_reference_fn {
     constexpr float inf = 3.4e38f;
     int size = 1;
     while (size < count) size *= 2;
-    // comparators of Batcher's network for `size` inputs (at most 16: 63 of them)
-    int ca[80], cb[80], nc = 0;
+    // comparators of Batcher's network for `size` inputs (16: 63 of them; 32: 191)
+    int ca[192], cb[192], nc = 0;
     for (int p = 1; p < size; p *= 2)
       for (int k = p; k >= 1; k /= 2)
         for (int j = k % p; j + k < size; j += 2 * k)
@@ -96,7 +97,7 @@ struct quantile_reference_fn {
               cb[nc] = i + j + k;
               ++nc;
             }
-    float v[16][tile];
+    float v[max_reference_network][tile];
     int n[tile];
     quantile_rank rk[tile];
     for (index_t t0 = begin; t0 < end; t0 += tile) {

@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "host/common/error.hpp"
+#include "kernels/reference.cuh"
 
 namespace sw {
 
@@ -453,7 +454,7 @@ config parse_table(const toml::table& root, reader& r) {
   if (const toml::table* t = r.table(root, "", "reference")) {
     r.check_keys(*t, "reference", k_reference_keys);
     r.enumeration(*t, "reference", "strategy", cfg.reference.strategy, k_strategy_names);
-    r.integer(*t, "reference", "window", cfg.reference.window, 1, 15);
+    r.integer(*t, "reference", "window", cfg.reference.window, 1, kern::max_reference_members);
     r.integer(*t, "reference", "min_scenes", cfg.reference.min_scenes, 1,
               std::numeric_limits<int>::max());
     bool date_given = false;
@@ -585,8 +586,7 @@ std::string write_toml(const config& cfg, bool comments) {
 
   out += "\n[reference]\n";
   line(str("strategy", to_string(cfg.reference.strategy)), "previous | median | fixed | archive");
-  line(integer("window", cfg.reference.window),
-       "scenes in the median; archive: observable scenes sampled over the archive (1..15)");
+  line(integer("window", cfg.reference.window), "scenes in the median, 1..31 (archive: not used)");
   line(integer("min_scenes", cfg.reference.min_scenes),
        "observable scenes needed before the reference is used");
   if (!comments || !cfg.reference.date.empty())

@@ -50,7 +50,7 @@ struct class_config {
 
 struct reference_config {
   reference_strategy strategy = reference_strategy::median;
-  int window = 7;        // scenes in the median; archive: scenes sampled (1..15)
+  int window = 7;        // scenes in the median, 1..31 (not used by archive)
   int min_scenes = 3;    // observable scenes needed before the reference is used
   std::string date;      // for fixed: YYYY-MM-DD, the observable scene nearest this date
   std::string scene_id;  // for fixed: this scene (takes precedence over date)

@@ -116,10 +116,7 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
   m.warp_buffer = 16LL << 20;
   long long px = 1;
   for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());
-  const int members = cfg.reference.strategy == reference_strategy::median ||
-                              cfg.reference.strategy == reference_strategy::archive
-                          ? cfg.reference.window
-                          : 1;
+  const int members = reference_capacity(cfg);
   const int classes = 4;
   // site state: reference members, reference, tolerance, zone masks; compute scratch:
   // aligned copy and temporaries (about 2 scenes' worth plus 60 bytes a pixel)
@@ -395,7 +392,7 @@ int run_batch(const run_options& opt) {
                 spdlog::debug("site {}, scene {}: {}", s.id, sc.id, e.what());
               }
             });
-        for (std::size_t i : archive_members(observable, cfg.reference.window)) {
+        for (std::size_t i : archive_members(observable, reference_capacity(cfg))) {
           const auto t0 = std::chrono::steady_clock::now();
           const site_scene d{chips->get(i, runner.host_memory())};
           t.chips += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -12,6 +12,7 @@
 #include "host/io/scene_reader.hpp"
 #include "host/output/raster_writer.hpp"
 #include "host/plan/zone_mask.hpp"
+#include "kernels/reference.cuh"
 
 namespace sw {
 namespace {
@@ -33,6 +34,17 @@ kern::object_polarity to_kernel(polarity p) {
 }
 
 }  // namespace
+
+int reference_capacity(const config& cfg) {
+  switch (cfg.reference.strategy) {
+    case reference_strategy::median:
+      return cfg.reference.window;
+    case reference_strategy::archive:
+      return kern::max_reference_members;
+    default:
+      return 1;
+  }
+}
 
 float archive_quantile(const site& s, const config& cfg) {
   // The classes found against the reference; a change zone looks at any difference.
@@ -114,7 +126,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
       p.reference_quantile = archive_quantile(site_, cfg_);
       break;
   }
-  p.window = cfg_.reference.window;
+  p.window = reference_capacity(cfg_);
   p.min_scenes = cfg_.reference.min_scenes;
   p.min_valid_fraction = cfg_.min_valid_fraction;
   const double px_area = g.gsd * g.gsd;

@@ -46,6 +46,9 @@ struct site_scene {
 // ones out of a high quantile; with both kinds, or polarity any, the median.
 inline constexpr float k_archive_lower_quantile = 0.25f;
 float archive_quantile(const site& s, const config& cfg);
+// The most reference members a site's engine holds: the median's window; for the archive
+// all observable scenes up to the quantile network's 31 (kernels/reference.cuh); else 1.
+int reference_capacity(const config& cfg);
 
 class site_runner {
  public:

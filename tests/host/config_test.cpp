@@ -278,9 +278,9 @@ TEST(config, out_of_range_values_are_errors) {
   EXPECT_EQ(error_of("min_valid_fraction = 1\n"), "");
   EXPECT_CONTAINS(error_of("grid_margin_m = -1\n"), "'grid_margin_m' = -1 is out of range");
   EXPECT_CONTAINS(error_of("[reference]\nwindow = 0\n"),
-                  "'reference.window' = 0 is out of range (allowed: 1..15)");
-  EXPECT_CONTAINS(error_of("[reference]\nwindow = 16\n"), "'reference.window' = 16");
-  EXPECT_EQ(error_of("[reference]\nwindow = 15\n"), "");
+                  "'reference.window' = 0 is out of range (allowed: 1..31)");
+  EXPECT_CONTAINS(error_of("[reference]\nwindow = 32\n"), "'reference.window' = 32");
+  EXPECT_EQ(error_of("[reference]\nwindow = 31\n"), "");
   EXPECT_CONTAINS(error_of("[reference]\nmin_scenes = 0\n"), "'reference.min_scenes' = 0");
   EXPECT_CONTAINS(error_of("[change]\nk = 0\n"), "'change.k' = 0 is out of range (allowed: > 0)");
   EXPECT_CONTAINS(error_of("[change]\nvalue = -5\n"), "'change.value' = -5");
