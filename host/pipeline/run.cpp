@@ -360,8 +360,9 @@ int run_batch(const run_options& opt) {
       auto decode = [&](std::size_t i) { return runner.read(plan.scenes[i]); };
 
       // Strategy archive, first pass: every scene read once, kept in the chip store, its
-      // observability noted; the reference learnt from observable scenes spread evenly
-      // over the archive. The second pass below reads the chips, not the scenes.
+      // observability noted; the reference learnt from every observable scene (at most
+      // 31, spread evenly over the archive). The second pass reads the chips, not the
+      // scenes.
       std::optional<chip_store> chips;
       std::vector<std::size_t> second_pass = w.scenes;
       if (archive && !opt.read_only) {
