@@ -50,7 +50,7 @@ struct evidence_strength_fn {
   float* out;
   SW_HD void operator()(index_t i) const { out[i] = evidence[i] ? magnitude[i] : 0.0f; }
 };
-struct half_peak_fn {
+struct peak_cut_fn {
   const float* strength;
   const float* peak;
   std::uint8_t* evidence;  // in and out
@@ -59,6 +59,26 @@ struct half_peak_fn {
     evidence[i] = evidence[i] && strength[i] >= fraction * peak[i] ? 1 : 0;
   }
 };
+
+// The cut on a width x height grid: strength, its grey dilation by a square of half-width
+// r (two separable passes), then peak_cut_fn on `evidence` in place.
+template <class Backend>
+void peak_cut(const Backend& be, int width, int height, int r, const float* magnitude,
+              std::uint8_t* evidence) {
+  const index_t n = static_cast<index_t>(width) * height;
+  if (n <= 0) return;
+  auto strength = be.template alloc<float>(n);
+  auto tmp = be.template alloc<float>(n);
+  auto peak = be.template alloc<float>(n);
+  be.for_each(n, evidence_strength_fn{evidence, magnitude, strength.data()});
+  be.for_each_2d(
+      width, height,
+      grey_morph_pass_fn{{strength.data(), width, height}, nullptr, tmp.data(), r, true, false});
+  be.for_each_2d(
+      width, height,
+      grey_morph_pass_fn{{tmp.data(), width, height}, nullptr, peak.data(), r, false, false});
+  be.for_each(n, peak_cut_fn{strength.data(), peak.data(), evidence});
+}
 
 // Top-hat value where domain, else -1: white (bright - opened) or black (closed - bright).
 struct tophat_fn {

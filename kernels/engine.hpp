@@ -45,7 +45,7 @@ struct engine_class {
   double max_width_px = 0;         // > 0: wider components are dropped
   double min_elongation = 0;       // length / width below this: dropped
   double split_length_px = 0;      // > 0: a component counts round(length / this)
-  int peak_radius_px = 0;          // reference classes, > 0: evidence cut at half its peak
+  int peak_radius_px = 0;          // reference classes, > 0: evidence cut relative to its peak
   std::vector<std::uint8_t> zone;  // union of the class's zones, one byte per grid pixel
 };
 

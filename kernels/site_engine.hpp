@@ -81,9 +81,7 @@ class site_engine final : public engine {
     }
     weights_ = be_.template alloc<float>(p_.bands);
     be_.upload(weights_, p_.weights.data(), p_.bands);
-    capacity_ = p_.reference == reference_kind::median || p_.reference == reference_kind::archive
-                    ? p_.window
-                    : 1;
+    capacity_ = pooled() ? p_.window : 1;
     member_bands_ = be_.template alloc<float>(static_cast<index_t>(capacity_) * p_.bands * n_);
     member_valid_ = be_.template alloc<std::uint8_t>(static_cast<index_t>(capacity_) * n_);
     ref_bands_ = be_.template alloc<float>(p_.bands * n_);
@@ -186,6 +184,7 @@ class site_engine final : public engine {
       // 3. change (step 6): thresholds come from the raw magnitude's statistics and apply
       // to the misregistration-proof magnitude
       auto raw = be_.template alloc<float>(n_);
+      if (p_.tolerance_px > 0 && envelope_stale_) update_envelope();
       be_.for_each(n_, and_fn{valid.data(), ref_valid_.data(), covalid.data()});
       be_.for_each(n_, change_magnitude_fn{{bands.data(), w, h, nb},
                                            {ref_bands_.data(), w, h, nb},
@@ -238,7 +237,8 @@ class site_engine final : public engine {
           be_.for_each(n_, and_fn{zones_[c].data(), valid.data(), inside.data()});
           be_.for_each(n_, reference_evidence_fn{change.data(), difference.data(), cls.pol,
                                                  evidence.data()});
-          if (cls.peak_radius_px > 0) half_peak_extent(cls.peak_radius_px, magnitude, evidence);
+          if (cls.peak_radius_px > 0)  // each object as wide as its own contrast (background.cuh)
+            peak_cut(be_, w, h, cls.peak_radius_px, magnitude.data(), evidence.data());
         }
         count_objects(cls, inside, evidence, ref_ready ? magnitude.data() : nullptr, context, cr);
         cr.has_counts = true;
@@ -263,11 +263,12 @@ class site_engine final : public engine {
     return r;
   }
 
-  int required_members() const {
-    return p_.reference == reference_kind::median || p_.reference == reference_kind::archive
-               ? p_.min_scenes
-               : 1;
+  // A reference pooled from several members (median, archive), or one scene's.
+  bool pooled() const {
+    return p_.reference == reference_kind::median || p_.reference == reference_kind::archive;
   }
+
+  int required_members() const { return pooled() ? p_.min_scenes : 1; }
 
   std::string reference_text() const {
     // archive: "archive:" for the median, "archive q0.25:" for another quantile
@@ -585,20 +586,6 @@ class site_engine final : public engine {
     be_.for_each(n_, and_fn{evidence.data(), seed.data(), evidence.data()});
   }
 
-  // Evidence cut at half its local peak (background.cuh, half_peak_fn).
-  void half_peak_extent(int r, const buffer<float>& magnitude, buffer<std::uint8_t>& evidence) {
-    const int w = p_.width, h = p_.height;
-    auto strength = be_.template alloc<float>(n_);
-    auto tmp = be_.template alloc<float>(n_);
-    auto peak = be_.template alloc<float>(n_);
-    be_.for_each(n_, evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
-    be_.for_each_2d(
-        w, h, grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
-    be_.for_each_2d(w, h,
-                    grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
-    be_.for_each(n_, half_peak_fn{strength.data(), peak.data(), evidence.data()});
-  }
-
   // The first half of local_evidence and the contrast test's first censoring (cfar.cuh): a
   // top-hat of the brightness against
   // the grey opening (white, brighter objects) or closing (black, darker) by a square wider
@@ -868,7 +855,7 @@ class site_engine final : public engine {
     be_.copy_range(member_valid_, static_cast<index_t>(slot) * n_, valid, 0, n_);
     const int count = static_cast<int>(member_ids_.size());
     if ((count == p_.min_scenes || count == capacity_) && count >= 3 && recentred_at_ < count &&
-        (p_.reference == reference_kind::median || p_.reference == reference_kind::archive))
+        pooled())
       recentre_frame();
     update_reference();
   }
@@ -908,8 +895,9 @@ class site_engine final : public engine {
     }
   }
 
-  // The median over the occupied slots (their order does not matter to a median), and the
-  // reference's range within the registration tolerance (change.cuh).
+  // The quantile over the occupied slots (their order does not matter to it). The range
+  // within the registration tolerance follows when change is next computed: the archive's
+  // first pass updates the reference once per member and computes no change.
   void update_reference() {
     const int nb = p_.bands;
     const int count = static_cast<int>(member_ids_.size());
@@ -921,16 +909,20 @@ class site_engine final : public engine {
     ref_water_ = {};
     ref_land_ = {};
     for (auto& e : ref_evidence_) e = {};
-    if (p_.tolerance_px > 0) {
-      const int w = p_.width, h = p_.height;
-      be_.for_each_2d(
-          w, h,
-          reference_envelope_fn{{ref_bands_.data(), w, h, nb},
-                                ref_valid_.data(),
-                                make_envelope_offsets(static_cast<float>(p_.tolerance_px)),
-                                {ref_lo_.data(), w, h, nb},
-                                {ref_hi_.data(), w, h, nb}});
-    }
+    envelope_stale_ = true;
+  }
+
+  // The reference's range within the registration tolerance (change.cuh).
+  void update_envelope() {
+    const int nb = p_.bands, w = p_.width, h = p_.height;
+    be_.for_each_2d(
+        w, h,
+        reference_envelope_fn{{ref_bands_.data(), w, h, nb},
+                              ref_valid_.data(),
+                              make_envelope_offsets(static_cast<float>(p_.tolerance_px)),
+                              {ref_lo_.data(), w, h, nb},
+                              {ref_hi_.data(), w, h, nb}});
+    envelope_stale_ = false;
   }
 
   Backend be_;
@@ -947,6 +939,7 @@ class site_engine final : public engine {
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
   buffer<float> ref_lo_, ref_hi_;  // per band, the reference's range within tolerance_px
+  bool envelope_stale_ = true;     // ref_lo_, ref_hi_ older than the reference
   // Local classes, found in the reference when first needed after an update (empty: not yet).
   buffer<float> ref_brightness_;
   buffer<std::uint8_t> ref_water_;

@@ -364,6 +364,13 @@ int run_batch(const run_options& opt) {
       // 31, spread evenly over the archive). The second pass reads the chips, not the
       // scenes.
       std::optional<chip_store> chips;
+      auto read_chip = [&](std::size_t i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        site_scene d{chips->get(i, runner.host_memory())};
+        d.chip_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return d;
+      };
       std::vector<std::size_t> second_pass = w.scenes;
       if (archive && !opt.read_only) {
         chips.emplace(fmt::format("{}.chips/{}", opt.out, w.site));
@@ -393,25 +400,14 @@ int run_batch(const run_options& opt) {
                 spdlog::debug("site {}, scene {}: {}", s.id, sc.id, e.what());
               }
             });
-        for (std::size_t i : archive_members(observable, reference_capacity(cfg))) {
-          const auto t0 = std::chrono::steady_clock::now();
-          const site_scene d{chips->get(i, runner.host_memory())};
-          t.chips += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          runner.learn(plan.scenes[i], d, t);
-        }
+        for (std::size_t i : archive_members(observable, reference_capacity(cfg)))
+          runner.learn(plan.scenes[i], read_chip(i), t);
         chip_disk_bytes += chips->disk_bytes();
         chip_raw_bytes += chips->raw_bytes();
         spdlog::debug("site {}: archive reference of {} of its {} observable scenes", s.id,
                       runner.reference_members(), observable.size());
       }
-      auto read = [&](std::size_t i) {
-        if (!chips) return decode(i);
-        const auto t0 = std::chrono::steady_clock::now();
-        site_scene d{chips->get(i, runner.host_memory())};
-        d.chip_seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        return d;
-      };
+      auto read = [&](std::size_t i) { return chips ? read_chip(i) : decode(i); };
 
       stream(second_pass, read, [&](token& tk) {
         const scene_info& sc = plan.scenes[tk.scene];

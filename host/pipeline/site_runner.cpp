@@ -169,7 +169,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
       // line about 0.7. Noise pixels strung across a zone fill a few percent.
       c.min_fill = 0.35;
       c.split_length_px = cc.split == split_rule::length ? cc.length_m / g.gsd : 0.0;
-      // Reference classes: the object's extent at half its peak contrast (background.cuh),
+      // Reference classes: the object's extent relative to its peak contrast (background.cuh),
       // the peak looked for within the object's width plus a pixel of blur.
       if (!c.local) c.peak_radius_px = static_cast<int>(std::ceil(cc.width_m / g.gsd)) + 1;
     }

@@ -8,31 +8,19 @@
 
 #include "kernels/background.cuh"
 #include "kernels/cpu/backend.hpp"
-#include "kernels/morphology.cuh"
 
 namespace {
 
 using sw::kern::index_t;
 
-// evidence &= strength >= 0.5 * max(strength within r), as site_engine runs it
-std::vector<std::uint8_t> half_peak(const std::vector<float>& magnitude,
-                                    std::vector<std::uint8_t> evidence, int w, int h, int r) {
-  const index_t n = static_cast<index_t>(w) * h;
-  std::vector<float> strength(n), tmp(n), peak(n);
-  sw::kern::cpu_backend be;
-  be.for_each(n,
-              sw::kern::evidence_strength_fn{evidence.data(), magnitude.data(), strength.data()});
-  be.for_each_2d(
-      w, h,
-      sw::kern::grey_morph_pass_fn{{strength.data(), w, h}, nullptr, tmp.data(), r, true, false});
-  be.for_each_2d(
-      w, h,
-      sw::kern::grey_morph_pass_fn{{tmp.data(), w, h}, nullptr, peak.data(), r, false, false});
-  be.for_each(n, sw::kern::half_peak_fn{strength.data(), peak.data(), evidence.data()});
+// evidence &= strength >= 0.3 * max(strength within r): the launch site_engine runs
+std::vector<std::uint8_t> peak_cut(const std::vector<float>& magnitude,
+                                   std::vector<std::uint8_t> evidence, int w, int h, int r) {
+  sw::kern::peak_cut(sw::kern::cpu_backend{}, w, h, r, magnitude.data(), evidence.data());
   return evidence;
 }
 
-TEST(half_peak, parts_blurred_lines_that_a_low_threshold_joins) {
+TEST(peak_cut, parts_blurred_lines_that_a_low_threshold_joins) {
   const int w = 40, h = 20;
   std::vector<float> mag(static_cast<std::size_t>(w) * h);
   // lines along rows 7 and 12 (x 5..34), Gaussian blur sigma 1 px across (rows 9 and 10:
@@ -49,7 +37,7 @@ TEST(half_peak, parts_blurred_lines_that_a_low_threshold_joins) {
   for (std::size_t i = 0; i < mag.size(); ++i) ev[i] = mag[i] > 100.0f;
   // the low threshold joins the lines: every row between them is evidence
   for (int y = 7; y <= 12; ++y) ASSERT_TRUE(ev[static_cast<std::size_t>(y) * w + 20]) << y;
-  const auto out = half_peak(mag, ev, w, h, 2);
+  const auto out = peak_cut(mag, ev, w, h, 2);
   for (int y = 0; y < h; ++y) {
     const bool core = y == 6 || y == 7 || y == 8 || y == 11 || y == 12 || y == 13;
     EXPECT_EQ(out[static_cast<std::size_t>(y) * w + 20], core ? 1 : 0) << "row " << y;
