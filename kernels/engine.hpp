@@ -15,6 +15,9 @@
 namespace sw::kern {
 
 enum class threshold_kind { fixed, kmad, otsu };
+// What decides which pixels changed: the plain change vector of the normalised bands, or
+// IR-MAD's chi-square statistic (mad.cuh).
+enum class change_method { cva, mad };
 enum class reference_kind { previous, median, fixed, archive };
 
 // What is counted in one zone class of a site.
@@ -55,6 +58,7 @@ struct engine_params {
   int bands = 0;
   std::vector<float> weights;  // one per band
   int water_band = -1;         // the band water is found in (nir), -1: the brightness
+  change_method method = change_method::cva;
   threshold_kind threshold = threshold_kind::kmad;
   double k = 4.0;
   double fixed_threshold = 800.0;
@@ -131,11 +135,14 @@ struct engine_result {
   std::string reference;         // what it was, e.g. "median:id1+id2+id3"
   bool has_shift = false;
   double shift_x = 0, shift_y = 0;
-  double threshold = -1;                     // change threshold used, reflectance x10000
+  double threshold = -1;  // change threshold used, in the magnitude's unit (reflectance
+                          // x10000; method mad: 100 x sqrt(chi2), mad.cuh)
+  bool mad_fitted = false;  // method mad: the transform could be fitted (else: the plain vector)
   std::vector<engine_class_result> classes;  // parallel to engine_params::classes
   bool joined_reference = false;             // this scene became a reference member
   engine_step_times times;
-  // Filled when asked (--rasters): magnitude (-1 where not comparable), change mask, valid.
+  // Filled when asked (--rasters): the magnitude the threshold applied to (-1 where not
+  // comparable), change mask, valid.
   std::vector<float> magnitude;
   std::vector<std::uint8_t> change_mask;
   std::vector<std::uint8_t> valid;

@@ -29,6 +29,7 @@
 #include "kernels/engine.hpp"
 #include "kernels/histogram.cuh"
 #include "kernels/label.cuh"
+#include "kernels/mad.cuh"
 #include "kernels/measure.cuh"
 #include "kernels/morphology.cuh"
 #include "kernels/normalise.cuh"
@@ -195,9 +196,23 @@ class site_engine final : public engine {
                                            magnitude.data(),
                                            difference.data(),
                                            raw.data()});
+      // method mad: IR-MAD's statistic decides which pixels changed; the plain magnitude
+      // stays what objects are measured with (peak cut, mean_change: reflectance)
+      buffer<float> decisive;
+      if (p_.method == change_method::mad) {
+        auto mad_mag = be_.template alloc<float>(n_);
+        auto mad_raw = be_.template alloc<float>(n_);
+        if (mad_magnitude(bands, covalid, mad_mag, mad_raw)) {
+          decisive = std::move(mad_mag);
+          raw = std::move(mad_raw);
+          r.mad_fitted = true;
+        }
+      }
+      const buffer<float>& decide = decisive.size() != 0 ? decisive : magnitude;
       r.threshold = change_threshold(raw);
       be_.for_each(n_,
-                   threshold_fn{magnitude.data(), static_cast<float>(r.threshold), change.data()});
+                   threshold_fn{decide.data(), static_cast<float>(r.threshold), change.data()});
+      if (want_rasters && decisive.size() != 0) r.magnitude = be_.to_host(decisive);
       r.has_reference = true;
       r.reference = reference_text();
     }
@@ -248,7 +263,7 @@ class site_engine final : public engine {
     lap(r.times.objects);
 
     if (want_rasters) {
-      r.magnitude = be_.to_host(magnitude);
+      if (r.magnitude.empty()) r.magnitude = be_.to_host(magnitude);
       r.change_mask = be_.to_host(change);
       r.valid = be_.to_host(valid);
     }
@@ -523,6 +538,50 @@ class site_engine final : public engine {
     be_.for_each(n_,
                  apply_gain_offset_fn{
                      {bands.data(), p_.width, p_.height, nb}, g.data(), o.data(), valid.data()});
+  }
+
+  // IR-MAD (mad.cuh): the transform fitted on the pixels valid in both (on large grids the
+  // normalisation's stride-2 lattice), reweighted by each pixel's probability of no change
+  // until the canonical correlations settle; then the statistic's magnitude (100 x sqrt(Z))
+  // at the offset within the registration tolerance that explains most (one for all
+  // variates: mad_magnitude_fn), and its raw form at the pixel itself for the thresholds.
+  // Every band takes part with the same standing: `[bands]` weights do not apply. False when it cannot be fitted: more than mad_max_bands bands, too few
+  // pixels, a singular covariance (a constant band).
+  bool mad_magnitude(const buffer<float>& bands, const buffer<std::uint8_t>& covalid,
+                     buffer<float>& magnitude, buffer<float>& raw) {
+    const int nb = p_.bands, w = p_.width, h = p_.height;
+    if (nb > mad_max_bands) return false;
+    planar_view<const float> sv{bands.data(), w, h, nb}, rv{ref_bands_.data(), w, h, nb};
+    buffer<std::uint8_t> lattice;  // the fit's pixels on large grids, as normalisation's
+    if (n_ >= ncc_subsample_pixels) {
+      lattice = be_.template alloc<std::uint8_t>(n_);
+      be_.for_each_2d(w, h, lattice_and_fn{covalid.data(), covalid.data(), lattice.data(), w});
+    }
+    auto coef = be_.template alloc<float>(mad_coef_size(nb));
+    mad_transform t;
+    if (!fit_irmad(be_, rv, sv, lattice.size() != 0 ? lattice.data() : covalid.data(), coef, t))
+      return false;
+    // the variates of both images, then the statistic, each variate weighted by
+    // 1 / var(M_i) and scaled, at the offset within the tolerance that explains most
+    auto u = be_.template alloc<float>(nb * n_);
+    auto v = be_.template alloc<float>(nb * n_);
+    be_.for_each(n_, mad_variates_fn{rv, coef.data(), false, {u.data(), w, h, nb}});
+    be_.for_each(n_, mad_variates_fn{sv, coef.data(), true, {v.data(), w, h, nb}});
+    std::vector<float> host_w(nb);
+    const float* inv_var = t.coef.data() + 2 * nb * nb + 2 * nb;
+    for (int i = 0; i < nb; ++i)
+      host_w[i] = static_cast<float>(mad_magnitude_scale * mad_magnitude_scale * inv_var[i]);
+    auto wts = be_.template alloc<float>(nb);
+    be_.upload(wts, host_w.data(), nb);
+    const reference_envelope_fn sampler{{u.data(), w, h, nb},
+                                        ref_valid_.data(),
+                                        make_envelope_offsets(static_cast<float>(p_.tolerance_px)),
+                                        {nullptr, w, h, nb},
+                                        {nullptr, w, h, nb}};
+    be_.for_each_2d(w, h,
+                    mad_magnitude_fn{sampler, {v.data(), w, h, nb}, wts.data(), covalid.data(),
+                                     p_.tolerance_px > 0, magnitude.data(), raw.data()});
+    return true;
   }
 
   double change_threshold(const buffer<float>& magnitude) const {

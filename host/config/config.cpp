@@ -35,6 +35,8 @@ constexpr enum_names<reference_strategy, 4> k_strategy_names{
 constexpr enum_names<threshold_rule> k_threshold_names{{{threshold_rule::fixed, "fixed"},
                                                         {threshold_rule::kmad, "kmad"},
                                                         {threshold_rule::otsu, "otsu"}}};
+constexpr enum_names<change_rule, 2> k_change_method_names{
+    {{change_rule::cva, "cva"}, {change_rule::mad, "mad"}}};
 constexpr enum_names<polarity> k_polarity_names{
     {{polarity::brighter, "brighter"}, {polarity::darker, "darker"}, {polarity::any, "any"}}};
 constexpr enum_names<background_model, 2> k_background_names{
@@ -206,7 +208,7 @@ const std::vector<std::string_view> k_top_keys = {
     "change", "coregistration",     "anomaly",       "classes"};
 const std::vector<std::string_view> k_reference_keys = {"strategy", "window", "min_scenes", "date",
                                                         "scene_id"};
-const std::vector<std::string_view> k_change_keys = {"threshold", "k", "value",
+const std::vector<std::string_view> k_change_keys = {"method", "threshold", "k", "value",
                                                      "edge_tolerance_px"};
 const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
 const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
@@ -485,6 +487,7 @@ config parse_table(const toml::table& root, reader& r) {
 
   if (const toml::table* t = r.table(root, "", "change")) {
     r.check_keys(*t, "change", k_change_keys);
+    r.enumeration(*t, "change", "method", cfg.change.method, k_change_method_names);
     r.enumeration(*t, "change", "threshold", cfg.change.threshold, k_threshold_names);
     r.number(*t, "change", "k", cfg.change.k, positive, "> 0");
     r.number(*t, "change", "value", cfg.change.value, positive, "> 0");
@@ -599,9 +602,12 @@ std::string write_toml(const config& cfg, bool comments) {
     line("# scene_id = \"20230815_013512_59_247d\"", "for fixed: this scene (wins over date)");
 
   out += "\n[change]\n";
+  line(str("method", to_string(cfg.change.method)),
+       "cva (change vector of the normalised bands) | mad (IR-MAD's chi-square statistic)");
   line(str("threshold", to_string(cfg.change.threshold)), "fixed | kmad | otsu");
   line(num("k", cfg.change.k), "for kmad: median + k * 1.4826 * MAD of the magnitude");
-  line(num("value", cfg.change.value), "for fixed: threshold in reflectance x10000");
+  line(num("value", cfg.change.value),
+       "for fixed: threshold in reflectance x10000 (mad: in 100 x sqrt(chi2))");
   line(num("edge_tolerance_px", cfg.change.edge_tolerance_px),
        "residual misregistration (px) a difference must survive (0: off)");
 
@@ -720,6 +726,9 @@ std::string to_string(reference_strategy v) {
 }
 std::string to_string(threshold_rule v) {
   return enum_name(k_threshold_names, v);
+}
+std::string to_string(change_rule v) {
+  return enum_name(k_change_method_names, v);
 }
 std::string to_string(polarity v) {
   return enum_name(k_polarity_names, v);

@@ -11,6 +11,7 @@ namespace sw {
 
 enum class reference_strategy { previous, median, fixed, archive };
 enum class threshold_rule { fixed, kmad, otsu };
+enum class change_rule { cva, mad };
 enum class polarity { brighter, darker, any };
 enum class background_model { reference, local };
 enum class split_rule { length, none };
@@ -59,6 +60,9 @@ struct reference_config {
 };
 
 struct change_config {
+  // What decides which pixels changed: the plain change vector of the normalised bands, or
+  // IR-MAD's chi-square statistic (kernels/mad.cuh).
+  change_rule method = change_rule::cva;
   threshold_rule threshold = threshold_rule::kmad;
   double k = 4.0;        // kmad: median + k * 1.4826 * MAD of the magnitude
   double value = 800.0;  // fixed: threshold in reflectance x10000
@@ -123,6 +127,7 @@ config parse_config(const std::string& toml_text, const std::string& origin);
 
 std::string to_string(reference_strategy v);
 std::string to_string(threshold_rule v);
+std::string to_string(change_rule v);
 std::string to_string(polarity v);
 std::string to_string(background_model v);
 std::string to_string(split_rule v);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <ogr_spatialref.h>
+#include <spdlog/spdlog.h>
 
 #include "host/common/error.hpp"
 #include "host/io/gdal_util.hpp"
@@ -107,6 +108,8 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.threshold = cfg_.change.threshold == threshold_rule::fixed  ? kern::threshold_kind::fixed
                 : cfg_.change.threshold == threshold_rule::otsu ? kern::threshold_kind::otsu
                                                                 : kern::threshold_kind::kmad;
+  p.method = cfg_.change.method == change_rule::mad ? kern::change_method::mad
+                                                     : kern::change_method::cva;
   p.k = cfg_.change.k;
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
@@ -236,6 +239,11 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
     return engine_->process(es, join_reference, want_rasters);
   });
   t.engine += r.times;
+  if (r.has_reference && cfg_.change.method == change_rule::mad && !r.mad_fitted)
+    spdlog::warn(
+        "site {} scene {}: IR-MAD could not be fitted (more than 8 bands, a constant band or "
+        "too few pixels valid in both); the change vector decided which pixels changed",
+        site_.id, scene.id);
 
   auto t0 = clock_type::now();
   pair_rows out;

@@ -11,11 +11,19 @@ namespace {
 
 using namespace sw::test;
 
-TEST(engine_gpu, matches_the_cpu_engine) {
+// Both change methods: the plain change vector and IR-MAD (mad.cuh).
+class engine_gpu : public ::testing::TestWithParam<sw::kern::change_method> {};
+
+TEST_P(engine_gpu, matches_the_cpu_engine) {
   if (sw::kern::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   scene_factory f_cpu, f_gpu;  // same seeds: the same scenes
-  auto cpu = sw::kern::make_cpu_engine(f_cpu.params());
-  auto gpu = sw::kern::make_cuda_engine(f_gpu.params(), 0);
+  auto params = [&](const scene_factory& f) {
+    auto p = f.params();
+    p.method = GetParam();
+    return p;
+  };
+  auto cpu = sw::kern::make_cpu_engine(params(f_cpu));
+  auto gpu = sw::kern::make_cuda_engine(params(f_gpu), 0);
   ASSERT_NE(gpu, nullptr);
   for (int k = 0; k < 8; ++k) {
     render_options o;
@@ -32,6 +40,7 @@ TEST(engine_gpu, matches_the_cpu_engine) {
     EXPECT_LT(rel(a.shift_x, b.shift_x), 1e-4) << k;
     EXPECT_LT(rel(a.shift_y, b.shift_y), 1e-4) << k;
     EXPECT_LT(rel(a.threshold, b.threshold), 1e-4) << k;
+    EXPECT_EQ(a.mad_fitted, b.mad_fitted) << k;
     ASSERT_EQ(a.classes.size(), b.classes.size());
     for (std::size_t c = 0; c < a.classes.size(); ++c) {
       EXPECT_EQ(a.classes[c].observable, b.classes[c].observable) << k << " " << c;
@@ -50,5 +59,9 @@ TEST(engine_gpu, matches_the_cpu_engine) {
       ASSERT_LT(rel(a.magnitude[i], b.magnitude[i]), 1e-4) << "pixel " << i << " scene " << k;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(methods, engine_gpu,
+                         ::testing::Values(sw::kern::change_method::cva,
+                                           sw::kern::change_method::mad));
 
 }  // namespace

@@ -46,6 +46,7 @@ TEST(config, defaults_text_has_every_key_with_a_comment) {
                           "# date = \"2023-08-15\"",
                           "# scene_id = ",
                           "[change]",
+                          "method = \"cva\"",
                           "threshold = \"kmad\"",
                           "k = 4.0",
                           "edge_tolerance_px = 0.5",
@@ -180,6 +181,7 @@ date = "2023-08-15"
 scene_id = "20230815_013512_59_247d"
 
 [change]
+method = "mad"
 threshold = "fixed"
 k = 3.5
 value = 600
@@ -205,6 +207,7 @@ min_history = 4
   EXPECT_EQ(cfg.reference.min_scenes, 2);
   EXPECT_EQ(cfg.reference.date, "2023-08-15");
   EXPECT_EQ(cfg.reference.scene_id, "20230815_013512_59_247d");
+  EXPECT_EQ(cfg.change.method, sw::change_rule::mad);
   EXPECT_EQ(cfg.change.threshold, sw::threshold_rule::fixed);
   EXPECT_EQ(cfg.change.k, 3.5);
   EXPECT_EQ(cfg.change.value, 600.0);
@@ -307,6 +310,8 @@ TEST(config, bad_enum_strings_are_errors) {
                   "'reference.strategy' = \"medain\" is not allowed (allowed: previous, median, "
                   "fixed, archive); did you mean 'median'?");
   EXPECT_CONTAINS(error_of("[change]\nthreshold = \"mad\"\n"), "(allowed: fixed, kmad, otsu)");
+  EXPECT_CONTAINS(error_of("[change]\nmethod = \"irmad\"\n"),
+                  "'change.method' = \"irmad\" is not allowed (allowed: cva, mad)");
   EXPECT_CONTAINS(error_of("[classes.boat]\npolarity = \"bright\"\n"),
                   "'classes.boat.polarity' = \"bright\" is not allowed (allowed: brighter, "
                   "darker, any)");

@@ -76,6 +76,34 @@ TEST(engine, counts_dark_trains_against_the_reference_despite_gain_shift_and_noi
   EXPECT_LT(static_cast<double>(ctl.changed_px) / ctl.valid_px, 0.02);
 }
 
+// `[change] method = "mad"` (mad.cuh): the same scenes, a gain, offset and shift, and a
+// new bright patch in the control zone: the patch is changed, the quiet ground is not, and
+// the trains are counted as with the plain change vector.
+TEST(engine, mad_method_finds_a_new_patch_and_the_trains_despite_gain_and_shift) {
+  scene_factory f;
+  auto p = f.params();
+  p.method = sw::kern::change_method::mad;
+  auto eng = sw::kern::make_cpu_engine(p);
+  for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
+  render_options o;
+  o.gain = 1.25;
+  o.offset = -120;
+  o.shift_x = 0.6;
+  o.shift_y = -1.2;
+  o.trains = {{10, 20, 4}, {10, 32, 2}, {60, 26, 3}};
+  o.bright = {{40, 3, 12, 6}};  // 72 px in the control zone (rows 0-13)
+  auto s = f.render(o);
+  const auto r = eng->process(s.view(), true, false);
+  EXPECT_TRUE(r.mad_fitted);
+  ASSERT_TRUE(r.classes[f.rail].has_counts);
+  EXPECT_EQ(r.classes[f.rail].components, 3);
+  EXPECT_EQ(r.classes[f.rail].count, 9);
+  const auto& ctl = r.classes[f.control];
+  ASSERT_TRUE(ctl.has_change);
+  EXPECT_GE(ctl.changed_px, 60);  // the patch, less what blur and the tolerance take
+  EXPECT_LE(ctl.changed_px, 72 + 2 * (12 + 6) + 10);
+}
+
 TEST(engine, counts_bright_ships_on_water_from_a_single_scene) {
   scene_factory f;
   auto eng = sw::kern::make_cpu_engine(f.params());

@@ -91,45 +91,63 @@ std::vector<std::uint8_t> cva_otsu(const std::vector<float>& a, const std::vecto
   return mask;
 }
 
-TEST(nanjing, change_mask_beats_plain_and_zscored_cva_on_labelled_pixels) {
-  if (!std::filesystem::exists(k_dir + "change.bmp")) GTEST_SKIP() << "no " << k_dir;
-  int w = 0, h = 0, nb = 0, w2 = 0, h2 = 0, n2 = 0;
-  auto a = read_all(k_dir + "LT51200382000124BJC00_Nanjing", w, h, nb);
-  auto b = read_all(k_dir + "LT51200382002193BJC00_Nanjing", w, h, nb);
-  const auto changed = read_all(k_dir + "change.bmp", w2, h2, n2);
-  const auto unchanged = read_all(k_dir + "unchanged.bmp", w2, h2, n2);
-  ASSERT_FALSE(a.empty() || b.empty() || changed.empty() || unchanged.empty());
-  ASSERT_EQ(w * h, w2 * h2);
-  for (auto* img : {&a, &b})
-    for (auto& x : *img) x = std::max(1.0f, x);  // 0 is a valid digital number here
+struct pair_data {
+  int w = 0, h = 0, nb = 0;
+  std::vector<float> a, b, changed, unchanged;
+};
 
+// The pair and its labels, or nothing (skip) when ../shared is absent.
+bool load_pair(pair_data& d) {
+  if (!std::filesystem::exists(k_dir + "change.bmp")) return false;
+  int w2 = 0, h2 = 0, n2 = 0;
+  d.a = read_all(k_dir + "LT51200382000124BJC00_Nanjing", d.w, d.h, d.nb);
+  d.b = read_all(k_dir + "LT51200382002193BJC00_Nanjing", d.w, d.h, d.nb);
+  d.changed = read_all(k_dir + "change.bmp", w2, h2, n2);
+  d.unchanged = read_all(k_dir + "unchanged.bmp", w2, h2, n2);
+  EXPECT_FALSE(d.a.empty() || d.b.empty() || d.changed.empty() || d.unchanged.empty());
+  EXPECT_EQ(d.w * d.h, w2 * h2);
+  for (auto* img : {&d.a, &d.b})
+    for (auto& x : *img) x = std::max(1.0f, x);  // 0 is a valid digital number here
+  return true;
+}
+
+// The engine's change mask of the pair (the earlier date the reference), Otsu, the default
+// registration tolerance of 0.5 px (0: kappa 0.675 with cva, misregistration noise along
+// edges; 1.0: 0.648, at 30 m a pixel's shift erases small real changes).
+sw::kern::engine_result engine_change(const pair_data& d, sw::kern::change_method method) {
   sw::kern::engine_params p;
-  p.width = w;
-  p.height = h;
-  p.bands = nb;
-  p.weights.assign(nb, 1.0f);
+  p.width = d.w;
+  p.height = d.h;
+  p.bands = d.nb;
+  p.weights.assign(d.nb, 1.0f);
+  p.method = method;
   p.threshold = sw::kern::threshold_kind::otsu;
   p.reference = sw::kern::reference_kind::previous;
   p.min_scenes = 1;
   p.search_radius_px = 2;
-  // tolerance_px: the default 0.5 px (0: kappa 0.675, misregistration noise along edges;
-  // 1.0: 0.648, at 30 m a pixel's shift erases small real changes)
   sw::kern::engine_class c;
   c.name = "change";
   c.counts = false;
-  c.zone.assign(static_cast<std::size_t>(w) * h, 1);
+  c.zone.assign(static_cast<std::size_t>(d.w) * d.h, 1);
   p.classes = {c};
   auto engine = sw::kern::make_cpu_engine(p);
-  const std::vector<std::uint8_t> alpha(static_cast<std::size_t>(w) * h, 255);
-  engine->process({"2000-05-03", a.data(), alpha.data(), nullptr}, true, false);
-  const auto r = engine->process({"2002-07-12", b.data(), alpha.data(), nullptr}, true, true);
+  const std::vector<std::uint8_t> alpha(static_cast<std::size_t>(d.w) * d.h, 255);
+  engine->process({"2000-05-03", d.a.data(), alpha.data(), nullptr}, true, false);
+  return engine->process({"2002-07-12", d.b.data(), alpha.data(), nullptr}, true, true);
+}
+
+TEST(nanjing, change_mask_beats_plain_and_zscored_cva_on_labelled_pixels) {
+  pair_data d;
+  if (!load_pair(d)) GTEST_SKIP() << "no " << k_dir;
+  ASSERT_FALSE(d.a.empty());
+  const auto r = engine_change(d, sw::kern::change_method::cva);
   ASSERT_TRUE(r.has_reference);
   EXPECT_LT(std::abs(r.shift_x), 0.25) << "the pair is co-registered";
   EXPECT_LT(std::abs(r.shift_y), 0.25);
-  const scores s = score(r.change_mask, changed, unchanged);
-  const scores plain = score(cva_otsu(a, b, nb, false), changed, unchanged);
-  const scores zs = score(cva_otsu(a, b, nb, true), changed, unchanged);
-  std::printf("[ nanjing  ] threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n",
+  const scores s = score(r.change_mask, d.changed, d.unchanged);
+  const scores plain = score(cva_otsu(d.a, d.b, d.nb, false), d.changed, d.unchanged);
+  const scores zs = score(cva_otsu(d.a, d.b, d.nb, true), d.changed, d.unchanged);
+  std::printf("[ nanjing  ] cva: threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n",
               r.threshold, s.overall, s.kappa, s.f1);
   std::printf(
       "[ nanjing  ] plain CVA + Otsu: kappa %.4f  F1 %.4f; z-scored CVA + Otsu: kappa "
@@ -137,6 +155,24 @@ TEST(nanjing, change_mask_beats_plain_and_zscored_cva_on_labelled_pixels) {
       plain.kappa, plain.f1, zs.kappa, zs.f1);
   EXPECT_GE(s.kappa, std::max(plain.kappa, zs.kappa));
   EXPECT_GE(s.kappa, 0.70);
+}
+
+// `[change] method = "mad"`: IR-MAD's statistic decides (mad.cuh); issue 10 asks for kappa
+// 0.75 on this pair.
+TEST(nanjing, irmad_change_mask_reaches_kappa_075_on_labelled_pixels) {
+  pair_data d;
+  if (!load_pair(d)) GTEST_SKIP() << "no " << k_dir;
+  ASSERT_FALSE(d.a.empty());
+  const auto r = engine_change(d, sw::kern::change_method::mad);
+  ASSERT_TRUE(r.has_reference);
+  EXPECT_TRUE(r.mad_fitted);
+  const scores s = score(r.change_mask, d.changed, d.unchanged);
+  const scores plain = score(cva_otsu(d.a, d.b, d.nb, false), d.changed, d.unchanged);
+  const scores zs = score(cva_otsu(d.a, d.b, d.nb, true), d.changed, d.unchanged);
+  std::printf("[ nanjing  ] mad: threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n",
+              r.threshold, s.overall, s.kappa, s.f1);
+  EXPECT_GE(s.kappa, std::max(plain.kappa, zs.kappa));
+  EXPECT_GE(s.kappa, 0.75);
 }
 
 }  // namespace
