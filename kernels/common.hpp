@@ -9,10 +9,8 @@
 
 #if defined(__CUDACC__)
 #define SW_HD __host__ __device__
-#define SW_DEVICE_COMPILE 1
 #else
 #define SW_HD
-#define SW_DEVICE_COMPILE 0
 #endif
 
 namespace sw::kern {
@@ -53,10 +51,6 @@ SW_HD inline T min_of(T a, T b) {
 template <class T>
 SW_HD inline T max_of(T a, T b) {
   return a < b ? b : a;
-}
-template <class T>
-SW_HD inline T clamp_to(T v, T lo, T hi) {
-  return v < lo ? lo : (hi < v ? hi : v);
 }
 
 // Maximum number of bands a kernel handles in registers (Planet 8-band + margin).

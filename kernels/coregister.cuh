@@ -1,7 +1,7 @@
 // Co-registration (SPEC 2 step 4): the shift of a scene against the site's reference,
 // found by normalised cross-correlation of gradient images over integer shifts within a
-// search radius, refined to sub-pixel by a parabola through the peak and its neighbours,
-// then applied by bilinear resampling.
+// search radius, refined to sub-pixel by Lucas-Kanade (Gauss-Newton on ref ~ a * scene(x +
+// d) + b, lk_terms_fn; site_engine.hpp refine_shift), then applied by bilinear resampling.
 //
 // Gradients, not brightness: a scene and its reference differ in gain, offset, haze and
 // season; edges (tracks, quays, roads) keep their place. Units: pixels of the site grid.
@@ -109,15 +109,6 @@ SW_HD inline double ncc_from_sums(const double* s) {
   const double cov = s[5] - s[1] * s[2] / n;
   if (va <= 0.0 || vb <= 0.0) return 0.0;
   return cov / sqrt(va * vb);
-}
-
-// Sub-pixel offset of a peak from three samples c(-1), c(0), c(+1) of a parabola; 0 when
-// the samples are not a proper maximum. Within [-0.5, 0.5].
-SW_HD inline double parabola_peak(double cm, double c0, double cp) {
-  const double den = cm - 2.0 * c0 + cp;
-  if (!(den < 0.0)) return 0.0;
-  const double d = 0.5 * (cm - cp) / den;
-  return d < -0.5 ? -0.5 : (d > 0.5 ? 0.5 : d);
 }
 
 // The bilinear footing of the point (sx, sy): its top-left pixel (x0, y0) and the weights

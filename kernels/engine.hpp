@@ -173,6 +173,11 @@ class engine {
 // The CPU engine (oneTBB; `threads` is governed by the caller's task arena).
 std::unique_ptr<engine> make_cpu_engine(engine_params params);
 
+// The serial engine: one thread, the device's per-element forms and generic launchers on
+// the host (kernels/serial/backend.hpp). For tests: what the CUDA engine computes, where
+// there is no GPU.
+std::unique_ptr<engine> make_serial_engine(engine_params params);
+
 // The CUDA engine on device `device`, or nullptr in a build without CUDA.
 std::unique_ptr<engine> make_cuda_engine(engine_params params, int device);
 

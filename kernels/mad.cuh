@@ -288,7 +288,8 @@ inline void symmetric_eigen(std::vector<double> m, int n, std::vector<double>& v
         const double apq = m[p * n + q];
         if (apq == 0.0) continue;
         const double theta = (m[q * n + q] - m[p * n + p]) / (2.0 * apq);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double t =
+            (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
         const double c = 1.0 / std::sqrt(t * t + 1), s = t * c;
         for (int k = 0; k < n; ++k) {  // columns p, q
           const double mkp = m[k * n + p], mkq = m[k * n + q];
@@ -391,7 +392,8 @@ inline bool mad_solve(const std::array<double, mad_terms>& s, int nb, mad_transf
     for (int j = 0; j < nb; ++j) c[i * nb + j] = row[j];
   }
   for (int i = 0; i < nb; ++i)
-    for (int j = i + 1; j < nb; ++j) c[i * nb + j] = c[j * nb + i] = 0.5 * (c[i * nb + j] + c[j * nb + i]);
+    for (int j = i + 1; j < nb; ++j)
+      c[i * nb + j] = c[j * nb + i] = 0.5 * (c[i * nb + j] + c[j * nb + i]);
   std::vector<double> values, vectors;
   symmetric_eigen(c, nb, values, vectors);
 

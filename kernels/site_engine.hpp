@@ -210,8 +210,7 @@ class site_engine final : public engine {
       }
       const buffer<float>& decide = decisive.size() != 0 ? decisive : magnitude;
       r.threshold = change_threshold(raw);
-      be_.for_each(n_,
-                   threshold_fn{decide.data(), static_cast<float>(r.threshold), change.data()});
+      be_.for_each(n_, threshold_fn{decide.data(), static_cast<float>(r.threshold), change.data()});
       if (want_rasters && decisive.size() != 0) r.magnitude = be_.to_host(decisive);
       r.has_reference = true;
       r.reference = reference_text();
@@ -545,8 +544,9 @@ class site_engine final : public engine {
   // until the canonical correlations settle; then the statistic's magnitude (100 x sqrt(Z))
   // at the offset within the registration tolerance that explains most (one for all
   // variates: mad_magnitude_fn), and its raw form at the pixel itself for the thresholds.
-  // Every band takes part with the same standing: `[bands]` weights do not apply. False when it cannot be fitted: more than mad_max_bands bands, too few
-  // pixels, a singular covariance (a constant band).
+  // Every band takes part with the same standing: `[bands]` weights do not apply. False when it
+  // cannot be fitted: more than mad_max_bands bands, too few pixels, a singular covariance (a
+  // constant band).
   bool mad_magnitude(const buffer<float>& bands, const buffer<std::uint8_t>& covalid,
                      buffer<float>& magnitude, buffer<float>& raw) {
     const int nb = p_.bands, w = p_.width, h = p_.height;
@@ -579,8 +579,13 @@ class site_engine final : public engine {
                                         {nullptr, w, h, nb},
                                         {nullptr, w, h, nb}};
     be_.for_each_2d(w, h,
-                    mad_magnitude_fn{sampler, {v.data(), w, h, nb}, wts.data(), covalid.data(),
-                                     p_.tolerance_px > 0, magnitude.data(), raw.data()});
+                    mad_magnitude_fn{sampler,
+                                     {v.data(), w, h, nb},
+                                     wts.data(),
+                                     covalid.data(),
+                                     p_.tolerance_px > 0,
+                                     magnitude.data(),
+                                     raw.data()});
     return true;
   }
 

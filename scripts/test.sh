@@ -2,8 +2,12 @@
 # Builds and tests sitewatch on this machine, the way CI does:
 #   1. scripts/setup.sh (dependencies, idempotent)
 #   2. the `cpu` preset: build, all tests
-#   3. the `cuda` preset when nvcc is present: build (must compile and link with -Werror),
-#      tests (those labelled `gpu` skip without a device)
+#   3. the `cuda` preset when nvcc is present: build the binary, the GPU tests and the
+#      benchmarks (must compile and link with -Werror), run the tests labelled `gpu` (they
+#      skip without a device) and the CUDA build's binary end to end on a small archive.
+#      The host test suite is not built again here: it is the same source the cpu preset
+#      ran, and the device's code path runs on every machine through the serial engine
+#      (docs/TESTING.md); skipping it keeps CI inside its time
 #   4. the `asan` preset: build, all tests under AddressSanitizer + UBSan
 # Usage: scripts/test.sh [--quick]   (--quick: cpu preset only)
 set -euo pipefail
@@ -29,9 +33,18 @@ if ((quick == 0)); then
   if command -v nvcc >/dev/null 2>&1 || [[ -x "$nvcc" ]]; then
     step "cuda: configure and build (nvcc, -Werror)"
     cmake --preset cuda >/dev/null
-    cmake --build --preset cuda -j "$jobs"
-    step "cuda: tests (label gpu skips without a device)"
-    ctest --preset cuda -j "$jobs"
+    cmake --build --preset cuda -j "$jobs" --target sitewatch sw_gpu_tests sw_bench
+    step "cuda: gpu tests (skip without a device), and the binary end to end"
+    ctest --preset cuda -L gpu -j "$jobs"
+    smoke=$(mktemp -d)
+    build/cuda/sitewatch info
+    build/cuda/sitewatch synth --out "$smoke/archive" --dates 6 --scale 0.05 -q
+    build/cuda/sitewatch run --scenes "$smoke/archive/scenes" --sites "$smoke/archive/sites.geojson" \
+      --config "$smoke/archive/config.toml" --out "$smoke/out.gpkg" --csv "$smoke/csv" -q
+    build/cpu/sitewatch run --scenes "$smoke/archive/scenes" --sites "$smoke/archive/sites.geojson" \
+      --config "$smoke/archive/config.toml" --out "$smoke/cpu.gpkg" --csv "$smoke/cpu-csv" -q
+    /usr/bin/python3 scripts/compare_tables.py "$smoke/cpu-csv/site_counts.csv" "$smoke/csv/site_counts.csv"
+    rm -rf "$smoke"
   else
     step "cuda: skipped (no nvcc on this machine)"
   fi

@@ -77,7 +77,10 @@ int main(int argc, char** argv) {
   run->add_option("--out", ro.out, "Output GeoPackage")->required();
   run->add_option("--config", ro.config_path,
                   "Config TOML (default: `sitewatch config --defaults`)");
-  run->add_option("--device", ro.device, "auto | cpu | cuda | cuda:N[,M...]")->default_val("auto");
+  run->add_option("--device", ro.device,
+                  "auto | cpu | cuda | cuda:N[,M...] | serial (one thread, the GPU's code path "
+                  "on the CPU: for checking)")
+      ->default_val("auto");
   run->add_option("--threads", ro.threads, "Worker threads (0: all cores)")->default_val(0);
   run->add_option("--memory-budget", ro.memory_budget,
                   "Memory limit, e.g. 4G (default: a quarter of RAM)");

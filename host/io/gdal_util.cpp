@@ -35,14 +35,6 @@ gdal_dataset_ptr open_raster(const std::string& path) {
   return gdal_dataset_ptr(ds);
 }
 
-OGRSpatialReference make_srs(const std::string& definition) {
-  OGRSpatialReference srs;
-  if (srs.SetFromUserInput(definition.c_str()) != OGRERR_NONE)
-    throw input_error(fmt::format("not a coordinate reference system: '{}'", definition));
-  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  return srs;
-}
-
 void start_transaction(GDALDataset* ds, const std::string& path) {
   if (ds->StartTransaction() != OGRERR_NONE)
     throw error(fmt::format("{}: cannot start a transaction: {}", path, gdal_last_error()));

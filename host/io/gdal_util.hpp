@@ -41,7 +41,4 @@ void in_transaction(GDALDataset* ds, const std::string& path, Body body) {
   commit_transaction(ds, path);
 }
 
-// Spatial reference from user input ("EPSG:32652", WKT, PROJ), with x = easting/longitude.
-OGRSpatialReference make_srs(const std::string& definition);
-
 }  // namespace sw

@@ -11,6 +11,7 @@
 namespace sw {
 
 std::string device_choice::describe() const {
+  if (serial) return "serial";
   if (!cuda) return "cpu";
   return fmt::format("cuda:{}", fmt::join(gpus, ","));
 }
@@ -19,6 +20,10 @@ device_choice choose_device(const std::string& option) {
   device_choice d;
   const int available = kern::cuda_device_count();
   if (option == "cpu") return d;
+  if (option == "serial") {
+    d.serial = true;
+    return d;
+  }
   if (option == "auto") {
     if (available > 0) {
       d.cuda = true;
@@ -28,7 +33,7 @@ device_choice choose_device(const std::string& option) {
   }
   if (option.rfind("cuda", 0) != 0)
     throw input_error(
-        fmt::format("--device {}: expected auto, cpu, cuda or cuda:N[,M...]", option));
+        fmt::format("--device {}: expected auto, cpu, serial, cuda or cuda:N[,M...]", option));
 #if !defined(SW_WITH_CUDA)
   throw input_error(fmt::format(
       "--device {}: this sitewatch was built without CUDA (configure with the cuda preset)",

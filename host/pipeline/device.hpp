@@ -1,4 +1,4 @@
-// --device auto|cpu|cuda[:N,...]: which backend runs the kernels.
+// --device auto|cpu|serial|cuda[:N,...]: which backend runs the kernels.
 #pragma once
 
 #include <string>
@@ -8,8 +8,11 @@ namespace sw {
 
 struct device_choice {
   bool cuda = false;
+  // The serial engine (kernels/serial/backend.hpp): one thread, the GPU's code path on the
+  // CPU, for checking a machine without a GPU against what CUDA would compute. Slow.
+  bool serial = false;
   std::vector<int> gpus;         // CUDA device ordinals, when cuda
-  std::string describe() const;  // "cpu" or "cuda:0,1"
+  std::string describe() const;  // "cpu", "serial" or "cuda:0,1"
 };
 
 // Parses and checks the option against what this build and machine have. "auto": CUDA when

@@ -80,15 +80,6 @@ std::string inputs_hash(const std::vector<scene_info>& scenes, const std::string
   return sha256_hex(all);
 }
 
-std::pair<int, int> parse_shard(const std::string& text) {
-  if (text.empty()) return {0, 1};
-  int i = -1, n = -1;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n)
-    throw input_error(fmt::format("--shard {}: expected I/N with 0 <= I < N", text));
-  return {i, n};
-}
-
 long long physical_memory() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 8LL << 30;
@@ -181,6 +172,15 @@ std::vector<std::size_t> archive_members(const std::vector<std::size_t>& observa
     if (out.empty() || out.back() != observable[rank]) out.push_back(observable[rank]);
   }
   return out;
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  if (text.empty()) return {0, 1};
+  int i = -1, n = -1;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n)
+    throw input_error(fmt::format("--shard {}: expected I/N with 0 <= I < N", text));
+  return {i, n};
 }
 
 long long parse_size(const std::string& text) {

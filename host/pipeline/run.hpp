@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/engine.hpp"
@@ -71,5 +72,8 @@ int run_batch(const run_options& opt);
 
 // "512M", "4G", "2GiB", "1.5g", plain bytes. Throws sw::input_error.
 long long parse_size(const std::string& text);
+
+// --shard "I/N" (0 <= I < N) as {I, N}; empty: {0, 1}. Throws sw::input_error.
+std::pair<int, int> parse_shard(const std::string& text);
 
 }  // namespace sw

@@ -79,6 +79,8 @@ site_runner::site_runner(const site& s, const config& cfg, const device_choice& 
   if (dev_.cuda) {
     engine_ = kern::make_cuda_engine(std::move(params), gpu_);
     SW_EXPECTS(engine_ != nullptr, "CUDA engine requested in a build without CUDA");
+  } else if (dev_.serial) {
+    engine_ = kern::make_serial_engine(std::move(params));
   } else {
     engine_ = kern::make_cpu_engine(std::move(params));
   }
@@ -108,8 +110,8 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.threshold = cfg_.change.threshold == threshold_rule::fixed  ? kern::threshold_kind::fixed
                 : cfg_.change.threshold == threshold_rule::otsu ? kern::threshold_kind::otsu
                                                                 : kern::threshold_kind::kmad;
-  p.method = cfg_.change.method == change_rule::mad ? kern::change_method::mad
-                                                     : kern::change_method::cva;
+  p.method =
+      cfg_.change.method == change_rule::mad ? kern::change_method::mad : kern::change_method::cva;
   p.k = cfg_.change.k;
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
@@ -228,10 +230,6 @@ bool site_runner::learn(const scene_info& scene, const site_scene& d, stage_time
   return engine_call(scene, d, t, [&](const kern::engine_scene& es) { return engine_->learn(es); });
 }
 
-pair_rows site_runner::process(const scene_info& scene, bool join_reference, stage_times& t) {
-  return compute(scene, read(scene), join_reference, t);
-}
-
 pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, bool join_reference,
                                stage_times& t) {
   const bool want_rasters = !rasters_dir_.empty();
@@ -239,7 +237,11 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
     return engine_->process(es, join_reference, want_rasters);
   });
   t.engine += r.times;
-  if (r.has_reference && cfg_.change.method == change_rule::mad && !r.mad_fitted)
+  // (said only where a zone reports change: a scene that leaves the site under cloud has
+  // too few pixels for any fit, and nothing to report)
+  const bool reports_change =
+      std::any_of(r.classes.begin(), r.classes.end(), [](const auto& c) { return c.has_change; });
+  if (reports_change && cfg_.change.method == change_rule::mad && !r.mad_fitted)
     spdlog::warn(
         "site {} scene {}: IR-MAD could not be fitted (more than 8 bands, a constant band or "
         "too few pixels valid in both); the change vector decided which pixels changed",

@@ -76,9 +76,6 @@ class site_runner {
   bool observable(const scene_info& scene, const site_scene& data, stage_times& t);
   bool learn(const scene_info& scene, const site_scene& data, stage_times& t);
 
-  // read() then compute().
-  pair_rows process(const scene_info& scene, bool join_reference, stage_times& t);
-
   // For strategy fixed: feeds the fixed scene as the reference without producing rows.
   // Returns whether the site was observable in it (and the reference is now set).
   bool seed_reference(const scene_info& scene, stage_times& t);

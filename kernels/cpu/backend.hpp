@@ -5,9 +5,6 @@
 
 #include <algorithm>
 #include <concepts>
-#include <cstring>
-#include <memory_resource>
-#include <vector>
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/blocked_range2d.h>
@@ -17,6 +14,7 @@
 #include <thrust/system/tbb/execution_policy.h>
 
 #include "kernels/common.hpp"
+#include "kernels/host_buffers.hpp"
 
 namespace sw::kern {
 
@@ -53,45 +51,8 @@ struct row_strips {
 
 }  // namespace detail
 
-struct cpu_backend {
+struct cpu_backend : host_buffers {
   static constexpr const char* name = "cpu";
-
-  // Buffers are plain vectors: `.data()` is the pointer kernels get.
-  template <class T>
-  using buffer = std::vector<T>;
-
-  template <class T>
-  buffer<T> alloc(index_t n) const {
-    return buffer<T>(static_cast<std::size_t>(n));
-  }
-  template <class T>
-  void fill(buffer<T>& b, T value) const {
-    std::fill(b.begin(), b.end(), value);
-  }
-  template <class T>
-  void upload(buffer<T>& dst, const T* src, index_t n) const {
-    dst.resize(static_cast<std::size_t>(n));
-    if (n > 0) std::memcpy(dst.data(), src, static_cast<std::size_t>(n) * sizeof(T));
-  }
-  template <class T>
-  void download(T* dst, const buffer<T>& src, index_t n) const {
-    if (n > 0) std::memcpy(dst, src.data(), static_cast<std::size_t>(n) * sizeof(T));
-  }
-  template <class T>
-  std::vector<T> to_host(const buffer<T>& b) const {
-    return b;
-  }
-  template <class T>
-  void copy_range(buffer<T>& dst, index_t dst_offset, const buffer<T>& src, index_t src_offset,
-                  index_t n) const {
-    if (n > 0)
-      std::memcpy(dst.data() + dst_offset, src.data() + src_offset,
-                  static_cast<std::size_t>(n) * sizeof(T));
-  }
-  template <class T>
-  T read_one(const buffer<T>& b, index_t i) const {
-    return b[static_cast<std::size_t>(i)];
-  }
 
   // f(i) for i in [0, n); f.run_range(begin, end) where the functor has a tiled form.
   template <class F>
@@ -144,10 +105,13 @@ struct cpu_backend {
   }
 
   auto policy() const { return thrust::tbb::par; }
-  // Host memory for scenes handed to the engine: the ordinary heap.
-  std::pmr::memory_resource* host_memory() const { return std::pmr::get_default_resource(); }
-  // Makes this backend's device current for the calling thread (nothing to do on the CPU).
-  void activate() const {}
 };
 
 }  // namespace sw::kern
+
+// The CPU overloads of the generic launchers (labelling over runs with moments,
+// kernels/cpu/label_cpu.hpp; extents by strips, measure_cpu.hpp) come with the backend:
+// whatever names cpu_backend sees them, and overload resolution picks them for it (they
+// take a cpu_backend, so no other backend can) -- not the order of anyone's includes.
+#include "kernels/cpu/label_cpu.hpp"
+#include "kernels/cpu/measure_cpu.hpp"

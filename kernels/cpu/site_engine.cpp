@@ -1,9 +1,6 @@
 // The CPU instantiation of the site engine. The CPU launches that overload generic ones
-// (labelling and measurement by strips) are declared before the engine template, so the
-// instantiation below picks them.
+// (labelling and measurement by strips) come with the backend (kernels/cpu/backend.hpp).
 #include "kernels/cpu/backend.hpp"
-#include "kernels/cpu/label_cpu.hpp"
-#include "kernels/cpu/measure_cpu.hpp"
 
 #include "kernels/site_engine.hpp"
 

@@ -24,11 +24,20 @@
 namespace sw::kern {
 
 namespace detail {
+// Clears the runtime's last-error state first (cudaGetLastError), so that the next checked
+// call on this thread does not report this error again: a failed allocation or a bad launch
+// configuration fails its site only. A sticky error (a kernel fault) cannot be cleared: the
+// context is unusable, every later call fails with it, and the message says so.
 [[noreturn]] inline void throw_cuda_error(cudaError_t e, const char* call, const char* file,
                                           int line) {
+  (void)cudaGetLastError();  // reset; a sticky error stays
+  const bool sticky = cudaPeekAtLastError() != cudaSuccess;
   throw std::runtime_error(std::string("CUDA error ") + cudaGetErrorName(e) + " (" +
                            cudaGetErrorString(e) + ") in " + call + " at " + file + ":" +
-                           std::to_string(line));
+                           std::to_string(line) +
+                           (sticky ? "; the error is sticky: this device is unusable until the "
+                                     "process ends"
+                                   : ""));
 }
 }  // namespace detail
 

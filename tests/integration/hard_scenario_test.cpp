@@ -12,7 +12,7 @@
 #include <string>
 
 #include "host/pipeline/run.hpp"
-#include "host/synth/synth.hpp"
+#include "synth_archive.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -26,17 +26,7 @@ std::string key(const csv_row& r) {
 // The archive, written once for the tests below.
 const std::string& hard_archive() {
   static sw::test::temp_dir dir;
-  static const std::string path = [] {
-    sw::synth_options so;
-    so.out_dir = dir / "archive";
-    so.scenario = "tumen-hard";
-    so.dates = 36;
-    so.scale = 0.05;
-    so.seed = 1;
-    so.quiet = true;
-    sw::write_synthetic_archive(so);
-    return so.out_dir;
-  }();
+  static const std::string path = sw::test::synth_archive(dir.path().string(), "tumen-hard", 36, 1);
   return path;
 }
 

@@ -79,7 +79,9 @@ sw::test::temp_dir* synth_run::dir_ = nullptr;
 int synth_run::main_rc_ = -1;
 
 TEST_F(synth_run, counts_match_the_truth_within_tolerance) {
-  EXPECT_TRUE(main_rc_ == 0 || main_rc_ == 3) << main_rc_;
+  // every scene is readable: the UDM2 and metadata files the archive leaves out are
+  // handled (docs/SCENES.md), not failures, so exit 3 would be a regression
+  EXPECT_EQ(main_rc_, 0);
 
   const auto truth = read_csv(path("archive/truth.csv"));
   std::map<std::string, row> got;
@@ -130,20 +132,20 @@ TEST_F(synth_run, counts_match_the_truth_within_tolerance) {
     // Tolerances (docs/TESTING.md): observability agrees on >= 95% of rows;
     EXPECT_GE(double(s.obs_agree) / s.rows, 0.95);
     if (cls == "change") continue;
-    ASSERT_GE(s.compared, 5);
+    // too few rows to compare is a failure, not a reason to skip a tolerance (the archive
+    // gives 16-18 fully observed rows per class, docs/TESTING.md)
+    ASSERT_GE(s.compared, 10);
+    ASSERT_GE(s.full, 10);
+    ASSERT_GT(s.truth_sum, 0);
     // rail cars and ships: exact on >= 90% of the fully observed rows;
-    if ((cls == "railcar" || cls == "ship") && s.full >= 5) {
+    if (cls == "railcar" || cls == "ship") {
       EXPECT_GE(double(s.full_exact) / s.full, 0.90);
     }
     // every class: on fully observed rows (valid_fraction >= 0.95) within max(1, 10%) on
     // >= 90%; over all compared rows, the summed absolute error at most 15% of the summed
     // true count (a partly clouded zone counts only what it sees, the truth counts all).
-    if (s.full >= 5) {
-      EXPECT_GE(double(s.full_within1) / s.full, 0.90);
-    }
-    if (s.truth_sum > 0) {
-      EXPECT_LE(double(s.abs_err) / s.truth_sum, 0.15);
-    }
+    EXPECT_GE(double(s.full_within1) / s.full, 0.90);
+    EXPECT_LE(double(s.abs_err) / s.truth_sum, 0.15);
   }
 
   // The 73-car day is counted (when it is observable, which the scenario guarantees).

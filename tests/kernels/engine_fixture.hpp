@@ -3,10 +3,16 @@
 // clouds (as UDM2), dark trains and bright ships. Shared by the CPU and GPU engine tests.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "kernels/engine.hpp"
 #include "kernels/valid_mask.cuh"
@@ -151,4 +157,69 @@ class scene_factory {
   int serial_ = 0;
 };
 
+// Two engines of different backends on the same eight scenes (shifts, gains, trains,
+// ships, a cloud): counts, components and changed pixels identical; shifts, thresholds,
+// detections and every magnitude pixel within 1e-4 relative (SPEC 2). `method` is the
+// change method both use. Shared by the GPU test (CUDA against CPU) and the serial test
+// (serial against CPU).
+inline void expect_engines_agree(
+    const std::function<std::unique_ptr<kern::engine>(const kern::engine_params&)>& make_a,
+    const std::function<std::unique_ptr<kern::engine>(const kern::engine_params&)>& make_b,
+    kern::change_method method) {
+  scene_factory fa, fb;  // same seeds: the same scenes
+  auto params = [&](const scene_factory& f) {
+    auto p = f.params();
+    p.method = method;
+    return p;
+  };
+  auto a_eng = make_a(params(fa));
+  auto b_eng = make_b(params(fb));
+  ASSERT_NE(a_eng, nullptr);
+  ASSERT_NE(b_eng, nullptr);
+  for (int k = 0; k < 8; ++k) {
+    render_options o;
+    o.gain = 1.0 + 0.04 * k;
+    o.offset = 10.0 * k;
+    o.shift_x = 0.35 * k - 1.0;
+    o.shift_y = 0.8 - 0.2 * k;
+    if (k >= 4) o.trains = {{10 + 3 * k, 20, 3}, {60, 30, 2}};
+    if (k % 2) o.ships = {{20, 70, 24, 5}, {70, 75, 30, 6}};
+    if (k == 6) o.cloud_rows = {0, 30};
+    const auto a = a_eng->process(fa.render(o).view(), true, true);
+    const auto b = b_eng->process(fb.render(o).view(), true, true);
+    auto rel = [](double x, double y) { return std::fabs(x - y) / std::max(1.0, std::fabs(x)); };
+    EXPECT_LT(rel(a.shift_x, b.shift_x), 1e-4) << k;
+    EXPECT_LT(rel(a.shift_y, b.shift_y), 1e-4) << k;
+    EXPECT_LT(rel(a.threshold, b.threshold), 1e-4) << k;
+    EXPECT_EQ(a.mad_fitted, b.mad_fitted) << k;
+    ASSERT_EQ(a.classes.size(), b.classes.size());
+    for (std::size_t c = 0; c < a.classes.size(); ++c) {
+      EXPECT_EQ(a.classes[c].observable, b.classes[c].observable) << k << " " << c;
+      EXPECT_EQ(a.classes[c].count, b.classes[c].count) << k << " " << c;
+      EXPECT_EQ(a.classes[c].components, b.classes[c].components) << k << " " << c;
+      EXPECT_EQ(a.classes[c].changed_px, b.classes[c].changed_px) << k << " " << c;
+      ASSERT_EQ(a.classes[c].detections.size(), b.classes[c].detections.size());
+      for (std::size_t d = 0; d < a.classes[c].detections.size(); ++d) {
+        EXPECT_LT(rel(a.classes[c].detections[d].cx, b.classes[c].detections[d].cx), 1e-4);
+        EXPECT_LT(rel(a.classes[c].detections[d].length_px, b.classes[c].detections[d].length_px),
+                  1e-4);
+      }
+    }
+    ASSERT_EQ(a.magnitude.size(), b.magnitude.size());
+    for (std::size_t i = 0; i < a.magnitude.size(); ++i)
+      ASSERT_LT(rel(a.magnitude[i], b.magnitude[i]), 1e-4) << "pixel " << i << " scene " << k;
+  }
+}
+
+inline std::string method_name(const ::testing::TestParamInfo<kern::change_method>& info) {
+  return info.param == kern::change_method::mad ? "mad" : "cva";
+}
+
 }  // namespace sw::test
+
+namespace sw::kern {
+// How GoogleTest prints a change_method parameter (found by ADL).
+inline void PrintTo(change_method m, std::ostream* os) {
+  *os << (m == change_method::mad ? "mad" : "cva");
+}
+}  // namespace sw::kern

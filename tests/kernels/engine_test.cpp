@@ -55,17 +55,22 @@ TEST(engine, reference_classes_are_null_until_the_reference_has_min_scenes) {
   EXPECT_EQ(r.classes[f.rail].count, 0);
 }
 
-TEST(engine, counts_dark_trains_against_the_reference_despite_gain_shift_and_noise) {
-  scene_factory f;
-  auto eng = sw::kern::make_cpu_engine(f.params());
-  for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
+// Three trains (9 cars: 6 px long each) through a gain, an offset and a sub-pixel shift.
+render_options trains_through_gain_and_shift() {
   render_options o;
   o.gain = 1.25;
   o.offset = -120;
   o.shift_x = 0.6;
   o.shift_y = -1.2;
-  o.trains = {{10, 20, 4}, {10, 32, 2}, {60, 26, 3}};  // (x, y, cars): cars 6 px long
-  auto s = f.render(o);
+  o.trains = {{10, 20, 4}, {10, 32, 2}, {60, 26, 3}};  // (x, y, cars)
+  return o;
+}
+
+TEST(engine, counts_dark_trains_against_the_reference_despite_gain_shift_and_noise) {
+  scene_factory f;
+  auto eng = sw::kern::make_cpu_engine(f.params());
+  for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
+  auto s = f.render(trains_through_gain_and_shift());
   const auto r = eng->process(s.view(), true, false);
   ASSERT_TRUE(r.classes[f.rail].has_counts);
   EXPECT_EQ(r.classes[f.rail].components, 3);
@@ -85,12 +90,7 @@ TEST(engine, mad_method_finds_a_new_patch_and_the_trains_despite_gain_and_shift)
   p.method = sw::kern::change_method::mad;
   auto eng = sw::kern::make_cpu_engine(p);
   for (int k = 0; k < 4; ++k) eng->process(f.render({}).view(), true, false);
-  render_options o;
-  o.gain = 1.25;
-  o.offset = -120;
-  o.shift_x = 0.6;
-  o.shift_y = -1.2;
-  o.trains = {{10, 20, 4}, {10, 32, 2}, {60, 26, 3}};
+  render_options o = trains_through_gain_and_shift();
   o.bright = {{40, 3, 12, 6}};  // 72 px in the control zone (rows 0-13)
   auto s = f.render(o);
   const auto r = eng->process(s.view(), true, false);

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include <oneapi/tbb/task_arena.h>
-#include <thrust/scan.h>
 
 #include "kernels/cpu/backend.hpp"
 #include "kernels/cpu/label_cpu.hpp"
 #include "kernels/label.cuh"
+#include "kernels/serial/backend.hpp"
 
 namespace {
 
@@ -47,19 +47,17 @@ std::vector<long long> naive_labels(const std::vector<std::uint8_t>& m, int w, i
   return lab;
 }
 
-// The device launch (init, merge, flatten, root flags, scan, compact) on the CPU
-// backend's loops.
+// The device's launcher (label.cuh label_components: init, merge, flatten, root flags,
+// scan, compact, and the count from the last rank and flag) on the serial backend, which
+// runs it as a GPU would, per element.
 template <class Label>
 std::vector<long long> union_find_labels(const std::vector<std::uint8_t>& m, int w, int h) {
-  cpu_backend be;
-  const index_t n = static_cast<index_t>(w) * h;
-  std::vector<Label> parent(n), rank(n), comp(n);
-  be.for_each(n, sw::kern::label_init_fn<Label>{m.data(), parent.data()});
-  be.for_each_2d(w, h, sw::kern::label_merge_fn<Label>{m.data(), parent.data(), w, h});
-  be.for_each(n, sw::kern::label_flatten_fn<Label>{parent.data()});
-  be.for_each(n, sw::kern::root_flag_fn<Label>{parent.data(), rank.data()});
-  if (n > 0) thrust::exclusive_scan(be.policy(), rank.data(), rank.data() + n, rank.data());
-  be.for_each(n, sw::kern::compact_label_fn<Label>{parent.data(), rank.data(), comp.data()});
+  std::vector<Label> comp(static_cast<std::size_t>(w) * h);
+  const index_t count =
+      sw::kern::label_components<Label>(sw::kern::serial_backend{}, m.data(), comp.data(), w, h);
+  long long top = -1;
+  for (auto c : comp) top = std::max<long long>(top, c);
+  EXPECT_EQ(count, top + 1);
   return std::vector<long long>(comp.begin(), comp.end());
 }
 

@@ -21,10 +21,10 @@ using sw::kern::index_t;
 
 TEST(mad, chi2_survival_matches_tabulated_quantiles) {
   // upper 5 % and 1 % points of chi-square (Abramowitz & Stegun, table 26.8)
-  const double q95[] = {0, 3.841459, 5.991465, 7.814728, 9.487729, 11.070498, 12.591587,
-                        14.067140, 15.507313};
-  const double q99[] = {0, 6.634897, 9.210340, 11.344867, 13.276704, 15.086272, 16.811894,
-                        18.475307, 20.090235};
+  const double q95[] = {0,         3.841459,  5.991465,  7.814728, 9.487729,
+                        11.070498, 12.591587, 14.067140, 15.507313};
+  const double q99[] = {0,         6.634897,  9.210340,  11.344867, 13.276704,
+                        15.086272, 16.811894, 18.475307, 20.090235};
   for (int k = 1; k <= 8; ++k) {
     EXPECT_NEAR(sw::kern::chi2_survival(q95[k], k), 0.05, 2e-7) << k;
     EXPECT_NEAR(sw::kern::chi2_survival(q99[k], k), 0.01, 2e-7) << k;
@@ -133,8 +133,8 @@ std::vector<float> variates(const pair_case& c, const sw::kern::mad_transform& t
   const index_t n = static_cast<index_t>(c.w) * c.h;
   std::vector<float> out(n * c.nb);
   sw::kern::cpu_backend be;
-  be.for_each(n, sw::kern::mad_variates_fn{scene ? c.sv() : c.rv(), t.coef.data(), scene,
-                                           {out.data(), c.w, c.h, c.nb}});
+  be.for_each(n, sw::kern::mad_variates_fn{
+                     scene ? c.sv() : c.rv(), t.coef.data(), scene, {out.data(), c.w, c.h, c.nb}});
   return out;
 }
 
@@ -201,8 +201,8 @@ TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) {
   };
   const auto z1 = chi(t1);
   // haze, another sensor: gains, offsets, band mixing
-  const double map[nb][nb] = {{1.3, 0.1, 0, 0}, {0.05, 0.8, 0.1, 0}, {0, 0, 1.1, -0.2},
-                              {0.1, 0, 0, 0.9}};
+  const double map[nb][nb] = {
+      {1.3, 0.1, 0, 0}, {0.05, 0.8, 0.1, 0}, {0, 0, 1.1, -0.2}, {0.1, 0, 0, 0.9}};
   std::vector<float> mapped(c.scene.size());
   for (index_t i = 0; i < n; ++i)
     for (int b = 0; b < nb; ++b) {
@@ -278,8 +278,13 @@ TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
                                                   {nullptr, w, h, nb}};
     sw::kern::cpu_backend be;
     be.for_each_2d(w, h,
-                   sw::kern::mad_magnitude_fn{sampler, {v.data(), w, h, nb}, wts.data(),
-                                              covalid.data(), r > 0, mag.data(), raw.data()});
+                   sw::kern::mad_magnitude_fn{sampler,
+                                              {v.data(), w, h, nb},
+                                              wts.data(),
+                                              covalid.data(),
+                                              r > 0,
+                                              mag.data(),
+                                              raw.data()});
     // naive: bilinear samples of u at (x + ox r, y + oy r), every tap with weight valid
     auto sample = [&](int b, double sx, double sy, bool& ok) {
       const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
