@@ -35,6 +35,21 @@ gdal_dataset_ptr open_raster(const std::string& path) {
   return gdal_dataset_ptr(ds);
 }
 
+OGRSpatialReference lonlat_srs() {
+  OGRSpatialReference s;
+  s.importFromEPSG(4326);
+  s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return s;
+}
+
+OGRSpatialReference srs_from_wkt(const std::string& wkt, const std::string& what) {
+  OGRSpatialReference s;
+  if (s.importFromWkt(wkt.c_str()) != OGRERR_NONE)
+    throw input_error(fmt::format("{}: unreadable coordinate reference system", what));
+  s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return s;
+}
+
 void start_transaction(GDALDataset* ds, const std::string& path) {
   if (ds->StartTransaction() != OGRERR_NONE)
     throw error(fmt::format("{}: cannot start a transaction: {}", path, gdal_last_error()));

@@ -21,6 +21,14 @@ using gdal_dataset_ptr = std::unique_ptr<GDALDataset, gdal_dataset_closer>;
 // Opens a raster read-only; throws sw::error naming the path and GDAL's message.
 gdal_dataset_ptr open_raster(const std::string& path);
 
+// EPSG:4326 with x = longitude, y = latitude (GDAL's traditional GIS order, whatever the
+// CRS says about axis order): what sitewatch writes and reads lon/lat in.
+OGRSpatialReference lonlat_srs();
+
+// A CRS from WKT (a site grid's, a scene's), x = easting. Throws sw::input_error naming
+// `what` when GDAL cannot read it.
+OGRSpatialReference srs_from_wkt(const std::string& wkt, const std::string& what);
+
 // The last GDAL error message, or `fallback` when GDAL has none.
 std::string gdal_last_error(const std::string& fallback = "unknown GDAL error");
 

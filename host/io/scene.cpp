@@ -11,7 +11,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
 
 namespace sw {
 
@@ -346,11 +346,6 @@ std::string canonical_band_name(std::string_view description) {
 
 // ---- GDAL plumbing --------------------------------------------------------------------------
 
-void ensure_gdal_registered() {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-}
-
 void CPL_STDCALL log_gdal_message(CPLErr level, CPLErrorNum, const char* message) {
   // Failures are reported through the exceptions built from CPLGetLastErrorMsg; what GDAL
   // says on the way (warnings about odd tags, etc.) only matters when debugging.
@@ -370,11 +365,6 @@ class gdal_error_scope {
   gdal_error_scope& operator=(const gdal_error_scope&) = delete;
 };
 
-std::string gdal_message(const char* fallback) {
-  const char* msg = CPLGetLastErrorMsg();
-  return msg && *msg ? std::string(msg) : std::string(fallback);
-}
-
 struct dataset_closer {
   void operator()(void* h) const {
     if (h) GDALClose(static_cast<GDALDatasetH>(h));
@@ -392,7 +382,7 @@ std::string read_small_file(const std::string& path, GIntBig max_bytes) {
   vsi_l_offset size = 0;
   if (!VSIIngestFile(nullptr, path.c_str(), &data, &size, max_bytes)) {
     VSIFree(data);
-    throw input_error(fmt::format("{}: cannot read: {}", path, gdal_message("read failed")));
+    throw input_error(fmt::format("{}: cannot read: {}", path, gdal_last_error("read failed")));
   }
   std::string text(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
   VSIFree(data);
@@ -498,7 +488,7 @@ std::string geojson_footprint(const nlohmann::json& feature, const std::string& 
   OGRGeometryH g = OGR_G_CreateGeometryFromJson(it->dump().c_str());
   if (!g) {
     spdlog::warn("{}: unreadable footprint geometry ignored: {}", json_path,
-                 gdal_message("invalid GeoJSON"));
+                 gdal_last_error("invalid GeoJSON"));
     return {};
   }
   char* wkt = nullptr;
@@ -512,16 +502,12 @@ std::string geojson_footprint(const nlohmann::json& feature, const std::string& 
 // The raster's outline in EPSG:4326 (x = lon), each side densified to 21 points so that a
 // UTM scene's curved edges in lon/lat are followed to well under a pixel for Planet sizes.
 std::string extent_footprint(const scene_info& s) {
-  OGRSpatialReference src, wgs84;
-  if (src.importFromWkt(s.crs_wkt.c_str()) != OGRERR_NONE)
-    throw input_error(fmt::format("{}: unreadable coordinate reference system", s.path));
-  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  wgs84.importFromEPSG(4326);
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  const OGRSpatialReference src = srs_from_wkt(s.crs_wkt, s.path);
+  const OGRSpatialReference wgs84 = lonlat_srs();
   std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &wgs84));
   if (!ct)
     throw input_error(fmt::format("{}: cannot transform its CRS to EPSG:4326: {}", s.path,
-                                  gdal_message("no transformation")));
+                                  gdal_last_error("no transformation")));
   constexpr int per_side = 20;  // segments; 21 points with the shared corners
   std::vector<double> px, py;
   const auto add_side = [&](double x0, double y0, double x1, double y1) {
@@ -606,7 +592,7 @@ void check_readable_to_end(GDALDatasetH ds, const std::string& path) {
   if (GDALDatasetRasterIO(ds, GF_Read, w - 1, h - 1, 1, 1, buf.data(), 1, 1, GDT_Float64, n,
                           nullptr, 0, 0, 0) != CE_None)
     throw input_error(fmt::format("{}: truncated or corrupt (reading its last block failed: {})",
-                                  path, gdal_message("read error")));
+                                  path, gdal_last_error("read error")));
 }
 
 dataset_ptr open_raster(const std::string& path, CSLConstList siblings) {
@@ -614,7 +600,7 @@ dataset_ptr open_raster(const std::string& path, CSLConstList siblings) {
       GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, siblings));
   if (!ds)
     throw input_error(fmt::format("{}: cannot open as a raster: {}", path,
-                                  gdal_message("not a format GDAL can read")));
+                                  gdal_last_error("not a format GDAL can read")));
   return ds;
 }
 
@@ -671,7 +657,7 @@ bool generic_time_from_sidecar(scene_info& s, const std::string& given, const fi
 // `open_failed` tells index_scenes that GDAL would not open the file as a raster at all.
 void describe_into(scene_info& s, const std::string& path, const std::string& udm2_path,
                    const std::string& metadata_path, const file_census* census, bool& open_failed) {
-  ensure_gdal_registered();
+  gdal_init();
   gdal_error_scope errors;
   s.path = path;
   s.udm2_path = udm2_path;
@@ -861,7 +847,7 @@ void walk_dir(const std::string& root_in, discovery& d) {
   VSIDIR* dir = VSIOpenDir(root.c_str(), -1, nullptr);
   if (!dir)
     throw input_error(
-        fmt::format("{}: cannot list directory: {}", root, gdal_message("listing failed")));
+        fmt::format("{}: cannot list directory: {}", root, gdal_last_error("listing failed")));
   std::vector<std::string> zips;
   while (const VSIDIREntry* e = VSIGetNextDirEntry(dir)) {
     const std::string rel = e->pszName;
@@ -1054,7 +1040,7 @@ scene_info describe_scene(const std::string& path, const std::string& udm2_path,
 }
 
 std::vector<scene_info> index_scenes(const std::string& path) {
-  ensure_gdal_registered();
+  gdal_init();
   gdal_error_scope errors;
   const auto start = std::chrono::steady_clock::now();
   discovery d;

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include <cpl_error.h>
@@ -21,6 +20,7 @@
 
 #include "host/common/error.hpp"
 #include "host/config/config.hpp"
+#include "host/io/gdal_util.hpp"
 
 namespace sw {
 
@@ -48,11 +48,6 @@ class quiet_gdal {
   quiet_gdal& operator=(const quiet_gdal&) = delete;
 };
 
-std::string gdal_message() {
-  const char* m = CPLGetLastErrorMsg();
-  return m && *m ? std::string(m) : std::string("no reason given");
-}
-
 using srs_ptr = std::unique_ptr<OGRSpatialReference>;
 using geom_ptr = std::unique_ptr<OGRGeometry>;
 using ct_ptr = std::unique_ptr<OGRCoordinateTransformation>;
@@ -65,10 +60,8 @@ srs_ptr make_srs() {
   return s;
 }
 
-srs_ptr lonlat_srs() {
-  auto s = make_srs();
-  s->importFromEPSG(4326);
-  return s;
+srs_ptr lonlat_srs_ptr() {
+  return std::make_unique<OGRSpatialReference>(lonlat_srs());
 }
 
 ct_ptr make_transform(const OGRSpatialReference& from, const OGRSpatialReference& to) {
@@ -128,8 +121,7 @@ class catalog_reader {
   catalog_reader(const std::string& path, const config& cfg) : path_(path), cfg_(cfg) {}
 
   site_catalog read() {
-    static std::once_flag registered;
-    std::call_once(registered, [] { GDALAllRegister(); });
+    gdal_init();
     quiet_gdal quiet;
 
     CPLErrorReset();
@@ -140,7 +132,7 @@ class catalog_reader {
       const bool local = path_.rfind("/vsi", 0) != 0;
       if (local && !std::filesystem::exists(path_, ec))
         fail(fmt::format("{}: no such file", path_));
-      fail(fmt::format("{}: cannot open as a vector data source ({})", path_, gdal_message()));
+      fail(fmt::format("{}: cannot open as a vector data source ({})", path_, gdal_last_error("no reason given")));
     }
     OGRLayer* layer = pick_layer(*ds);
     read_layer(*layer);
@@ -213,15 +205,15 @@ class catalog_reader {
       // GeoJSON without a crs member and Shapefiles without .prj come here; RFC 7946 says
       // GeoJSON is WGS 84 longitude/latitude, the common case for the rest too.
       spdlog::info("{}: the layer has no CRS; assuming EPSG:4326 (longitude, latitude)", path_);
-      src_srs_ = lonlat_srs();
+      src_srs_ = lonlat_srs_ptr();
       assumed_lonlat_ = true;
     }
-    lonlat_ = lonlat_srs();
+    lonlat_ = lonlat_srs_ptr();
     if (!src_srs_->IsSame(lonlat_.get())) {
       to_lonlat_ = make_transform(*src_srs_, *lonlat_);
       if (!to_lonlat_)
         fail(fmt::format("{}: cannot transform from the layer's CRS to EPSG:4326 ({})", path_,
-                         gdal_message()));
+                         gdal_last_error("no reason given")));
     }
 
     layer.ResetReading();
@@ -381,7 +373,7 @@ class catalog_reader {
     CPLErrorReset();
     if (!geom->IsValid()) {
       // GEOS says why through CPLError ("Self-intersection at or near point ...").
-      const std::string reason = gdal_message();
+      const std::string reason = gdal_last_error("no reason given");
       geom_ptr fixed(geom->MakeValid());
       geom_ptr poly = fixed ? polygonal_part(*fixed) : nullptr;
       if (!poly || poly->IsEmpty()) {
@@ -396,7 +388,7 @@ class catalog_reader {
     geom_ptr lonlat(geom->clone());
     lonlat->assignSpatialReference(nullptr);
     if (to_lonlat_ && lonlat->transform(to_lonlat_.get()) != OGRERR_NONE) {
-      bad(fmt::format("geometry cannot be transformed to longitude/latitude ({})", gdal_message()));
+      bad(fmt::format("geometry cannot be transformed to longitude/latitude ({})", gdal_last_error("no reason given")));
       return;
     }
     lonlat->assignSpatialReference(nullptr);
@@ -471,7 +463,7 @@ class catalog_reader {
         OGRPoint c;
         if (!centroid_lonlat(recs, c)) {
           problem(fmt::format("{}: cannot compute the centroid of the zones ({})", label,
-                              gdal_message()));
+                              gdal_last_error("no reason given")));
           continue;
         }
         crs = utm_crs_for(c.getX(), c.getY());
@@ -486,7 +478,7 @@ class catalog_reader {
         to_grid = make_transform(*src_srs_, *grid);
         if (!to_grid) {
           problem(fmt::format("{}: cannot transform the zones to the grid CRS {} ({})", label, crs,
-                              gdal_message()));
+                              gdal_last_error("no reason given")));
           continue;
         }
       }
@@ -497,7 +489,7 @@ class catalog_reader {
         g->assignSpatialReference(nullptr);
         if (to_grid && g->transform(to_grid.get()) != OGRERR_NONE) {
           problem(fmt::format("{}: feature {}: cannot transform the zone to the grid CRS {} ({})",
-                              label, recs[i]->z.feature_id, crs, gdal_message()));
+                              label, recs[i]->z.feature_id, crs, gdal_last_error("no reason given")));
           transformed = false;
           break;
         }

@@ -57,16 +57,9 @@ const std::vector<field_spec> run_fields = {
 const std::vector<field_spec> journal_fields = {
     {"site_id", OFTString}, {"scene_id", OFTString}, {"run_id", OFTString}};
 
-OGRSpatialReference wgs84() {
-  OGRSpatialReference s;
-  s.importFromEPSG(4326);
-  s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  return s;
-}
-
 OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geom,
                        const std::vector<field_spec>& fields, const std::string& path) {
-  OGRSpatialReference srs = wgs84();
+  OGRSpatialReference srs = lonlat_srs();
   OGRLayer* l = ds->CreateLayer(name, geom == wkbNone ? nullptr : &srs, geom, nullptr);
   if (l == nullptr)
     throw error(fmt::format("{}: cannot create layer {}: {}", path, name, gdal_last_error()));

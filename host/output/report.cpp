@@ -180,11 +180,8 @@ std::string chip_html(const site& s, const std::string& scene_path, const std::s
       return "";
   }
   // detections: lon/lat -> grid pixels
-  OGRSpatialReference wgs, grid;
-  wgs.importFromEPSG(4326);
-  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  grid.importFromWkt(s.grid.crs_wkt.c_str());
-  grid.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  const OGRSpatialReference wgs = lonlat_srs();
+  const OGRSpatialReference grid = srs_from_wkt(s.grid.crs_wkt, "site " + s.id);
   std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&wgs, &grid));
   std::string overlay;
   for (const auto& d : dets) {

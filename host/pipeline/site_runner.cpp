@@ -84,12 +84,8 @@ site_runner::site_runner(const site& s, const config& cfg, const device_choice& 
   } else {
     engine_ = kern::make_cpu_engine(std::move(params));
   }
-  OGRSpatialReference grid_srs;
-  grid_srs.importFromWkt(site_.grid.crs_wkt.c_str());
-  grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OGRSpatialReference wgs;
-  wgs.importFromEPSG(4326);
-  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  const OGRSpatialReference grid_srs = srs_from_wkt(site_.grid.crs_wkt, "site " + site_.id);
+  const OGRSpatialReference wgs = lonlat_srs();
   to_lonlat_ = OGRCreateCoordinateTransformation(&grid_srs, &wgs);
   SW_EXPECTS(to_lonlat_ != nullptr, "no transformation from the site grid to EPSG:4326");
 }

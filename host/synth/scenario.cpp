@@ -14,6 +14,7 @@
 #include <ogr_spatialref.h>
 
 #include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
 #include "host/synth/random.hpp"
 
 namespace sw::synth {
@@ -166,10 +167,9 @@ std::mutex transform_mutex;
 
 transforms& shared_transforms() {
   static transforms t = [] {
-    OGRSpatialReference wgs, utm;
-    wgs.importFromEPSG(4326);
+    const OGRSpatialReference wgs = lonlat_srs();
+    OGRSpatialReference utm;
     utm.importFromEPSG(32652);
-    wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     transforms r;
     r.to_utm.reset(OGRCreateCoordinateTransformation(&wgs, &utm));

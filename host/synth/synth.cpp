@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
 #include "host/synth/random.hpp"
 #include "host/synth/render.hpp"
 #include "host/synth/scenario.hpp"
@@ -458,7 +459,7 @@ std::string readme(const archive_plan& plan, const synth_summary& sum) {
 }  // namespace
 
 synth_summary write_synthetic_archive(const synth_options& opt) {
-  GDALAllRegister();
+  gdal_init();
   archive_plan plan = synth::plan_archive(opt);
   const fs::path out(opt.out_dir);
   std::error_code ec;

@@ -8,6 +8,6 @@ TEST(error, expects_names_file_and_line) {
     FAIL() << "no throw";
   } catch (const sw::error& e) {
     EXPECT_NE(std::string(e.what()).find("arithmetic is broken ("), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("smoke_test.cpp:"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("error_test.cpp:"), std::string::npos);
   }
 }
