@@ -160,16 +160,19 @@ class scene_factory {
 // Two engines of different backends on the same eight scenes (shifts, gains, trains,
 // ships, a cloud): counts, components and changed pixels identical; shifts, thresholds,
 // detections and every magnitude pixel within 1e-4 relative (SPEC 2). `method` is the
-// change method both use. Shared by the GPU test (CUDA against CPU) and the serial test
-// (serial against CPU).
+// change method both use, `reference` their reference strategy (previous: one member, the
+// reference from the first scene on). Shared by the GPU test (CUDA against CPU) and the
+// serial test (serial against CPU).
 inline void expect_engines_agree(
     const std::function<std::unique_ptr<kern::engine>(const kern::engine_params&)>& make_a,
     const std::function<std::unique_ptr<kern::engine>(const kern::engine_params&)>& make_b,
-    kern::change_method method) {
+    kern::change_method method, kern::reference_kind reference = kern::reference_kind::median) {
   scene_factory fa, fb;  // same seeds: the same scenes
   auto params = [&](const scene_factory& f) {
     auto p = f.params();
     p.method = method;
+    p.reference = reference;
+    if (reference == kern::reference_kind::previous) p.min_scenes = 1;
     return p;
   };
   auto a_eng = make_a(params(fa));
