@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
   run->add_option("--config", ro.config_path,
                   "Config TOML (default: `sitewatch config --defaults`)");
   run->add_option("--device", ro.device,
-                  "auto | cpu | cuda | cuda:N[,M...] | serial (one thread, the GPU's code path "
-                  "on the CPU: for checking)")
+                  "auto | cpu | cuda | cuda:N[,M...] | serial (the GPU's code path on the CPU, "
+                  "no parallel loops within a site: for checking)")
       ->default_val("auto");
   run->add_option("--threads", ro.threads, "Worker threads (0: all cores)")->default_val(0);
   run->add_option("--memory-budget", ro.memory_budget,
@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
       ->default_val(bo.synth_dates);
   bench->add_option("--synth-scale", bo.synth_scale, "Scene scale of the synthesised archive")
       ->default_val(bo.synth_scale);
-  bench->add_option("--device", bo.device, "auto | cpu | cuda[:N,...]")->default_val("cpu");
+  bench->add_option("--device", bo.device, "auto | cpu | cuda[:N,...] | serial")
+      ->default_val("cpu");
   bench->add_option("--threads", bo.threads, "Worker threads (0: all cores)")->default_val(0);
   bench->add_option("--repeat", bo.repeat, "Rounds of (read-only, full) runs; medians reported")
       ->default_val(bo.repeat);
