@@ -39,6 +39,10 @@ struct scene_row {
   std::string status;  // done | failed | skipped
   std::string error;
   long long sites_seen = 0;
+  // From the scene's metadata JSON where it has them (SPEC 4 allows more columns): what an
+  // analyst filters an archive by. Empty / unset: NULL.
+  std::string instrument, quality_category;
+  std::optional<double> cloud_cover, clear_percent, gsd, view_angle, sun_elevation;
   std::string footprint_wkt;  // EPSG:4326, may be empty
 };
 

@@ -192,7 +192,8 @@ TEST_F(synth_run, tables_follow_spec_4) {
         "orientation_deg", "mean_change", "run_id"}},
       {"scenes",
        {"scene_id", "acquired", "path", "item_type", "satellite_id", "mask_source", "status",
-        "error", "sites_seen"}},
+        "error", "sites_seen", "instrument", "quality_category", "cloud_cover", "clear_percent",
+        "gsd", "view_angle", "sun_elevation"}},
       {"sites", {"site_id", "name", "class"}},
       {"runs",
        {"run_id", "started", "finished", "version", "git", "config", "config_sha256",
@@ -220,6 +221,22 @@ TEST_F(synth_run, tables_follow_spec_4) {
   EXPECT_GT(scenes->GetFeatureCount(), 0);
   scenes->SetAttributeFilter("status NOT IN ('done', 'failed', 'skipped')");
   EXPECT_EQ(scenes->GetFeatureCount(), 0);
+  // The metadata's facts are there where the scene has metadata (all but one in 15), NULL
+  // where it has none; the synthetic archive's values are in their ranges.
+  const GIntBig all = [&] {
+    scenes->SetAttributeFilter(nullptr);
+    return scenes->GetFeatureCount();
+  }();
+  scenes->SetAttributeFilter(
+      "instrument IN ('PS2.SD', 'PSB.SD') AND gsd = 3.0 AND cloud_cover BETWEEN 0 AND 1 AND "
+      "clear_percent BETWEEN 0 AND 100 AND view_angle BETWEEN 0 AND 5 AND sun_elevation > 0 AND "
+      "quality_category = 'standard'");
+  const GIntBig with_metadata = scenes->GetFeatureCount();
+  scenes->SetAttributeFilter("instrument IS NULL AND cloud_cover IS NULL AND gsd IS NULL");
+  const GIntBig without = scenes->GetFeatureCount();
+  EXPECT_GT(with_metadata, all * 9 / 10);
+  EXPECT_GT(without, 0) << "one scene in 15 has no metadata JSON";
+  EXPECT_EQ(with_metadata + without, all);
 }
 
 // The rows without run_id (it differs between runs by design), in the file's order: the
