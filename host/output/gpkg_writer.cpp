@@ -43,13 +43,22 @@ const std::vector<field_spec> detection_fields = {
     {"length_m", OFTReal},    {"width_m", OFTReal},        {"orientation_deg", OFTReal},
     {"mean_change", OFTReal}, {"run_id", OFTString}};
 
-const std::vector<field_spec> scene_fields = {
-    {"scene_id", OFTString},   {"acquired", OFTString},         {"path", OFTString},
-    {"item_type", OFTString},  {"satellite_id", OFTString},     {"mask_source", OFTString},
-    {"status", OFTString},     {"error", OFTString},            {"sites_seen", OFTInteger64},
-    {"instrument", OFTString}, {"quality_category", OFTString}, {"cloud_cover", OFTReal},
-    {"clear_percent", OFTReal}, {"gsd", OFTReal},               {"view_angle", OFTReal},
-    {"sun_elevation", OFTReal}};
+const std::vector<field_spec> scene_fields = {{"scene_id", OFTString},
+                                              {"acquired", OFTString},
+                                              {"path", OFTString},
+                                              {"item_type", OFTString},
+                                              {"satellite_id", OFTString},
+                                              {"mask_source", OFTString},
+                                              {"status", OFTString},
+                                              {"error", OFTString},
+                                              {"sites_seen", OFTInteger64},
+                                              {"instrument", OFTString},
+                                              {"quality_category", OFTString},
+                                              {"cloud_cover", OFTReal},
+                                              {"clear_percent", OFTReal},
+                                              {"gsd", OFTReal},
+                                              {"view_angle", OFTReal},
+                                              {"sun_elevation", OFTReal}};
 
 const std::vector<field_spec> run_fields = {
     {"run_id", OFTString},        {"started", OFTString},       {"finished", OFTString},
@@ -323,11 +332,10 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
       set_text_or_null(f, "instrument", r.instrument);
       set_text_or_null(f, "quality_category", r.quality_category);
-      for (const auto& [name, v] : {std::pair{"cloud_cover", r.cloud_cover},
-                                    std::pair{"clear_percent", r.clear_percent},
-                                    std::pair{"gsd", r.gsd},
-                                    std::pair{"view_angle", r.view_angle},
-                                    std::pair{"sun_elevation", r.sun_elevation}}) {
+      for (const auto& [name, v] :
+           {std::pair{"cloud_cover", r.cloud_cover}, std::pair{"clear_percent", r.clear_percent},
+            std::pair{"gsd", r.gsd}, std::pair{"view_angle", r.view_angle},
+            std::pair{"sun_elevation", r.sun_elevation}}) {
         if (v)
           f.SetField(name, *v);
         else

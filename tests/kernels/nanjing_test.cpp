@@ -150,8 +150,8 @@ void check_method(const pair_data& d, sw::kern::change_method method, const char
   const scores s = score(r.change_mask, d.changed, d.unchanged);
   const scores plain = score(cva_otsu(d.a, d.b, d.nb, false), d.changed, d.unchanged);
   const scores zs = score(cva_otsu(d.a, d.b, d.nb, true), d.changed, d.unchanged);
-  std::printf("[ nanjing  ] %s: threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n",
-              name, r.threshold, s.overall, s.kappa, s.f1);
+  std::printf("[ nanjing  ] %s: threshold %.2f  overall accuracy %.4f  kappa %.4f  F1 %.4f\n", name,
+              r.threshold, s.overall, s.kappa, s.f1);
   std::printf(
       "[ nanjing  ] plain CVA + Otsu: kappa %.4f  F1 %.4f; z-scored CVA + Otsu: kappa "
       "%.4f  F1 %.4f\n",
