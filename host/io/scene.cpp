@@ -450,13 +450,14 @@ std::string json_string(const nlohmann::json& props, const char* key) {
 void apply_properties(const nlohmann::json& props, scene_info& s) {
   s.item_type = json_string(props, "item_type");
   s.satellite_id = json_string(props, "satellite_id");
-  s.instrument = json_string(props, "instrument");
-  s.quality_category = json_string(props, "quality_category");
-  s.cloud_cover = json_number(props, "cloud_cover");
-  s.clear_percent = json_number(props, "clear_percent");
-  s.gsd = json_number(props, "gsd");
-  s.view_angle = json_number(props, "view_angle");
-  s.sun_elevation = json_number(props, "sun_elevation");
+  scene_metadata& m = s.metadata;
+  m.instrument = json_string(props, "instrument");
+  m.quality_category = json_string(props, "quality_category");
+  m.cloud_cover = json_number(props, "cloud_cover");
+  m.clear_percent = json_number(props, "clear_percent");
+  m.gsd = json_number(props, "gsd");
+  m.view_angle = json_number(props, "view_angle");
+  m.sun_elevation = json_number(props, "sun_elevation");
 }
 
 // Sets the time from an "acquired" value; throws when it is present but not RFC 3339,

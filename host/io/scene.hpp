@@ -14,6 +14,13 @@ enum class scene_kind { planet, generic };
 enum class mask_source { udm2, mask, none };
 std::string to_string(mask_source m);
 
+// What a Planet metadata JSON says of a scene beyond its id, time and satellite (unset
+// without metadata). Written to the `scenes` table as it is.
+struct scene_metadata {
+  std::string instrument, quality_category;
+  std::optional<double> cloud_cover, clear_percent, gsd, view_angle, sun_elevation;
+};
+
 struct scene_info {
   std::string id;             // Planet item id (e.g. 20231005_013512_59_247d), or the file stem
   std::string path;           // the data raster, any GDAL path
@@ -28,8 +35,8 @@ struct scene_info {
   std::string acquired;
 
   // From the metadata JSON where present.
-  std::string item_type, satellite_id, instrument, quality_category;
-  std::optional<double> cloud_cover, clear_percent, gsd, view_angle, sun_elevation;
+  std::string item_type, satellite_id;
+  scene_metadata metadata;
 
   // Raster facts.
   int width = 0, height = 0;

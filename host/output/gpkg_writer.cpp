@@ -330,17 +330,14 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
       set_text(f, "status", r.status);
       set_text_or_null(f, "error", r.error);
       f.SetField("sites_seen", static_cast<GIntBig>(r.sites_seen));
-      set_text_or_null(f, "instrument", r.instrument);
-      set_text_or_null(f, "quality_category", r.quality_category);
-      for (const auto& [name, v] :
-           {std::pair{"cloud_cover", r.cloud_cover}, std::pair{"clear_percent", r.clear_percent},
-            std::pair{"gsd", r.gsd}, std::pair{"view_angle", r.view_angle},
-            std::pair{"sun_elevation", r.sun_elevation}}) {
-        if (v)
-          f.SetField(name, *v);
-        else
-          f.SetFieldNull(f.GetFieldIndex(name));
-      }
+      const scene_metadata& m = r.metadata;
+      set_text_or_null(f, "instrument", m.instrument);
+      set_text_or_null(f, "quality_category", m.quality_category);
+      set_opt(f, "cloud_cover", m.cloud_cover);
+      set_opt(f, "clear_percent", m.clear_percent);
+      set_opt(f, "gsd", m.gsd);
+      set_opt(f, "view_angle", m.view_angle);
+      set_opt(f, "sun_elevation", m.sun_elevation);
       set_geometry_wkt(f, r.footprint_wkt, true);  // a scene without a footprint keeps NULL
       insert(l, f, path_);
     }

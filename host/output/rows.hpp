@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "host/io/scene.hpp"
+
 namespace sw {
 
 struct count_row {
@@ -41,8 +43,7 @@ struct scene_row {
   long long sites_seen = 0;
   // From the scene's metadata JSON where it has them (SPEC 4 allows more columns): what an
   // analyst filters an archive by. Empty / unset: NULL.
-  std::string instrument, quality_category;
-  std::optional<double> cloud_cover, clear_percent, gsd, view_angle, sun_elevation;
+  scene_metadata metadata;
   std::string footprint_wkt;  // EPSG:4326, may be empty
 };
 

@@ -486,13 +486,7 @@ int run_batch(const run_options& opt) {
     r.satellite_id = s.satellite_id;
     r.mask_source = to_string(s.mask);
     r.sites_seen = plan.sites_seen[i];
-    r.instrument = s.instrument;
-    r.quality_category = s.quality_category;
-    r.cloud_cover = s.cloud_cover;
-    r.clear_percent = s.clear_percent;
-    r.gsd = s.gsd;
-    r.view_angle = s.view_angle;
-    r.sun_elevation = s.sun_elevation;
+    r.metadata = s.metadata;
     r.footprint_wkt = s.footprint_wkt;
     if (!s.error.empty()) {
       r.status = "failed";

@@ -318,13 +318,13 @@ TEST(scene_index, groups_planet_assets_across_folders_and_prefers_the_best_asset
   EXPECT_EQ(a->band_names, sw::planet_band_names(4));
   EXPECT_EQ(a->item_type, "PSScene");
   EXPECT_EQ(a->satellite_id, "247d");
-  EXPECT_EQ(a->instrument, "PSB.SD");
-  EXPECT_EQ(a->quality_category, "standard");
-  EXPECT_EQ(a->cloud_cover, 0.12);
-  EXPECT_EQ(a->clear_percent, 88);
-  EXPECT_EQ(a->gsd, 3.9);
-  EXPECT_EQ(a->view_angle, 4.5);
-  EXPECT_EQ(a->sun_elevation, 41.25);
+  EXPECT_EQ(a->metadata.instrument, "PSB.SD");
+  EXPECT_EQ(a->metadata.quality_category, "standard");
+  EXPECT_EQ(a->metadata.cloud_cover, 0.12);
+  EXPECT_EQ(a->metadata.clear_percent, 88);
+  EXPECT_EQ(a->metadata.gsd, 3.9);
+  EXPECT_EQ(a->metadata.view_angle, 4.5);
+  EXPECT_EQ(a->metadata.sun_elevation, 41.25);
   // The footprint is the metadata's geometry, not the raster extent.
   const auto env = envelope(a->footprint_wkt);
   EXPECT_NEAR(env[0], 129.0, 1e-12);
@@ -350,7 +350,7 @@ TEST(scene_index, groups_planet_assets_across_folders_and_prefers_the_best_asset
   EXPECT_EQ(c->mask, sw::mask_source::none);
   EXPECT_EQ(c->acquired, "2023-10-06T01:30:00Z");  // from the id
   EXPECT_EQ(c->item_type, "");
-  EXPECT_FALSE(c->cloud_cover.has_value());
+  EXPECT_FALSE(c->metadata.cloud_cover.has_value());
   // Without metadata the footprint is the raster extent in lon/lat (x = lon).
   const auto ext = envelope(c->footprint_wkt);
   EXPECT_NEAR(ext[0], 129.0, 1e-6);
@@ -420,7 +420,7 @@ TEST(scene_describe, planet_metadata_problems_are_scene_errors) {
   s = sw::describe_scene(path, "", meta);
   EXPECT_EQ(s.error, "");
   EXPECT_EQ(s.acquired, "2023-10-05T01:35:12Z");
-  EXPECT_EQ(s.gsd, 3.7);
+  EXPECT_EQ(s.metadata.gsd, 3.7);
   EXPECT_TRUE(contains(s.footprint_wkt, "POLYGON")) << s.footprint_wkt;
 
   // An id that is no date needs the metadata's time.
@@ -477,7 +477,7 @@ TEST(scene_index, generic_scene_time_from_sidecars_and_tiff_tag) {
   const auto* g2 = find_id(scenes, "g2");
   EXPECT_EQ(g2->error, "");
   EXPECT_EQ(g2->acquired, "2023-09-02T00:00:00Z");
-  EXPECT_EQ(g2->gsd, 0.5);
+  EXPECT_EQ(g2->metadata.gsd, 0.5);
   EXPECT_EQ(find_id(scenes, "g3")->acquired, "2023-09-04T00:00:00Z");
   const auto* g4 = find_id(scenes, "g4");
   EXPECT_EQ(g4->error, "");
