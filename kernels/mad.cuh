@@ -230,8 +230,9 @@ struct mad_magnitude_fn {
 // covariance estimators (Croux & Haesbroeck, "Influence function and efficiency of the
 // minimum covariance determinant scatter matrix estimator", Journal of Multivariate Analysis
 // 71(2), 1999). Computed by Simpson's rule over t = sqrt(z), where the integrands are
-// smooth for every k >= 1.
-inline double mad_weight_consistency(int k) {
+// smooth for every k >= 1: 4001 evaluations of chi2_survival, so once per k for the
+// process (mad_weight_consistency), not once per round of every scene.
+inline double mad_weight_consistency_integral(int k) {
   const int steps = 4000;
   const double top = 40.0, h = top / steps;  // t = sqrt(z) up to 40: z up to 1600
   double num = 0.0, den = 0.0;
@@ -245,6 +246,16 @@ inline double mad_weight_consistency(int k) {
     den += wq;
   }
   return num / (den * k);
+}
+
+// The factor for k = 1..mad_max_bands degrees of freedom, integrated on first use.
+inline double mad_weight_consistency(int k) {
+  static const std::array<double, mad_max_bands + 1> factors = [] {
+    std::array<double, mad_max_bands + 1> f{};
+    for (int j = 1; j <= mad_max_bands; ++j) f[j] = mad_weight_consistency_integral(j);
+    return f;
+  }();
+  return factors[k];
 }
 
 // Cholesky factor L (lower, row-major, in place) of the n x n symmetric matrix m. False when
