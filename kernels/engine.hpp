@@ -135,8 +135,8 @@ struct engine_result {
   std::string reference;         // what it was, e.g. "median:id1+id2+id3"
   bool has_shift = false;
   double shift_x = 0, shift_y = 0;
-  double threshold = -1;  // change threshold used, in the magnitude's unit (reflectance
-                          // x10000; method mad: 100 x sqrt(chi2), mad.cuh)
+  double threshold = -1;    // change threshold used, in the magnitude's unit (reflectance
+                            // x10000; method mad: 100 x sqrt(chi2), mad.cuh)
   bool mad_fitted = false;  // method mad: the transform could be fitted (else: the plain vector)
   std::vector<engine_class_result> classes;  // parallel to engine_params::classes
   bool joined_reference = false;             // this scene became a reference member

@@ -60,6 +60,9 @@ srs_ptr make_srs() {
   return s;
 }
 
+// What a message says when GDAL gives no reason of its own.
+constexpr const char* k_no_reason = "no reason given";
+
 srs_ptr lonlat_srs_ptr() {
   return std::make_unique<OGRSpatialReference>(lonlat_srs());
 }
@@ -132,7 +135,8 @@ class catalog_reader {
       const bool local = path_.rfind("/vsi", 0) != 0;
       if (local && !std::filesystem::exists(path_, ec))
         fail(fmt::format("{}: no such file", path_));
-      fail(fmt::format("{}: cannot open as a vector data source ({})", path_, gdal_last_error("no reason given")));
+      fail(fmt::format("{}: cannot open as a vector data source ({})", path_,
+                       gdal_last_error(k_no_reason)));
     }
     OGRLayer* layer = pick_layer(*ds);
     read_layer(*layer);
@@ -213,7 +217,7 @@ class catalog_reader {
       to_lonlat_ = make_transform(*src_srs_, *lonlat_);
       if (!to_lonlat_)
         fail(fmt::format("{}: cannot transform from the layer's CRS to EPSG:4326 ({})", path_,
-                         gdal_last_error("no reason given")));
+                         gdal_last_error(k_no_reason)));
     }
 
     layer.ResetReading();
@@ -373,7 +377,7 @@ class catalog_reader {
     CPLErrorReset();
     if (!geom->IsValid()) {
       // GEOS says why through CPLError ("Self-intersection at or near point ...").
-      const std::string reason = gdal_last_error("no reason given");
+      const std::string reason = gdal_last_error(k_no_reason);
       geom_ptr fixed(geom->MakeValid());
       geom_ptr poly = fixed ? polygonal_part(*fixed) : nullptr;
       if (!poly || poly->IsEmpty()) {
@@ -388,7 +392,8 @@ class catalog_reader {
     geom_ptr lonlat(geom->clone());
     lonlat->assignSpatialReference(nullptr);
     if (to_lonlat_ && lonlat->transform(to_lonlat_.get()) != OGRERR_NONE) {
-      bad(fmt::format("geometry cannot be transformed to longitude/latitude ({})", gdal_last_error("no reason given")));
+      bad(fmt::format("geometry cannot be transformed to longitude/latitude ({})",
+                      gdal_last_error(k_no_reason)));
       return;
     }
     lonlat->assignSpatialReference(nullptr);
@@ -463,7 +468,7 @@ class catalog_reader {
         OGRPoint c;
         if (!centroid_lonlat(recs, c)) {
           problem(fmt::format("{}: cannot compute the centroid of the zones ({})", label,
-                              gdal_last_error("no reason given")));
+                              gdal_last_error(k_no_reason)));
           continue;
         }
         crs = utm_crs_for(c.getX(), c.getY());
@@ -478,7 +483,7 @@ class catalog_reader {
         to_grid = make_transform(*src_srs_, *grid);
         if (!to_grid) {
           problem(fmt::format("{}: cannot transform the zones to the grid CRS {} ({})", label, crs,
-                              gdal_last_error("no reason given")));
+                              gdal_last_error(k_no_reason)));
           continue;
         }
       }
@@ -489,7 +494,7 @@ class catalog_reader {
         g->assignSpatialReference(nullptr);
         if (to_grid && g->transform(to_grid.get()) != OGRERR_NONE) {
           problem(fmt::format("{}: feature {}: cannot transform the zone to the grid CRS {} ({})",
-                              label, recs[i]->z.feature_id, crs, gdal_last_error("no reason given")));
+                              label, recs[i]->z.feature_id, crs, gdal_last_error(k_no_reason)));
           transformed = false;
           break;
         }

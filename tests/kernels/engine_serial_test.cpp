@@ -19,8 +19,7 @@ using namespace sw::test;
 using sw::kern::change_method;
 using sw::kern::reference_kind;
 
-class engine_serial
-    : public ::testing::TestWithParam<std::tuple<change_method, reference_kind>> {};
+class engine_serial : public ::testing::TestWithParam<std::tuple<change_method, reference_kind>> {};
 
 TEST_P(engine_serial, matches_the_cpu_engine) {
   expect_engines_agree(
