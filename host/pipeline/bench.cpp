@@ -116,9 +116,8 @@ int bench_command(const bench_options& opt) {
       ro.quiet = true;
       ro.read_only = read_only;
       ro.command_line = opt.command_line;
-      run_report rep;
-      ro.report = &rep;
-      const int rc = run_batch(ro);
+      const run_report rep = run_archive(ro);
+      const int rc = rep.exit_code;
       if (rc != 0 && rc != 3) throw error(fmt::format("bench: run failed with exit code {}", rc));
       (read_only ? reads : fulls).push_back(rep);
       fs::remove(ro.out);

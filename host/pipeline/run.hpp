@@ -32,6 +32,7 @@ struct run_report {
   int sites_in_flight = 0;
   int tokens_per_site = 0;
   std::string device;
+  int exit_code = 0;  // run_batch's
 };
 
 struct run_options {
@@ -52,13 +53,7 @@ struct run_options {
   // Read and warp every pair but compute and write nothing (`sitewatch bench` uses it to
   // measure the decode bound with the same scheduler and threads).
   bool read_only = false;
-  run_report* report = nullptr;  // filled when given
 };
-
-// Strategy archive: the reference's members, at most `count` of the site's observable
-// scenes (indexes in time order), the first, the last and the rest spread evenly between
-// them by rank (all of them when there are no more than `count`).
-std::vector<std::size_t> archive_members(const std::vector<std::size_t>& observable, int count);
 
 // Exit codes (SPEC 3).
 inline constexpr int exit_ok = 0;
@@ -66,8 +61,11 @@ inline constexpr int exit_failed = 1;
 inline constexpr int exit_usage = 2;
 inline constexpr int exit_partial = 3;
 
-// Runs the job; returns the exit code. Throws sw::input_error for invalid inputs found
-// before any work (config, catalog, options), sw::error for a failure of the whole run.
+// Runs the job; returns what it did, with the exit code. Throws sw::input_error for invalid
+// inputs found before any work (config, catalog, options), sw::error for a failure of the
+// whole run.
+run_report run_archive(const run_options& opt);
+// run_archive's exit code.
 int run_batch(const run_options& opt);
 
 // "512M", "4G", "2GiB", "1.5g", plain bytes. Throws sw::input_error.

@@ -10,7 +10,6 @@
 
 #include "host/common/error.hpp"
 #include "host/io/chip_store.hpp"
-#include "host/pipeline/run.hpp"
 #include "tests/test_util.hpp"
 
 namespace {
@@ -89,24 +88,6 @@ TEST(chip_store, a_damaged_chip_is_an_error_naming_it) {
   }
   std::ofstream(chip, std::ios::binary) << "SWCHIP1";  // a header cut short
   EXPECT_THROW(store.get(2, std::pmr::get_default_resource()), sw::error);
-}
-
-TEST(archive_members, all_when_few_else_spread_evenly_with_both_ends) {
-  const std::vector<std::size_t> few = {2, 5, 9};
-  EXPECT_EQ(sw::archive_members(few, 7), few);
-  std::vector<std::size_t> many;
-  for (std::size_t i = 0; i < 100; ++i) many.push_back(3 * i);
-  const auto m = sw::archive_members(many, 15);
-  ASSERT_EQ(m.size(), 15u);
-  EXPECT_EQ(m.front(), 0u);
-  EXPECT_EQ(m.back(), 297u);
-  for (std::size_t k = 1; k < m.size(); ++k) {
-    const auto gap = (m[k] - m[k - 1]) / 3;  // in ranks: 99 / 14 = 7.07
-    EXPECT_GE(gap, 7u);
-    EXPECT_LE(gap, 8u);
-  }
-  EXPECT_EQ(sw::archive_members(many, 1), std::vector<std::size_t>{150});
-  EXPECT_TRUE(sw::archive_members({}, 7).empty());
 }
 
 }  // namespace
