@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernels/common.hpp"
+#include "kernels/mask_ops.cuh"
 #include "kernels/morphology.cuh"
 
 namespace sw::kern {
@@ -104,34 +105,6 @@ struct above_fn {
   float threshold;
   std::uint8_t* out;
   SW_HD void operator()(index_t i) const { out[i] = value[i] > threshold ? 1 : 0; }
-};
-
-// out = a and b (masks).
-struct and_fn {
-  const std::uint8_t* a;
-  const std::uint8_t* b;
-  std::uint8_t* out;
-  SW_HD void operator()(index_t i) const { out[i] = (a[i] && b[i]) ? 1 : 0; }
-};
-
-// out = a and b on the stride-2 lattice (even row and column), 0 elsewhere.
-struct lattice_and_fn {
-  const std::uint8_t* a;
-  const std::uint8_t* b;
-  std::uint8_t* out;
-  int width;
-  SW_HD void operator()(int x, int y) const {
-    const index_t i = static_cast<index_t>(y) * width + x;
-    out[i] = (((x | y) & 1) == 0 && a[i] && b[i]) ? 1 : 0;
-  }
-};
-
-// out = a or b.
-struct or_fn {
-  const std::uint8_t* a;
-  const std::uint8_t* b;
-  std::uint8_t* out;
-  SW_HD void operator()(index_t i) const { out[i] = (a[i] || b[i]) ? 1 : 0; }
 };
 
 }  // namespace sw::kern

@@ -27,6 +27,10 @@
 
 #include "kernels/background.cuh"
 #include "kernels/common.hpp"
+#include "kernels/engine.hpp"
+#include "kernels/histogram.cuh"
+#include "kernels/mask_ops.cuh"
+#include "kernels/morphology.cuh"
 #include "kernels/reduce.hpp"
 
 namespace sw::kern {
@@ -179,14 +183,6 @@ struct at_least_fn {
   SW_HD void operator()(index_t i) const { out[i] = value[i] >= level ? 1 : 0; }
 };
 
-// mask[i] and not cut[i].
-struct and_not_fn {
-  const std::uint8_t* mask;
-  const std::uint8_t* cut;
-  std::uint8_t* out;
-  SW_HD void operator()(index_t i) const { out[i] = (mask[i] && !cut[i]) ? 1 : 0; }
-};
-
 // Sum and count of value over the mask (for the centring offset).
 struct masked_sum_fn {
   const float* value;
@@ -249,6 +245,115 @@ void local_contrast(const Backend& be, const float* value, const std::uint8_t* b
     }
   }
   be.for_each(n, at_least_fn{out, 2, out});
+}
+
+// ---- The launch sequence of a local class's evidence (host side, any backend) ----------
+
+// Least contrast of a local object against its background (reflectance x10000): the contrast
+// test's sigma is at least this over its k, since on perfectly flat ground the spread is ~0
+// and noise alone would pass a k-sigma rule.
+inline constexpr double local_min_contrast = 100.0;
+
+// Threshold of the top-hat: the background noise level from the lower tail (objects may
+// cover most of a zone), at least local_min_contrast.
+template <class Backend>
+void threshold_local(const Backend& be, const grid_frame& g, double k,
+                     const typename Backend::template buffer<float>& tophat,
+                     typename Backend::template buffer<std::uint8_t>& out, double min_contrast) {
+  const index_t n = g.pixels();
+  const auto hist = auto_histogram(be, n, array_value{tophat.data()});
+  const double t = std::max(
+      {lower_tail_threshold(hist.counts, hist.bin_width, k), local_min_contrast, min_contrast});
+  be.for_each(n, above_fn{tophat.data(), static_cast<float>(std::min(t, 3e38)), out.data()});
+}
+
+// The first half of local_evidence and the contrast test's first censoring (cfar.cuh): a
+// top-hat of the brightness against
+// the grey opening (white, brighter objects) or closing (black, darker) by a square wider
+// than the object that must fit inside the domain, thresholded at the domain's noise level
+// from the lower tail of the top-hat (threshold_local). The square finds objects however
+// densely they stand (a full depot: there is ground between stacks in every window), so
+// the ring of the contrast test starts on ground, not on the neighbouring objects.
+template <class Backend>
+void tophat_seed(const Backend& be, const grid_frame& g, const engine_class& cls, double k,
+                 const typename Backend::template buffer<std::uint8_t>& domain,
+                 const typename Backend::template buffer<float>& brightness,
+                 typename Backend::template buffer<std::uint8_t>& evidence) {
+  const int w = g.width, h = g.height;
+  const index_t n = g.pixels();
+  auto tmp = be.template alloc<float>(n);
+  auto a = be.template alloc<float>(n);
+  auto b = be.template alloc<float>(n);
+  const int r = cls.body_radius_px;
+  // first operation: the window must fit the domain; second: plain (see morphology.cuh)
+  auto grey = [&](const float* in, const std::uint8_t* dom, bool erosion, float* out) {
+    be.for_each_2d(w, h, grey_morph_pass_fn{{in, w, h}, dom, tmp.data(), r, true, erosion});
+    be.for_each_2d(w, h, grey_morph_pass_fn{{tmp.data(), w, h}, dom, out, r, false, erosion});
+  };
+  auto th_bright = be.template alloc<float>(n);
+  auto th_dark = be.template alloc<float>(n);
+  const bool want_bright = cls.pol != object_polarity::darker;
+  const bool want_dark = cls.pol != object_polarity::brighter;
+  be.fill(evidence, std::uint8_t{0});
+  auto ev = be.template alloc<std::uint8_t>(n);
+  if (want_bright) {  // opening = dilate(erode(b))
+    grey(brightness.data(), domain.data(), true, a.data());
+    grey(a.data(), nullptr, false, b.data());
+    be.for_each(n, tophat_fn{brightness.data(), b.data(), domain.data(), true, th_bright.data()});
+    threshold_local(be, g, k, th_bright, ev, cls.min_contrast);
+    be.for_each(n, or_fn{evidence.data(), ev.data(), evidence.data()});
+  }
+  if (want_dark) {  // closing = erode(dilate(b))
+    grey(brightness.data(), domain.data(), false, a.data());
+    grey(a.data(), nullptr, true, b.data());
+    be.for_each(n, tophat_fn{brightness.data(), b.data(), domain.data(), false, th_dark.data()});
+    threshold_local(be, g, k, th_dark, ev, cls.min_contrast);
+    be.for_each(n, or_fn{evidence.data(), ev.data(), evidence.data()});
+  }
+}
+
+// Object pixels of a local class: those that pass both the top-hat (tophat_seed: narrower
+// than a square wider than the object, above the zone's noise) and the contrast test
+// (cfar.cuh) against the ring of their own background (the zone's valid pixels, or for
+// classes on water the water, objects then being anywhere off the land `body`: land_body,
+// reference_land). The ring test tells an object from the waves of the open sea, which a
+// zone-wide noise level cannot; the top-hat keeps neighbours apart that blur joins (the
+// two pixels between two rows of container stacks pass the ring test, being half stack).
+// `candidates` receives where objects may be.
+// `k`: the top-hat's noise threshold in robust sigmas (the change threshold's k).
+template <class Backend>
+void local_evidence(const Backend& be, const grid_frame& g, const engine_class& cls, double k,
+                    const typename Backend::template buffer<std::uint8_t>& zone,
+                    const typename Backend::template buffer<std::uint8_t>& valid,
+                    const typename Backend::template buffer<float>& brightness,
+                    const typename Backend::template buffer<std::uint8_t>& water,
+                    const std::uint8_t* body,
+                    typename Backend::template buffer<std::uint8_t>& candidates,
+                    typename Backend::template buffer<std::uint8_t>& evidence) {
+  const index_t n = g.pixels();
+  be.for_each(n, and_fn{zone.data(), valid.data(), candidates.data()});
+  const std::uint8_t* background = candidates.data();
+  if (cls.on_water) {
+    be.for_each(n, and_not_fn{candidates.data(), body, candidates.data()});
+    background = water.data();
+  }
+  auto seed = be.template alloc<std::uint8_t>(n);
+  {
+    auto domain = be.template alloc<std::uint8_t>(n);
+    be.for_each(n, and_fn{zone.data(), valid.data(), domain.data()});
+    tophat_seed(be, g, cls, k, domain, brightness, seed);
+  }
+  cfar_params cp;
+  cp.guard = cls.guard_px;
+  cp.outer = cls.outer_px;
+  cp.k = static_cast<float>(cls.contrast_k);
+  cp.k_censor = static_cast<float>(0.5 * cls.contrast_k);
+  cp.sigma_floor =
+      static_cast<float>(std::max(local_min_contrast, cls.min_contrast) / cls.contrast_k);
+  cp.pol = cls.pol;
+  local_contrast(be, brightness.data(), background, seed.data(), candidates.data(), g.width,
+                 g.height, cp, evidence.data());
+  be.for_each(n, and_fn{evidence.data(), seed.data(), evidence.data()});
 }
 
 }  // namespace sw::kern

@@ -53,7 +53,18 @@ SW_HD inline T max_of(T a, T b) {
   return a < b ? b : a;
 }
 
+// A site grid's shape, for the launch sequences of the feature headers.
+struct grid_frame {
+  int width = 0;
+  int height = 0;
+  int bands = 0;
+  index_t pixels() const { return static_cast<index_t>(width) * height; }
+};
+
 // Maximum number of bands a kernel handles in registers (Planet 8-band + margin).
 inline constexpr int max_bands = 16;
+// Grids of at least this many pixels run the integer NCC search and the normalisation and
+// IR-MAD fits on a stride-2 lattice (a quarter of the pixels: still thousands of samples).
+inline constexpr index_t ncc_subsample_pixels = 8000;
 
 }  // namespace sw::kern

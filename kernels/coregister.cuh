@@ -1,19 +1,28 @@
 // Co-registration (SPEC 2 step 4): the shift of a scene against the site's reference,
 // found by normalised cross-correlation of gradient images over integer shifts within a
 // search radius, refined to sub-pixel by Lucas-Kanade (Gauss-Newton on ref ~ a * scene(x +
-// d) + b, lk_terms_fn; site_engine.hpp refine_shift), then applied by bilinear resampling.
+// d) + b, lk_terms_fn; refine_shift below), then applied by bilinear resampling.
 //
 // Gradients, not brightness: a scene and its reference differ in gain, offset, haze and
 // season; edges (tracks, quays, roads) keep their place. Units: pixels of the site grid.
 // Convention: shift (dx, dy) means scene(x + dx, y + dy) shows what reference(x, y) shows.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/common.hpp"
+#include "kernels/reduce.hpp"
+#include "kernels/solve.hpp"
+#include "kernels/valid_mask.cuh"
 
 namespace sw::kern {
+
+// Fewest gradient pixels an NCC candidate, or the sub-pixel fit, needs before a shift is
+// trusted.
+inline constexpr double min_coregistration_pixels = 200.0;
 
 // Sobel gradient magnitude |gx| + |gy| of a brightness image, -1 where any pixel of the
 // 3x3 neighbourhood is invalid or outside the image.
@@ -99,6 +108,9 @@ struct ncc_terms_fn {
     }
   }
 };
+
+// ncc_terms_fn's sums by name: the first is the pixel count.
+inline constexpr int ncc_pixels = 0;
 
 // NCC from the six sums; 0 when either side has no variance.
 SW_HD inline double ncc_from_sums(const double* s) {
@@ -198,6 +210,19 @@ struct lk_terms_fn {
   }
 };
 
+// lk_terms_fn's sums by name.
+struct lk_sums {
+  std::array<double, lk_terms_fn::terms> s;
+  // J^T J, packed upper triangle (p <= q) over (dx, dy, a, b)
+  double jtj(int p, int q) const {
+    if (q < p) return jtj(q, p);
+    return s[p * 4 - p * (p - 1) / 2 + (q - p)];
+  }
+  double jtr(int p) const { return s[10 + p]; }
+  double pixels() const { return s[14]; }
+  double residual_sq() const { return s[15]; }
+};
+
 // Bilinear resampling of a planar image at (x + dx, y + dy). A pixel of the output is valid
 // when the four source pixels it mixes are valid (weights of exactly zero excepted).
 struct shift_resample_fn {
@@ -269,5 +294,126 @@ struct shift_resample_fn {
     }
   }
 };
+
+// ---- The launch sequence (host side, any backend) ---------------------------------------
+
+// Gauss-Newton on ref ~ a * scene(x + d) + b from the integer NCC peak (lk_terms_fn) on
+// brightness images: three plain iterations, then three that leave out residuals beyond 3
+// robust sigmas (objects, change). Falls back to the integer shift if the refinement
+// wanders off.
+template <class Backend>
+void refine_shift(const Backend& be, const grid_frame& g, const float* scene,
+                  const std::uint8_t* scene_valid, const float* ref, const std::uint8_t* ref_valid,
+                  double& dx, double& dy) {
+  const double x0 = dx, y0 = dy;
+  const int w = g.width, h = g.height;
+  const index_t n = g.pixels();
+  auto gx = be.template alloc<float>(n);
+  auto gy = be.template alloc<float>(n);
+  auto ok = be.template alloc<std::uint8_t>(n);
+  be.for_each_2d(w, h,
+                 scene_gradients_fn{{scene, w, h}, scene_valid, gx.data(), gy.data(), ok.data()});
+  // large grids: the normal equations over a stride-2 lattice (thousands of pixels still,
+  // for four parameters)
+  const int stride = n >= ncc_subsample_pixels ? 2 : 1;
+  double a = 1.0, b = 0.0, cut = -1.0;
+  for (int it = 0; it < 6; ++it) {
+    const lk_sums s{
+        row_sum<lk_terms_fn::terms>(be, w, h,
+                                    lk_terms_fn{ref, ref_valid, scene, gx.data(), gy.data(),
+                                                ok.data(), w, h, dx, dy, a, b, cut, stride})};
+    if (s.pixels() < min_coregistration_pixels) break;
+    std::vector<double> m(16), rhs(4);
+    for (int p = 0; p < 4; ++p)
+      for (int q = 0; q < 4; ++q) m[p * 4 + q] = s.jtj(p, q);
+    for (int p = 0; p < 4; ++p) rhs[p] = -s.jtr(p);
+    double delta[4];
+    if (!solve_linear(m, rhs, 4, delta)) break;
+    dx += delta[0];
+    dy += delta[1];
+    a += delta[2];
+    b += delta[3];
+    if (std::fabs(dx - x0) > 1.5 || std::fabs(dy - y0) > 1.5 || !(a > 0.0)) {
+      dx = x0;
+      dy = y0;
+      return;
+    }
+    if (it == 2) cut = 3.0 * std::sqrt(s.residual_sq() / s.pixels());
+    // converged (once the robust cut is in place): a thousandth of a pixel
+    if (it >= 3 && std::fabs(delta[0]) < 1e-3 && std::fabs(delta[1]) < 1e-3) break;
+  }
+}
+
+// Co-registration of a scene (`bands`, `valid`) onto the reference: NCC of gradient images
+// over integer shifts within `radius`, then the Lucas-Kanade refinement; the scene is
+// resampled in place when the shift is not zero. `weights`: the bands' weights in the
+// brightness (device memory, g.bands of them). Radius 0: no search, shift 0.
+template <class Backend>
+void align_to_reference(const Backend& be, const grid_frame& g, int radius, const float* weights,
+                        const float* ref_bands, const std::uint8_t* ref_valid,
+                        typename Backend::template buffer<float>& bands,
+                        typename Backend::template buffer<std::uint8_t>& valid, double& shift_x,
+                        double& shift_y) {
+  const int R = radius;
+  const int w = g.width, h = g.height, nb = g.bands;
+  const index_t n = g.pixels();
+  if (R <= 0) return;
+  auto sb = be.template alloc<float>(n);
+  auto rb = be.template alloc<float>(n);
+  be.for_each(n, brightness_fn{{bands.data(), w, h, nb}, weights, valid.data(), sb.data()});
+  be.for_each(n, brightness_fn{{ref_bands, w, h, nb}, weights, ref_valid, rb.data()});
+  auto sg = be.template alloc<float>(n);
+  auto rg = be.template alloc<float>(n);
+  be.for_each_2d(w, h, gradient_fn{{sb.data(), w, h}, valid.data(), sg.data()});
+  be.for_each_2d(w, h, gradient_fn{{rb.data(), w, h}, ref_valid, rg.data()});
+  const int side = 2 * R + 1;
+  // the integer search on every other row and column once the grid is big enough that a
+  // quarter of it still holds thousands of pixels
+  const int stride = n >= ncc_subsample_pixels ? 2 : 1;
+  std::vector<double> score(static_cast<std::size_t>(side) * side, -2.0);
+  std::vector<char> tried(static_cast<std::size_t>(side) * side, 0);
+  int best = -1;
+  auto candidate = [&](int dx, int dy) {
+    if (dx < -R || dx > R || dy < -R || dy > R) return;
+    const int k = (dy + R) * side + (dx + R);
+    if (tried[k]) return;
+    tried[k] = 1;
+    const auto s = row_sum<6>(be, w, h, ncc_terms_fn{rg.data(), sg.data(), w, h, dx, dy, stride});
+    if (s[ncc_pixels] < min_coregistration_pixels) return;
+    score[k] = ncc_from_sums(s.data());
+    // ties go to the earlier candidate in raster order of (dy, dx), whatever the visit order
+    if (best < 0 || score[k] > score[best] || (score[k] == score[best] && k < best)) best = k;
+  };
+  // Coarse to fine: shifts on a step-2 grid first (the correlation peak of gradient
+  // images is about three pixels wide, so the best coarse candidate lies within a pixel
+  // of the peak), then the 3x3 around the best; then again around a better neighbour
+  // until none improves. A third of the candidates of the full search for R = 4.
+  for (int dy = -R; dy <= R; dy += 2)
+    for (int dx = -R; dx <= R; dx += 2) candidate(dx, dy);
+  for (int round = 0; round < 2 * R && best >= 0; ++round) {
+    const int before = best;
+    const int cx = best % side - R, cy = best / side - R;
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) candidate(cx + dx, cy + dy);
+    if (best == before) break;
+  }
+  if (best < 0) return;  // too little overlap: shift 0
+  double fx = best % side - R, fy = best / side - R;
+  refine_shift(be, g, sb.data(), valid.data(), rb.data(), ref_valid, fx, fy);
+  shift_x = fx;
+  shift_y = fy;
+  if (shift_x == 0.0 && shift_y == 0.0) return;
+  auto out = be.template alloc<float>(nb * n);
+  auto out_valid = be.template alloc<std::uint8_t>(n);
+  be.for_each_2d(w, h,
+                 shift_resample_fn{{bands.data(), w, h, nb},
+                                   valid.data(),
+                                   shift_x,
+                                   shift_y,
+                                   {out.data(), w, h, nb},
+                                   out_valid.data()});
+  bands = std::move(out);
+  valid = std::move(out_valid);
+}
 
 }  // namespace sw::kern

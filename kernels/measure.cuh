@@ -6,13 +6,19 @@
 // same whatever the order, on any thread count and on either backend.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <vector>
 
 #include <cuda/atomic>
 
 #include "kernels/common.hpp"
+#include "kernels/engine.hpp"
 #include "kernels/label.cuh"
+#include "kernels/mask_ops.cuh"
+#include "kernels/morphology.cuh"
 
 namespace sw::kern {
 
@@ -246,5 +252,174 @@ struct zone_count_fn {
     if (changed != nullptr && changed[i]) acc[2] += 1.0;
   }
 };
+
+// ---- The launch sequence (host side, any backend) ---------------------------------------
+
+// Objects on water (`on = "water"`): at least this share of a component's outline is water
+// (a ship alongside a quay has about half its outline on the water, a pier tip or a
+// building on the quay less).
+inline constexpr double min_water_contact = 1.0 / 3.0;
+// Objects present in the reference: at least this share of a component's pixels are
+// objects in the reference too.
+inline constexpr double static_overlap = 0.5;
+
+// What a local class's components are judged against besides their shape: the scene's
+// water (on = water) and the reference's objects (static ones are not counted).
+struct object_context {
+  const std::uint8_t* water = nullptr;
+  const std::uint8_t* static_mask = nullptr;
+};
+
+// A component's pixels on its outline and on context (component_context_fn): outside
+// 8-neighbours, those of them on water, its pixels on the reference's objects.
+struct component_counts {
+  std::int64_t outside = 0, outside_water = 0, on_static = 0;
+};
+
+// Whether a component may be an object of the class: its size and shape, and for local
+// classes its place (on water, not already in the reference).
+inline bool passes_class_filters(const engine_class& cls, const component_shape& s,
+                                 const object_context& context, const component_counts& n) {
+  if (s.area < cls.min_area_px || s.area > cls.max_area_px) return false;
+  if (s.width < cls.min_width_px) return false;  // slivers: edges, mixed pixels
+  // sparse webs of noise pixels: little area for their extent
+  if (s.area < cls.min_fill * s.length * s.width) return false;
+  if (cls.max_length_px > 0 && s.length > cls.max_length_px) return false;
+  if (cls.max_width_px > 0 && s.width > cls.max_width_px) return false;
+  if (cls.min_elongation > 0 && s.length < cls.min_elongation * s.width) return false;
+  if (context.water != nullptr &&
+      static_cast<double>(n.outside_water) < min_water_contact * static_cast<double>(n.outside))
+    return false;  // not on water: a building, a crane on the quay
+  if (context.static_mask != nullptr && static_cast<double>(n.on_static) >= static_overlap * s.area)
+    return false;  // there in the reference too: a structure, not a new object
+  return true;
+}
+
+// The detection of a component: its shape, and its oriented box from the extents along its
+// axes (u_min, u_max, v_min, v_max in extent_fixed_scale units); counted as one object, or
+// by its length over `split_length_px` when that is > 0.
+inline engine_component to_component(const component_shape& s, const std::int64_t extents[4],
+                                     double split_length_px) {
+  engine_component d;
+  d.area_px = s.area;
+  d.cx = s.cx;
+  d.cy = s.cy;
+  d.theta = s.theta;
+  d.length_px = s.length;
+  d.width_px = s.width;
+  // half a pixel's footprint projected on each axis, so the box encloses the pixels
+  const double ct = std::fabs(std::cos(s.theta)), st = std::fabs(std::sin(s.theta));
+  const double pad = 0.5 * (ct + st);
+  d.u_min = extents[0] / extent_fixed_scale - pad;
+  d.u_max = extents[1] / extent_fixed_scale + pad;
+  d.v_min = extents[2] / extent_fixed_scale - pad;
+  d.v_max = extents[3] / extent_fixed_scale + pad;
+  d.est_count = 1;
+  if (split_length_px > 0)
+    d.est_count = std::max(1, static_cast<int>(std::lround(s.length / split_length_px)));
+  return d;
+}
+
+// Labels the evidence and measures its components (three passes: moments, extents along
+// the axes, context), keeping those that pass the class's filters.
+template <class Label, class Backend>
+void label_and_measure(const Backend& be, const grid_frame& g, const engine_class& cls,
+                       const typename Backend::template buffer<std::uint8_t>& mask,
+                       const float* magnitude, const object_context& context,
+                       engine_class_result& cr) {
+  const int w = g.width, h = g.height;
+  const index_t n = g.pixels();
+  auto comp = be.template alloc<Label>(n);
+  // pass 1: labels and moments (the sums are allocated once the count is known)
+  typename Backend::template buffer<std::int64_t> i64;
+  typename Backend::template buffer<std::int32_t> lo, hi;
+  const index_t ncomp =
+      label_and_moments<Label>(be, mask.data(), comp.data(), magnitude, w, h, [&](index_t count) {
+        i64 = be.template alloc<std::int64_t>(7 * count);
+        be.fill(i64, std::int64_t{0});
+        lo = be.template alloc<std::int32_t>(2 * count);
+        hi = be.template alloc<std::int32_t>(2 * count);
+        be.fill(lo, std::numeric_limits<std::int32_t>::max());
+        be.fill(hi, std::numeric_limits<std::int32_t>::min());
+        return component_sums_over(i64.data(), lo.data(), hi.data(), count);
+      });
+  if (ncomp == 0) return;
+  std::vector<std::int64_t> host_sums = be.to_host(i64);
+  const component_sums hs = component_sums_over(host_sums.data(), nullptr, nullptr, ncomp);
+
+  // shapes on the host (few components), then pass 2: extents along the axes
+  std::vector<component_shape> shapes(ncomp);
+  std::vector<double> geo(4 * ncomp);  // cx, cy, cos, sin
+  for (index_t c = 0; c < ncomp; ++c) {
+    shapes[c] = shape_from_sums(static_cast<double>(hs.area[c]), static_cast<double>(hs.sx[c]),
+                                static_cast<double>(hs.sy[c]), static_cast<double>(hs.sxx[c]),
+                                static_cast<double>(hs.syy[c]), static_cast<double>(hs.sxy[c]));
+    geo[c] = shapes[c].cx;
+    geo[ncomp + c] = shapes[c].cy;
+    geo[2 * ncomp + c] = std::cos(shapes[c].theta);
+    geo[3 * ncomp + c] = std::sin(shapes[c].theta);
+  }
+  auto axes = be.template alloc<double>(4 * ncomp);
+  be.upload(axes, geo.data(), 4 * ncomp);
+  auto ext = be.template alloc<std::int64_t>(4 * ncomp);
+  std::vector<std::int64_t> ext_init(4 * ncomp);
+  for (index_t c = 0; c < ncomp; ++c) {
+    ext_init[c] = ext_init[2 * ncomp + c] = std::numeric_limits<std::int64_t>::max();
+    ext_init[ncomp + c] = ext_init[3 * ncomp + c] = std::numeric_limits<std::int64_t>::min();
+  }
+  be.upload(ext, ext_init.data(), 4 * ncomp);
+  std::int64_t* e = ext.data();
+  accumulate_extents<Label>(be,
+                            axis_extent_fn<Label>{comp.data(), w, axes.data(), axes.data() + ncomp,
+                                                  axes.data() + 2 * ncomp, axes.data() + 3 * ncomp,
+                                                  e, e + ncomp, e + 2 * ncomp, e + 3 * ncomp},
+                            h, ncomp);
+  // he: u_min, u_max, v_min, v_max of each component, in extent_fixed_scale units
+  const std::vector<std::int64_t> he = be.to_host(ext);
+  // pass 3 (local classes): outline on water, pixels on the reference's objects
+  std::vector<std::int64_t> hc;
+  if (context.water != nullptr || context.static_mask != nullptr) {
+    auto ctx = be.template alloc<std::int64_t>(3 * ncomp);
+    be.fill(ctx, std::int64_t{0});
+    std::int64_t* x = ctx.data();
+    be.for_each(n, component_context_fn<Label>{comp.data(), w, h, context.water,
+                                               context.static_mask, x, x + ncomp, x + 2 * ncomp});
+    hc = be.to_host(ctx);
+  }
+
+  for (index_t c = 0; c < ncomp; ++c) {
+    const component_counts counts =
+        hc.empty() ? component_counts{} : component_counts{hc[c], hc[ncomp + c], hc[2 * ncomp + c]};
+    if (!passes_class_filters(cls, shapes[c], context, counts)) continue;
+    const std::int64_t extents[4] = {he[c], he[ncomp + c], he[2 * ncomp + c], he[3 * ncomp + c]};
+    engine_component d = to_component(shapes[c], extents, cls.split_length_px);
+    if (magnitude != nullptr)
+      d.mean_change = static_cast<double>(hs.schange[c]) / change_fixed_scale / shapes[c].area;
+    cr.count += d.est_count;
+    cr.components += 1;
+    cr.detections.push_back(d);
+  }
+}
+
+// Evidence inside (the zone's valid pixels where objects may be) -> morphology -> labels
+// -> measurement -> filters.
+template <class Backend>
+void count_objects(const Backend& be, const grid_frame& g, const engine_class& cls,
+                   const typename Backend::template buffer<std::uint8_t>& inside,
+                   typename Backend::template buffer<std::uint8_t>& evidence,
+                   const float* magnitude, const object_context& context, engine_class_result& cr) {
+  const index_t n = g.pixels();
+  be.for_each(n, and_fn{evidence.data(), inside.data(), evidence.data()});
+  binary_morph(be, g, evidence, cls.open_px, true);
+  binary_morph(be, g, evidence, cls.open_px, false);
+  binary_morph(be, g, evidence, cls.close_px, false);
+  binary_morph(be, g, evidence, cls.close_px, true);
+  // closing may grow objects over invalid pixels, out of the zone or onto land: cut back
+  be.for_each(n, and_fn{evidence.data(), inside.data(), evidence.data()});
+  if (n < std::numeric_limits<std::int32_t>::max())
+    label_and_measure<std::int32_t>(be, g, cls, evidence, magnitude, context, cr);
+  else
+    label_and_measure<std::int64_t>(be, g, cls, evidence, magnitude, context, cr);
+}
 
 }  // namespace sw::kern

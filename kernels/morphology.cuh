@@ -82,4 +82,19 @@ SW_HD inline bool is_morph_sentinel(float v) {
   return v <= -1e38f || v >= 1e38f;
 }
 
+// ---- The launch sequence (host side, any backend) ---------------------------------------
+
+// A binary erosion (or dilation) of `m` in place by a square of side 2 r + 1 (two
+// separable passes); r <= 0: nothing.
+template <class Backend>
+void binary_morph(const Backend& be, const grid_frame& g,
+                  typename Backend::template buffer<std::uint8_t>& m, int r, bool erosion) {
+  if (r <= 0) return;
+  const int w = g.width, h = g.height;
+  const index_t n = g.pixels();
+  auto tmp = be.template alloc<std::uint8_t>(n);
+  be.for_each_2d(w, h, binary_morph_pass_fn{{m.data(), w, h}, tmp.data(), r, true, erosion});
+  be.for_each_2d(w, h, binary_morph_pass_fn{{tmp.data(), w, h}, m.data(), r, false, erosion});
+}
+
 }  // namespace sw::kern

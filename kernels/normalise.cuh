@@ -16,6 +16,10 @@
 #include <vector>
 
 #include "kernels/common.hpp"
+#include "kernels/histogram.cuh"
+#include "kernels/mask_ops.cuh"
+#include "kernels/reduce.hpp"
+#include "kernels/solve.hpp"
 
 namespace sw::kern {
 
@@ -290,33 +294,140 @@ struct mv_inlier_fn {
   }
 };
 
-// Solves the n x n system m x = rhs (m row-major, n <= 16) by Gaussian elimination with
-// partial pivoting, scaled so that the pivot test is relative. False when singular.
-inline bool solve_linear(std::vector<double> m, std::vector<double> rhs, int n, double* out) {
-  double scale = 0.0;
-  for (double v : m) scale = v > scale ? v : (-v > scale ? -v : scale);
-  if (!(scale > 0.0)) return false;
-  for (int c = 0; c < n; ++c) {
-    int piv = c;
-    for (int r = c + 1; r < n; ++r)
-      if (std::fabs(m[r * n + c]) > std::fabs(m[piv * n + c])) piv = r;
-    if (!(std::fabs(m[piv * n + c]) > 1e-13 * scale)) return false;
-    if (piv != c) {
-      for (int k = 0; k < n; ++k) std::swap(m[c * n + k], m[piv * n + k]);
-      std::swap(rhs[c], rhs[piv]);
+// ---- The launch sequence (host side, any backend) ---------------------------------------
+
+// Inlier cut of the robust fits: 3 robust sigmas of the absolute residuals (their median
+// is the MAD), at least 3 bins so that a near-perfect fit keeps its pixels.
+inline double residual_cut(const sized_histogram& abs_residuals) {
+  const double mad = histogram_quantile(abs_residuals.counts, abs_residuals.bin_width, 0.5);
+  return std::max(3.0 * 1.4826 * mad, 3.0 * abs_residuals.bin_width);
+}
+
+// ref_b ~ A scene + c (normalise.cuh), least squares on co-valid pixels, then twice more
+// on pixels whose residuals are within 3 robust sigmas in every band. False when the
+// system is singular or too few pixels take part.
+template <class Backend>
+bool normalise_multivariate(const Backend& be, const grid_frame& g, const float* ref_bands,
+                            typename Backend::template buffer<float>& bands,
+                            const typename Backend::template buffer<std::uint8_t>& valid,
+                            const typename Backend::template buffer<std::uint8_t>& covalid) {
+  const int nb = g.bands, w = g.width, h = g.height;
+  const index_t n = g.pixels();
+  const int dim = nb + 1;
+  planar_view<const float> sv{bands.data(), w, h, nb}, rv{ref_bands, w, h, nb};
+  auto coef = be.template alloc<float>(mv_max_bands * mv_dim);
+  auto cut = be.template alloc<float>(nb);
+  auto inlier = be.template alloc<std::uint8_t>(n);
+  std::vector<float> host_coef(mv_max_bands * mv_dim, 0.0f);
+  bool use_inlier = false;
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto s = chunked_sum<mv_terms>(
+        be, n, mv_terms_fn{sv, rv, covalid.data(), use_inlier ? inlier.data() : nullptr});
+    // too few pixels, or a singular system: keep the previous pass's map, if any
+    if (s[mv_terms - 1] < 20.0 * dim) {
+      if (pass == 0) return false;
+      break;
     }
-    for (int r = c + 1; r < n; ++r) {
-      const double f = m[r * n + c] / m[c * n + c];
-      for (int k = c; k < n; ++k) m[r * n + k] -= f * m[c * n + k];
-      rhs[r] -= f * rhs[c];
+    // X^T X from the packed upper triangle (layout of mv_terms_fn: p <= q over dim)
+    std::vector<double> xtx(static_cast<std::size_t>(dim) * dim);
+    int k = 0;
+    for (int p = 0; p < dim; ++p)
+      for (int q = p; q < dim; ++q) xtx[p * dim + q] = xtx[q * dim + p] = s[k++];
+    bool solved = true;
+    for (int b = 0; b < nb && solved; ++b) {
+      std::vector<double> rhs(dim);
+      for (int p = 0; p < dim; ++p) rhs[p] = s[mv_dim * (mv_dim + 1) / 2 + b * mv_dim + p];
+      double x[mv_dim];
+      solved = solve_linear(xtx, rhs, dim, x);
+      for (int p = 0; solved && p < nb; ++p) host_coef[b * mv_dim + p] = static_cast<float>(x[p]);
+      if (solved) host_coef[b * mv_dim + nb] = static_cast<float>(x[nb]);
     }
+    if (!solved) {
+      if (pass == 0) return false;
+      break;
+    }
+    be.upload(coef, host_coef.data(), mv_max_bands * mv_dim);
+    if (pass == 2) break;
+    // every band's residual histogram in one pass (one bin width for all bands)
+    constexpr int bins = 8192;
+    const float bw = bin_width_to_cover(
+        be, n, mv_max_abs_residual_value{sv, rv, coef.data(), covalid.data()}, bins);
+    auto hists = be.template alloc<std::uint32_t>(static_cast<index_t>(nb) * bins);
+    be.fill(hists, std::uint32_t{0});
+    be.for_each(
+        n, mv_residual_histograms_fn{sv, rv, coef.data(), covalid.data(), bw, bins, hists.data()});
+    const std::vector<std::uint32_t> all = be.to_host(hists);
+    std::vector<float> host_cut(nb);
+    for (int b = 0; b < nb; ++b) {
+      sized_histogram hb;
+      hb.bin_width = bw;
+      hb.counts.assign(all.begin() + static_cast<std::ptrdiff_t>(b) * bins,
+                       all.begin() + static_cast<std::ptrdiff_t>(b + 1) * bins);
+      host_cut[b] = static_cast<float>(residual_cut(hb));
+    }
+    be.upload(cut, host_cut.data(), nb);
+    be.for_each(n, mv_inlier_fn{sv, rv, coef.data(), cut.data(), covalid.data(), inlier.data()});
+    use_inlier = true;
   }
-  for (int c = n - 1; c >= 0; --c) {
-    double v = rhs[c];
-    for (int k = c + 1; k < n; ++k) v -= m[c * n + k] * out[k];
-    out[c] = v / m[c * n + c];
-  }
+  be.for_each(n, mv_apply_fn{{bands.data(), w, h, nb}, coef.data(), valid.data()});
   return true;
+}
+
+// Per band robust gain/offset (three passes), for many-band scenes or when the
+// multivariate system is singular.
+template <class Backend>
+void normalise_per_band(const Backend& be, const grid_frame& g, const float* ref_bands,
+                        typename Backend::template buffer<float>& bands,
+                        const typename Backend::template buffer<std::uint8_t>& valid,
+                        const typename Backend::template buffer<std::uint8_t>& covalid) {
+  const int nb = g.bands;
+  const index_t n = g.pixels();
+  std::vector<float> gain(nb, 1.0f), offset(nb, 0.0f);
+  for (int b = 0; b < nb; ++b) {
+    const float* x = bands.data() + b * n;
+    const float* y = ref_bands + b * n;
+    float cut = -1.0f;
+    for (int pass = 0; pass < 3; ++pass) {
+      const auto s = chunked_sum<5>(
+          be, n, gain_offset_terms_fn{x, y, covalid.data(), gain[b], offset[b], cut});
+      if (s[0] < 2.0) break;
+      const line_fit f = fit_line(s.data());
+      gain[b] = static_cast<float>(f.gain);
+      offset[b] = static_cast<float>(f.offset);
+      const auto hist =
+          auto_histogram(be, n, abs_residual_value{x, y, covalid.data(), gain[b], offset[b]}, 8192);
+      cut = static_cast<float>(residual_cut(hist));
+    }
+  }
+  auto gains = be.template alloc<float>(nb);
+  auto offsets = be.template alloc<float>(nb);
+  be.upload(gains, gain.data(), nb);
+  be.upload(offsets, offset.data(), nb);
+  be.for_each(
+      n, apply_gain_offset_fn{
+             {bands.data(), g.width, g.height, nb}, gains.data(), offsets.data(), valid.data()});
+}
+
+// Radiometric normalisation to the reference (docs/ALGORITHMS.md): the multivariate map
+// where it can be fitted, else per-band lines.
+template <class Backend>
+void normalise_to_reference(const Backend& be, const grid_frame& g, const float* ref_bands,
+                            const std::uint8_t* ref_valid,
+                            typename Backend::template buffer<float>& bands,
+                            const typename Backend::template buffer<std::uint8_t>& valid) {
+  const index_t n = g.pixels();
+  // The fit takes the pixels valid in both; on grids of ncc_subsample_pixels or more,
+  // only those on a stride-2 lattice (a quarter: still thousands of samples for a
+  // 9-parameter fit). The map then applies to every pixel.
+  auto covalid = be.template alloc<std::uint8_t>(n);
+  if (n >= ncc_subsample_pixels)
+    be.for_each_2d(g.width, g.height,
+                   lattice_and_fn{valid.data(), ref_valid, covalid.data(), g.width});
+  else
+    be.for_each(n, and_fn{valid.data(), ref_valid, covalid.data()});
+  if (g.bands <= mv_max_bands && normalise_multivariate(be, g, ref_bands, bands, valid, covalid))
+    return;
+  normalise_per_band(be, g, ref_bands, bands, valid, covalid);
 }
 
 }  // namespace sw::kern

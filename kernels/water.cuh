@@ -18,6 +18,8 @@
 
 #include "kernels/common.hpp"
 #include "kernels/histogram.cuh"
+#include "kernels/mask_ops.cuh"
+#include "kernels/morphology.cuh"
 
 namespace sw::kern {
 
@@ -70,6 +72,21 @@ void water_mask(const Backend& be, index_t n, const float* plane, const std::uin
   const auto hist = auto_histogram(be, n, index, 4096);
   const double t = water_threshold(hist.counts, hist.bin_width);
   be.for_each(n, water_fn{index, static_cast<float>(t > 3e38 ? 3e38 : t), water});
+}
+
+// Land in one image: valid, not water, opened by a square of side 2 body_radius_px + 1, so
+// that non-water narrower than that (a boat, a pier) is not land and may hold objects. A
+// ship moored along a quay is longer than the square, which then straddles quay and ship:
+// one image cannot tell them apart (reference_land can).
+template <class Backend>
+void land_body(const Backend& be, const grid_frame& g, int body_radius_px,
+               const typename Backend::template buffer<std::uint8_t>& valid,
+               const typename Backend::template buffer<std::uint8_t>& water,
+               typename Backend::template buffer<std::uint8_t>& body) {
+  const index_t n = g.pixels();
+  be.for_each(n, and_not_fn{valid.data(), water.data(), body.data()});
+  binary_morph(be, g, body, body_radius_px, true);
+  binary_morph(be, g, body, body_radius_px, false);
 }
 
 }  // namespace sw::kern
