@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <ogr_spatialref.h>
@@ -753,11 +754,40 @@ double polygon_area(const std::vector<vec2>& ring) {
   return 0.5 * a;
 }
 
-}  // namespace
+// ---- planning the archive ---------------------------------------------------------------
 
-archive_plan plan_archive(const synth_options& opt) {
+// What sets the scenarios apart; everything not listed here is common to all three, so the
+// same seed gives the same dates, sensors and atmosphere in each.
+struct scenario_params {
+  std::string_view name;
+  // quiet leaves the sites empty: whatever a detector finds there is a false alarm.
+  bool objects = true;
+  // tumen-hard's difficulties, each switchable on its own; `hard` is what the writer sees
+  // (archive_plan::hard) to describe them in the README and truth columns.
+  bool hard = false;
+  bool warp_and_blur = false;
+  bool haze_gradient = false;
+  bool parked_trains = false;
+  bool port_fixtures = false;  // the hulk and cranes, and new apron clutter on every date
+};
+
+constexpr scenario_params scenarios[] = {
+    {.name = "tumen"},
+    {.name = "tumen-hard",
+     .hard = true,
+     .warp_and_blur = true,
+     .haze_gradient = true,
+     .parked_trains = true,
+     .port_fixtures = true},
+    {.name = "quiet", .objects = false},
+};
+
+const scenario_params& checked_scenario(const synth_options& opt) {
   if (opt.out_dir.empty()) throw input_error("synth: --out is required");
-  if (opt.scenario != "tumen" && opt.scenario != "tumen-hard" && opt.scenario != "quiet")
+  const scenario_params* sc = nullptr;
+  for (const scenario_params& p : scenarios)
+    if (p.name == opt.scenario) sc = &p;
+  if (!sc)
     throw input_error(
         fmt::format("synth: unknown scenario '{}' (tumen | tumen-hard | quiet)", opt.scenario));
   if (opt.dates < 1 || opt.dates > 10000)
@@ -767,6 +797,462 @@ archive_plan plan_archive(const synth_options& opt) {
   if (!(opt.min_valid_fraction >= 0.0 && opt.min_valid_fraction <= 1.0))
     throw input_error(
         fmt::format("synth: min_valid_fraction {} is out of range 0..1", opt.min_valid_fraction));
+  return *sc;
+}
+
+struct acquisition_times {
+  std::vector<std::int64_t> times;  // unix seconds
+  std::vector<int> centis;
+};
+
+// Every 4 days +-1, about 01:30 UTC (late morning local time, like Planet's sun-synchronous
+// constellation).
+acquisition_times plan_dates(std::uint64_t seed, std::int64_t start_day, int dates) {
+  acquisition_times out;
+  out.times.resize(static_cast<std::size_t>(dates));
+  out.centis.resize(out.times.size());
+  rng r{seed, s_dates};
+  for (int i = 0; i < dates; ++i) {
+    const int jitter = i == 0 ? r.uniform_int(0, 1) : r.uniform_int(-1, 1);
+    const std::int64_t day = start_day + 4 * i + jitter;
+    out.times[static_cast<std::size_t>(i)] = day * 86400 + 5400 + r.uniform_int(-720, 720);
+    out.centis[static_cast<std::size_t>(i)] = r.uniform_int(0, 99);
+  }
+  return out;
+}
+
+// The 73-car date: the one nearest 5 October 2023 within 3 days, -1 if the series has none.
+int find_special_date(const std::vector<std::int64_t>& times) {
+  const std::int64_t target = days_from_civil(2023, 10, 5) * 86400 + 5400;
+  int special = -1;
+  std::int64_t best = -1;
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    const std::int64_t d = std::llabs(times[i] - target);
+    if (d <= 3 * 86400 && (best < 0 || d < best)) {
+      best = d;
+      special = static_cast<int>(i);
+    }
+  }
+  return special;
+}
+
+// What every scene of the archive is planned from.
+struct archive_context {
+  const synth_options& opt;
+  const scenario_params& sc;
+  std::uint64_t seed = 0;
+  const layout& w;
+  std::int64_t start_day = 0;
+  int full_w = 0, full_h = 0;
+  int special_date = -1;
+
+  // One stream per aspect and date, so that planning one aspect never shifts another's draws.
+  rng rng_for(stream id, const scene_plan& s) const {
+    return rng{seed, id, static_cast<std::uint64_t>(s.index)};
+  }
+  bool special(const scene_plan& s) const { return s.index == special_date; }
+};
+
+int month_key(std::int64_t unix_seconds) {
+  int y, m, d;
+  civil_from_days(unix_seconds / 86400, y, m, d);
+  return y * 12 + m - 1;
+}
+
+// The objects' lives over the whole series. They are planned before the first scene: ships
+// keep clear of the hulk, parked trains span dates, and the rail planner remembers earlier
+// dates' trains.
+struct object_timelines {
+  explicit object_timelines(const layout& w) : rails(w) {}
+  rail_planner rails;
+  port_statics statics;
+  std::vector<ship_call> ships;
+  std::vector<stack_life> stacks;
+  std::vector<parked_train> parked;
+};
+
+object_timelines plan_timelines(const archive_context& a, const std::vector<std::int64_t>& times) {
+  object_timelines out(a.w);
+  const int first_key = month_key(times.front()), last_key = month_key(times.back());
+  if (a.sc.port_fixtures) out.statics = plan_statics(a.w, a.seed);
+  out.ships =
+      plan_ships(a.w, a.seed, first_key, last_key, out.statics.hulk_s0, out.statics.hulk_s1);
+  out.stacks = plan_stacks(a.seed);
+  if (a.sc.parked_trains) out.parked = plan_parked(a.w, a.seed, a.opt.dates, a.special_date);
+  return out;
+}
+
+void plan_sensor(const archive_context& a, scene_plan& s) {
+  static const char* const fleet4[] = {"1034", "1057", "105d", "1069"};
+  static const char* const fleet8[] = {"2403", "241c", "247d", "24a3", "2465"};
+  rng r = a.rng_for(s_sensor, s);
+  s.band_count = r.chance(0.5) ? 8 : 4;
+  const double u = r.uniform();
+  if (s.band_count == 4) {
+    s.satellite_id = fleet4[r.uniform_int(0, 3)];
+    s.instrument = "PS2.SD";
+    s.data_suffix = u < 0.5    ? "AnalyticMS_SR"
+                    : u < 0.75 ? "AnalyticMS_SR_harmonized"
+                               : "AnalyticMS_SR_clip";
+  } else {
+    s.satellite_id = fleet8[r.uniform_int(0, 4)];
+    s.instrument = "PSB.SD";
+    s.data_suffix = u < 0.5    ? "AnalyticMS_SR_8b"
+                    : u < 0.75 ? "AnalyticMS_SR_8b_clip"
+                               : "AnalyticMS_SR_8b_harmonized_clip";
+  }
+  // The draws above happen either way, so --full-scenes changes nothing else in the archive.
+  if (!a.opt.clip_products && s.data_suffix.ends_with("_clip"))
+    s.data_suffix = s.band_count == 4 ? "AnalyticMS_SR" : "AnalyticMS_SR_8b";
+  s.clip = s.data_suffix.ends_with("_clip");
+  s.id = s.acquired.substr(0, 4) + s.acquired.substr(5, 2) + s.acquired.substr(8, 2) + "_" +
+         s.acquired.substr(11, 2) + s.acquired.substr(14, 2) + s.acquired.substr(17, 2) +
+         fmt::format("_{:02d}_", s.centiseconds) + s.satellite_id;
+}
+
+// The nominal raster is centred on the scene centre, then shifted by up to 5 % each way.
+void place_raster(const archive_context& a, scene_plan& s) {
+  rng r = a.rng_for(s_raster, s);
+  const int full_w = a.full_w, full_h = a.full_h;
+  s.full_w = full_w;
+  s.full_h = full_h;
+  const int mx = static_cast<int>(std::lround(0.05 * full_w));
+  const int my = static_cast<int>(std::lround(0.05 * full_h));
+  s.shift_col = a.special(s) ? 0 : r.uniform_int(-mx, mx);
+  s.shift_row = a.special(s) ? 0 : r.uniform_int(-my, my);
+  s.x0 = a.w.centre.x - (full_w / 2) * pixel_m + s.shift_col * pixel_m;
+  s.y0 = a.w.centre.y + (full_h / 2) * pixel_m - s.shift_row * pixel_m;
+  s.win_col0 = 0;
+  s.win_row0 = 0;
+  s.win_w = full_w;
+  s.win_h = full_h;
+  if (s.clip) {
+    // A _clip product holds only the window around the area of interest (here: the
+    // sites plus 300 m), on the same pixel grid as the full scene.
+    const box aoi = a.w.sites_box.expanded(300.0);
+    const int c0 = std::clamp(static_cast<int>(std::floor((aoi.x0 - s.x0) / pixel_m)), 0, full_w);
+    const int c1 = std::clamp(static_cast<int>(std::ceil((aoi.x1 - s.x0) / pixel_m)), 0, full_w);
+    const int r0 = std::clamp(static_cast<int>(std::floor((s.y0 - aoi.y1) / pixel_m)), 0, full_h);
+    const int r1 = std::clamp(static_cast<int>(std::ceil((s.y0 - aoi.y0) / pixel_m)), 0, full_h);
+    if (c1 > c0 && r1 > r0) {
+      s.win_col0 = c0;
+      s.win_row0 = r0;
+      s.win_w = c1 - c0;
+      s.win_h = r1 - r0;
+    }
+  }
+}
+
+// On ~14 % of the dates (never the 73-car one) a strip end or swath edge cuts the footprint
+// through a site or leaves the site outside. The four draws are made on every date, so the
+// stream stays aligned whether or not a cut happens.
+void cut_footprint(const archive_context& a, scene_plan& s, rng& r) {
+  const double ev = r.uniform();
+  const int site = r.uniform_int(0, 3);
+  const int side = r.uniform_int(0, 3);
+  const double where = r.uniform(-0.3, 0.3);
+  if (a.special(s) || ev >= 0.14) return;
+  const site_def& st = a.w.sites[static_cast<std::size_t>(site)];
+  const vec2 u = s.fp.u, v{-u.y, u.x};
+  const vec2 normals[4] = {u, {-u.x, -u.y}, v, {-v.x, -v.y}};
+  vec2 n = normals[side];
+  const vec2 sc{0.5 * (st.bounds.x0 + st.bounds.x1), 0.5 * (st.bounds.y0 + st.bounds.y1)};
+  const double extent = 0.5 * (std::abs(n.x) * (st.bounds.x1 - st.bounds.x0) +
+                               std::abs(n.y) * (st.bounds.y1 - st.bounds.y0));
+  double d;
+  if (ev < 0.10) {
+    // A strip end or swath edge through the site: it is partly covered.
+    d = n.x * sc.x + n.y * sc.y + where * 2.0 * extent;
+    s.footprint_event = "partial:" + st.id;
+  } else {
+    // The site falls outside the footprint by 60 m or more; keep the larger side.
+    d = n.x * sc.x + n.y * sc.y - extent - 60.0;
+    if (polygon_area(clip_polygon(s.footprint, n, d)) < 0.25 * polygon_area(s.footprint)) {
+      n = {-n.x, -n.y};
+      d = n.x * sc.x + n.y * sc.y - extent - 60.0;
+    }
+    s.footprint_event = "outside:" + st.id;
+  }
+  std::vector<vec2> cut = clip_polygon(s.footprint, n, d);
+  if (cut.size() >= 3 && polygon_area(cut) > 0.02 * polygon_area(s.footprint)) {
+    s.has_cut = true;
+    s.cut_n = n;
+    s.cut_d = d;
+    s.footprint = std::move(cut);
+  } else {
+    s.footprint_event.clear();
+  }
+}
+
+// The largest rectangle rotated by theta that fits 2 px inside the raster, a little shrunk.
+void plan_footprint(const archive_context& a, scene_plan& s) {
+  rng r = a.rng_for(s_footprint, s);
+  const int full_w = a.full_w, full_h = a.full_h;
+  const double theta = r.uniform(8.0, 12.0) * deg;
+  const double wm = (full_w - 4) * pixel_m, hm = (full_h - 4) * pixel_m;
+  const double c2 = std::cos(2 * theta);
+  double ha = (wm * std::cos(theta) - hm * std::sin(theta)) / (2 * c2);
+  double hb = (hm * std::cos(theta) - wm * std::sin(theta)) / (2 * c2);
+  ha *= r.uniform(0.97, 1.0);
+  hb *= r.uniform(0.96, 1.0);
+  s.fp = orect{{s.x0 + 0.5 * full_w * pixel_m, s.y0 - 0.5 * full_h * pixel_m},
+               {std::cos(theta), std::sin(theta)},
+               ha,
+               hb};
+  s.footprint = s.fp.corners();
+  cut_footprint(a, s, r);
+}
+
+// A shift uniform in a disk of radius 2 px, rounded to 1/1000 px; tumen-hard adds a rotation
+// and scale (which no shift removes) and the satellite's blur.
+void plan_misregistration(const archive_context& a, scene_plan& s) {
+  {
+    rng r = a.rng_for(s_misreg, s);
+    const double rad = 2.0 * std::sqrt(r.uniform()), phi = 2 * pi * r.uniform();
+    s.dx_px = round_to(rad * std::cos(phi), 0.001);
+    s.dy_px = round_to(rad * std::sin(phi), 0.001);
+  }
+  if (!a.sc.warp_and_blur) return;
+  rng r = a.rng_for(s_warp, s);
+  const double rotation = round_to(r.uniform(-0.4, 0.4), 0.0001);
+  const double scale = 1.0 + round_to(r.uniform(-0.0015, 0.0015), 0.000001);
+  if (!a.special(s)) {
+    s.rotation_deg = rotation;
+    s.scale = scale;
+    s.warp_a = std::cos(rotation * deg) / scale;
+    s.warp_b = std::sin(rotation * deg) / scale;
+  }
+  s.blur_sigma_px = blur_sigma(a.seed, s.satellite_id);
+}
+
+// Per-band gain and offset: calibration drift between satellites and dates.
+void plan_radiometry(const archive_context& a, scene_plan& s) {
+  rng r = a.rng_for(s_radiometry, s);
+  for (int b = 0; b < canonical_bands; ++b) {
+    s.gain[b] = static_cast<float>(round_to(r.uniform(0.9, 1.1), 0.0001));
+    s.offset[b] = static_cast<float>(round_to(r.uniform(-100.0, 100.0), 0.1));
+  }
+  s.noise_seed = r.next();
+}
+
+void plan_metadata(const archive_context& a, scene_plan& s) {
+  rng r = a.rng_for(s_meta, s);
+  s.view_angle = round_to(r.uniform(0.0, 5.0), 0.1);
+  s.satellite_azimuth = round_to(r.chance(0.5) ? r.uniform(95, 105) : r.uniform(275, 285), 0.1);
+  double el, az;
+  sun_position(s.acquired_unix, 130.60, 42.42, el, az);
+  s.sun_elevation = round_to(el, 0.1);
+  s.sun_azimuth = round_to(az, 0.1);
+  s.strip_id = std::to_string(6700000 + (s.acquired_unix / 86400 - a.start_day) * 1500 +
+                              r.uniform_int(0, 999));
+  s.published_unix = s.acquired_unix + r.uniform_int(3 * 3600, 9 * 3600);
+  s.updated_unix = s.published_unix + r.uniform_int(0, 20 * 86400);
+}
+
+// Clouds, their shadows and haze; tumen-hard adds a haze gradient on ~40 % of the dates.
+// Needs the sun's azimuth (plan_metadata) for the shadows.
+void plan_atmosphere(const archive_context& a, scene_plan& s) {
+  const bool special = a.special(s);
+  {
+    rng r = a.rng_for(s_clouds, s);
+    const bool cloudy = r.chance(1.0 / 3.0);
+    const bool none = r.chance(0.4);
+    const double light = r.uniform(0.005, 0.15), heavy = r.uniform(0.5, 1.0);
+    s.cloud_target = special ? 0.0 : cloudy ? heavy : none ? 0.0 : light;
+    s.cloud_seed = r.next();
+    s.cloud_wavelength_m = r.uniform(700.0, 2500.0);
+    // Sun from the south-east: the cloud that shades p lies towards the sun from p.
+    const double dist = r.uniform(20.0, 40.0) * pixel_m, az = s.sun_azimuth * deg;
+    s.shadow_shift_m = {dist * std::sin(az), dist * std::cos(az)};
+    s.shadow_factor = static_cast<float>(r.uniform(0.4, 0.6));
+    const double bright = r.uniform(4300.0, 5700.0);
+    static const double tilt[canonical_bands] = {1.04, 1.03, 1.01, 1.0, 0.99, 0.98, 0.97, 0.95};
+    for (int b = 0; b < canonical_bands; ++b)
+      s.cloud_colour[b] = static_cast<float>(bright * tilt[b]);
+    const bool hazy = r.chance(0.15);
+    const double level = r.uniform(100.0, 400.0);
+    s.haze_level = (hazy && !special) ? round_to(level, 1.0) : 0.0;
+    s.haze_seed = r.next();
+  }
+  if (!a.sc.haze_gradient) return;
+  rng r = a.rng_for(s_haze_gradient, s);
+  const bool on = r.chance(0.4);
+  const double level = round_to(r.uniform(80.0, 350.0), 1.0);
+  const double azimuth = round_to(r.uniform(0.0, 360.0), 0.1);
+  if (on && !special) {
+    s.haze_gradient = level;
+    s.haze_gradient_azimuth_deg = azimuth;
+    s.haze_gradient_dir = {std::sin(azimuth * deg), std::cos(azimuth * deg)};
+  }
+}
+
+// The cars of `trains`; the first trains are the parked ones, whose colours come from
+// `parked_colours` so that they look the same on every date.
+void add_railcars(const layout& w, const std::vector<train>& trains,
+                  const std::vector<std::uint64_t>& parked_colours, rng& r, scene_plan& s) {
+  for (std::size_t j = 0; j < trains.size(); ++j) {
+    const train& t = trains[j];
+    std::optional<rng> own;
+    if (j < parked_colours.size()) own.emplace(parked_colours[j]);
+    rng& cr = own ? *own : r;
+    for (int k = 0; k < t.cars; ++k) {
+      object o;
+      o.kind = object_kind::railcar;
+      o.site = site_rail;
+      o.r = orect{w.track_point(t.track, t.s0 + k * car_pitch + 0.5 * car_length), w.rail_u,
+                  0.5 * car_length, 0.5 * car_width};
+      o.colour = scaled(cr.chance(0.6) ? car_rust : car_black, cr.uniform(0.85, 1.1));
+      o.detail = cr.next();
+      s.objects.push_back(o);
+    }
+  }
+}
+
+void place_railcars(const archive_context& a, object_timelines& lives, scene_plan& s) {
+  const bool special = a.special(s);
+  const int i = s.index;
+  rng r = a.rng_for(s_rail, s);
+  int n = special ? 73 : r.uniform_int(0, 20);
+  if (n < 3) n = 0;  // a train has at least 3 cars
+  // Parked trains stand first; the random trains fit around them.
+  std::vector<train> standing;
+  std::vector<std::uint64_t> standing_colours;
+  for (const parked_train& p : lives.parked)
+    if (p.first <= i && i <= p.last) {
+      standing.push_back(p.t);
+      standing_colours.push_back(p.colour_seed);
+      s.parked_railcar += p.t.cars;
+    }
+  std::vector<train> placed;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const std::vector<int> sizes = special ? split_trains(n, 6, 15, r) : split_trains(n, 3, 15, r);
+    placed = lives.rails.place(sizes, r, true, standing);
+    int got = 0;
+    for (const train& t : placed) got += t.cars;
+    if (!special || got == n) break;
+  }
+  lives.rails.record(placed);
+  add_railcars(a.w, placed, standing_colours, r, s);
+}
+
+void place_ships(const layout& w, const std::vector<ship_call>& ships, scene_plan& s) {
+  static const spectrum deck{2250, 2350, 2450, 2500, 2550, 2550, 2530, 2500};
+  const double t = static_cast<double>(s.acquired_unix);
+  for (const ship_call& c : ships) {
+    if (!(c.t0 <= t && t < c.t1)) continue;
+    object o;
+    o.kind = object_kind::ship;
+    o.site = site_port;
+    o.r = orect{{w.quay_x0 + c.s + 0.5 * c.length, w.quay_y - c.gap - 0.5 * c.beam},
+                {c.bow_east ? 1.0 : -1.0, 0.0},
+                0.5 * c.length,
+                0.5 * c.beam};
+    o.colour = scaled(deck, c.tone);
+    o.detail = c.detail;
+    s.objects.push_back(o);
+  }
+}
+
+void place_stacks(const layout& w, const std::vector<stack_life>& stacks, scene_plan& s) {
+  const double t = static_cast<double>(s.acquired_unix);
+  for (const stack_life& st : stacks) {
+    if (!(st.t0 <= t && t < st.t1)) continue;
+    object o;
+    o.kind = object_kind::container_stack;
+    o.site = site_depot;
+    o.r = orect{slot_centre(w, st.slot), {1.0, 0.0}, 0.5 * stack_len, 0.5 * stack_wid};
+    o.colour = st.colour;
+    o.detail = st.detail;
+    s.objects.push_back(o);
+  }
+}
+
+// Objects present at the acquisition time, in the order the renderer draws them.
+void place_objects(const archive_context& a, object_timelines& lives, scene_plan& s) {
+  if (!a.sc.objects) {
+    // The planner's history keeps one entry per date, objects or not.
+    lives.rails.record({});
+    return;
+  }
+  place_railcars(a, lives, s);
+  place_ships(a.w, lives.ships, s);
+  place_stacks(a.w, lives.stacks, s);
+  if (a.sc.port_fixtures) {
+    s.objects.insert(s.objects.end(), lives.statics.objects.begin(), lives.statics.objects.end());
+    const std::vector<object> clutter =
+        plan_clutter(a.w, a.seed, static_cast<std::uint64_t>(s.index), lives.statics);
+    s.objects.insert(s.objects.end(), clutter.begin(), clutter.end());
+  }
+}
+
+void count_objects(const layout& w, scene_plan& s) {
+  s.count_railcar = count_inside(s.objects, object_kind::railcar, w.sites[site_rail], "railcar");
+  s.count_ship = count_inside(s.objects, object_kind::ship, w.sites[site_port], "ship");
+  s.count_container_stack =
+      count_inside(s.objects, object_kind::container_stack, w.sites[site_depot], "container_stack");
+}
+
+// The order matters only where one aspect reads another: the sensor decides the product
+// (raster window) and the satellite (blur), the raster places the footprint, and the sun
+// (metadata) casts the cloud shadows. Objects come last because the rail planner keeps history.
+scene_plan plan_scene(const archive_context& a, const acquisition_times& times,
+                      object_timelines& lives, int i) {
+  const auto ui = static_cast<std::uint64_t>(i);
+  scene_plan s;
+  s.index = i;
+  s.acquired_unix = times.times[ui];
+  s.centiseconds = times.centis[ui];
+  s.acquired_full = format_time(s.acquired_unix, s.centiseconds, true);
+  s.acquired = format_time(s.acquired_unix, 0, false);
+  s.month_dir = s.acquired.substr(0, 7);
+  s.season_doy = day_of_year(s.acquired_unix);
+  plan_sensor(a, s);
+  place_raster(a, s);
+  plan_footprint(a, s);
+  plan_misregistration(a, s);
+  plan_radiometry(a, s);
+  plan_metadata(a, s);
+  plan_atmosphere(a, s);
+  place_objects(a, lives, s);
+  count_objects(a.w, s);
+  s.metadata_in_subdir = i % 5 == 4;
+  return s;
+}
+
+// Missing assets: per group of 15 scenes, one without UDM2 (preferably a nearly clear one,
+// so the truth stays meaningful for a reader that must treat every pixel as clear) and
+// another without metadata. A partial last group loses them with probability size/15.
+void drop_assets(archive_plan& plan, std::uint64_t seed) {
+  const int n = plan.options.dates;
+  for (int g = 0; g * 15 < n; ++g) {
+    rng r{seed, s_assets, static_cast<std::uint64_t>(g)};
+    const int begin = g * 15, size = std::min(15, n - begin);
+    const bool drop_udm2 = r.uniform() < size / 15.0, drop_meta = r.uniform() < size / 15.0;
+    std::vector<int> clear, any;
+    for (int i = begin; i < begin + size; ++i) {
+      if (i == plan.special_date) continue;
+      any.push_back(i);
+      if (plan.scenes[static_cast<std::size_t>(i)].cloud_target <= 0.05) clear.push_back(i);
+    }
+    int udm = -1;
+    if (drop_udm2 && !any.empty()) {
+      const std::vector<int>& from = clear.empty() ? any : clear;
+      udm = from[static_cast<std::size_t>(r.uniform_int(0, static_cast<int>(from.size()) - 1))];
+      plan.scenes[static_cast<std::size_t>(udm)].write_udm2 = false;
+    }
+    std::erase(any, udm);
+    if (drop_meta && !any.empty()) {
+      const int m =
+          any[static_cast<std::size_t>(r.uniform_int(0, static_cast<int>(any.size()) - 1))];
+      plan.scenes[static_cast<std::size_t>(m)].write_metadata = false;
+    }
+  }
+}
+
+}  // namespace
+
+archive_plan plan_archive(const synth_options& opt) {
+  const scenario_params& sc = checked_scenario(opt);
   const std::int64_t start_day = parse_date(opt.start_date);
 
   archive_plan plan;
@@ -775,365 +1261,21 @@ archive_plan plan_archive(const synth_options& opt) {
   plan.background_seed = hash_of({seed, s_background});
   const vec2 c = lonlat_to_utm(130.60, 42.42);
   plan.world = make_layout({round_to(c.x, pixel_m), round_to(c.y, pixel_m)});
-  const layout& w = plan.world;
-  plan.hard = opt.scenario == "tumen-hard";
-  const bool objects_on = opt.scenario != "quiet";
+  plan.hard = sc.hard;
 
-  const int full_w = static_cast<int>(std::lround(10800.0 * opt.scale));
-  const int full_h = static_cast<int>(std::lround(6500.0 * opt.scale));
-
-  // Dates: every 4 days +-1, about 01:30 UTC (late morning local time, like Planet's
-  // sun-synchronous constellation).
-  std::vector<std::int64_t> times(static_cast<std::size_t>(opt.dates));
-  std::vector<int> centis(times.size());
-  {
-    rng r{seed, s_dates};
-    for (int i = 0; i < opt.dates; ++i) {
-      const int jitter = i == 0 ? r.uniform_int(0, 1) : r.uniform_int(-1, 1);
-      const std::int64_t day = start_day + 4 * i + jitter;
-      times[static_cast<std::size_t>(i)] = day * 86400 + 5400 + r.uniform_int(-720, 720);
-      centis[static_cast<std::size_t>(i)] = r.uniform_int(0, 99);
-    }
-  }
-  {
-    const std::int64_t target = days_from_civil(2023, 10, 5) * 86400 + 5400;
-    std::int64_t best = -1;
-    for (int i = 0; i < opt.dates; ++i) {
-      const std::int64_t d = std::llabs(times[static_cast<std::size_t>(i)] - target);
-      if (d <= 3 * 86400 && (best < 0 || d < best)) {
-        best = d;
-        plan.special_date = i;
-      }
-    }
-  }
-
-  static const char* const fleet4[] = {"1034", "1057", "105d", "1069"};
-  static const char* const fleet8[] = {"2403", "241c", "247d", "24a3", "2465"};
-
-  // Object timelines.
-  rail_planner rails(w);
-  int first_key, last_key;
-  {
-    int y, m, d;
-    civil_from_days(times.front() / 86400, y, m, d);
-    first_key = y * 12 + m - 1;
-    civil_from_days(times.back() / 86400, y, m, d);
-    last_key = y * 12 + m - 1;
-  }
-  const port_statics statics = plan.hard ? plan_statics(w, seed) : port_statics{};
-  const std::vector<ship_call> ships =
-      plan_ships(w, seed, first_key, last_key, statics.hulk_s0, statics.hulk_s1);
-  const std::vector<stack_life> stacks = plan_stacks(seed);
-  const std::vector<parked_train> parked =
-      plan.hard ? plan_parked(w, seed, opt.dates, plan.special_date) : std::vector<parked_train>{};
-
-  for (int i = 0; i < opt.dates; ++i) {
-    const auto ui = static_cast<std::uint64_t>(i);
-    const bool special = i == plan.special_date;
-    scene_plan s;
-    s.index = i;
-    s.acquired_unix = times[ui];
-    s.centiseconds = centis[ui];
-    s.acquired_full = format_time(s.acquired_unix, s.centiseconds, true);
-    s.acquired = format_time(s.acquired_unix, 0, false);
-    s.month_dir = s.acquired.substr(0, 7);
-    s.season_doy = day_of_year(s.acquired_unix);
-
-    {  // sensor and product
-      rng r{seed, s_sensor, ui};
-      s.band_count = r.chance(0.5) ? 8 : 4;
-      const double u = r.uniform();
-      if (s.band_count == 4) {
-        s.satellite_id = fleet4[r.uniform_int(0, 3)];
-        s.instrument = "PS2.SD";
-        s.data_suffix = u < 0.5    ? "AnalyticMS_SR"
-                        : u < 0.75 ? "AnalyticMS_SR_harmonized"
-                                   : "AnalyticMS_SR_clip";
-      } else {
-        s.satellite_id = fleet8[r.uniform_int(0, 4)];
-        s.instrument = "PSB.SD";
-        s.data_suffix = u < 0.5    ? "AnalyticMS_SR_8b"
-                        : u < 0.75 ? "AnalyticMS_SR_8b_clip"
-                                   : "AnalyticMS_SR_8b_harmonized_clip";
-      }
-      if (!opt.clip_products && s.data_suffix.ends_with("_clip"))
-        s.data_suffix = s.band_count == 4 ? "AnalyticMS_SR" : "AnalyticMS_SR_8b";
-      s.clip = s.data_suffix.ends_with("_clip");
-    }
-    s.id = s.acquired.substr(0, 4) + s.acquired.substr(5, 2) + s.acquired.substr(8, 2) + "_" +
-           s.acquired.substr(11, 2) + s.acquired.substr(14, 2) + s.acquired.substr(17, 2) +
-           fmt::format("_{:02d}_", s.centiseconds) + s.satellite_id;
-
-    {  // raster placement: the nominal raster is centred on the scene centre
-      rng r{seed, s_raster, ui};
-      s.full_w = full_w;
-      s.full_h = full_h;
-      const int mx = static_cast<int>(std::lround(0.05 * full_w));
-      const int my = static_cast<int>(std::lround(0.05 * full_h));
-      s.shift_col = special ? 0 : r.uniform_int(-mx, mx);
-      s.shift_row = special ? 0 : r.uniform_int(-my, my);
-      s.x0 = w.centre.x - (full_w / 2) * pixel_m + s.shift_col * pixel_m;
-      s.y0 = w.centre.y + (full_h / 2) * pixel_m - s.shift_row * pixel_m;
-      s.win_col0 = 0;
-      s.win_row0 = 0;
-      s.win_w = full_w;
-      s.win_h = full_h;
-      if (s.clip) {
-        // A _clip product holds only the window around the area of interest (here: the
-        // sites plus 300 m), on the same pixel grid as the full scene.
-        const box aoi = w.sites_box.expanded(300.0);
-        const int c0 =
-            std::clamp(static_cast<int>(std::floor((aoi.x0 - s.x0) / pixel_m)), 0, full_w);
-        const int c1 =
-            std::clamp(static_cast<int>(std::ceil((aoi.x1 - s.x0) / pixel_m)), 0, full_w);
-        const int r0 =
-            std::clamp(static_cast<int>(std::floor((s.y0 - aoi.y1) / pixel_m)), 0, full_h);
-        const int r1 =
-            std::clamp(static_cast<int>(std::ceil((s.y0 - aoi.y0) / pixel_m)), 0, full_h);
-        if (c1 > c0 && r1 > r0) {
-          s.win_col0 = c0;
-          s.win_row0 = r0;
-          s.win_w = c1 - c0;
-          s.win_h = r1 - r0;
-        }
-      }
-    }
-
-    {  // footprint: the largest rectangle rotated by theta that fits 2 px inside the raster
-      rng r{seed, s_footprint, ui};
-      const double theta = r.uniform(8.0, 12.0) * deg;
-      const double wm = (full_w - 4) * pixel_m, hm = (full_h - 4) * pixel_m;
-      const double c2 = std::cos(2 * theta);
-      double a = (wm * std::cos(theta) - hm * std::sin(theta)) / (2 * c2);
-      double b = (hm * std::cos(theta) - wm * std::sin(theta)) / (2 * c2);
-      a *= r.uniform(0.97, 1.0);
-      b *= r.uniform(0.96, 1.0);
-      s.fp = orect{{s.x0 + 0.5 * full_w * pixel_m, s.y0 - 0.5 * full_h * pixel_m},
-                   {std::cos(theta), std::sin(theta)},
-                   a,
-                   b};
-      s.footprint = s.fp.corners();
-      const double ev = r.uniform();
-      const int site = r.uniform_int(0, 3);
-      const int side = r.uniform_int(0, 3);
-      const double where = r.uniform(-0.3, 0.3);
-      if (!special && ev < 0.14) {
-        const site_def& st = w.sites[static_cast<std::size_t>(site)];
-        const vec2 u = s.fp.u, v{-u.y, u.x};
-        const vec2 normals[4] = {u, {-u.x, -u.y}, v, {-v.x, -v.y}};
-        vec2 n = normals[side];
-        const vec2 sc{0.5 * (st.bounds.x0 + st.bounds.x1), 0.5 * (st.bounds.y0 + st.bounds.y1)};
-        const double extent = 0.5 * (std::abs(n.x) * (st.bounds.x1 - st.bounds.x0) +
-                                     std::abs(n.y) * (st.bounds.y1 - st.bounds.y0));
-        double d;
-        if (ev < 0.10) {
-          // A strip end or swath edge through the site: it is partly covered.
-          d = n.x * sc.x + n.y * sc.y + where * 2.0 * extent;
-          s.footprint_event = "partial:" + st.id;
-        } else {
-          // The site falls outside the footprint by 60 m or more; keep the larger side.
-          d = n.x * sc.x + n.y * sc.y - extent - 60.0;
-          if (polygon_area(clip_polygon(s.footprint, n, d)) < 0.25 * polygon_area(s.footprint)) {
-            n = {-n.x, -n.y};
-            d = n.x * sc.x + n.y * sc.y - extent - 60.0;
-          }
-          s.footprint_event = "outside:" + st.id;
-        }
-        std::vector<vec2> cut = clip_polygon(s.footprint, n, d);
-        if (cut.size() >= 3 && polygon_area(cut) > 0.02 * polygon_area(s.footprint)) {
-          s.has_cut = true;
-          s.cut_n = n;
-          s.cut_d = d;
-          s.footprint = std::move(cut);
-        } else {
-          s.footprint_event.clear();
-        }
-      }
-    }
-
-    {  // misregistration: uniform in a disk of radius 2 px, rounded to 1/1000 px
-      rng r{seed, s_misreg, ui};
-      const double rad = 2.0 * std::sqrt(r.uniform()), phi = 2 * pi * r.uniform();
-      s.dx_px = round_to(rad * std::cos(phi), 0.001);
-      s.dy_px = round_to(rad * std::sin(phi), 0.001);
-    }
-    if (plan.hard) {  // misregistration a shift cannot remove, and the satellite's blur
-      rng r{seed, s_warp, ui};
-      const double rotation = round_to(r.uniform(-0.4, 0.4), 0.0001);
-      const double scale = 1.0 + round_to(r.uniform(-0.0015, 0.0015), 0.000001);
-      if (!special) {
-        s.rotation_deg = rotation;
-        s.scale = scale;
-        s.warp_a = std::cos(rotation * deg) / scale;
-        s.warp_b = std::sin(rotation * deg) / scale;
-      }
-      s.blur_sigma_px = blur_sigma(seed, s.satellite_id);
-    }
-    {  // per-band gain and offset (calibration drift between satellites and dates)
-      rng r{seed, s_radiometry, ui};
-      for (int b = 0; b < canonical_bands; ++b) {
-        s.gain[b] = static_cast<float>(round_to(r.uniform(0.9, 1.1), 0.0001));
-        s.offset[b] = static_cast<float>(round_to(r.uniform(-100.0, 100.0), 0.1));
-      }
-      s.noise_seed = r.next();
-    }
-    {  // metadata facts
-      rng r{seed, s_meta, ui};
-      s.view_angle = round_to(r.uniform(0.0, 5.0), 0.1);
-      s.satellite_azimuth = round_to(r.chance(0.5) ? r.uniform(95, 105) : r.uniform(275, 285), 0.1);
-      double el, az;
-      sun_position(s.acquired_unix, 130.60, 42.42, el, az);
-      s.sun_elevation = round_to(el, 0.1);
-      s.sun_azimuth = round_to(az, 0.1);
-      s.strip_id = std::to_string(6700000 + (s.acquired_unix / 86400 - start_day) * 1500 +
-                                  r.uniform_int(0, 999));
-      s.published_unix = s.acquired_unix + r.uniform_int(3 * 3600, 9 * 3600);
-      s.updated_unix = s.published_unix + r.uniform_int(0, 20 * 86400);
-    }
-    {  // atmosphere
-      rng r{seed, s_clouds, ui};
-      const bool cloudy = r.chance(1.0 / 3.0);
-      const bool none = r.chance(0.4);
-      const double light = r.uniform(0.005, 0.15), heavy = r.uniform(0.5, 1.0);
-      s.cloud_target = special ? 0.0 : cloudy ? heavy : none ? 0.0 : light;
-      s.cloud_seed = r.next();
-      s.cloud_wavelength_m = r.uniform(700.0, 2500.0);
-      // Sun from the south-east: the cloud that shades p lies towards the sun from p.
-      const double dist = r.uniform(20.0, 40.0) * pixel_m, az = s.sun_azimuth * deg;
-      s.shadow_shift_m = {dist * std::sin(az), dist * std::cos(az)};
-      s.shadow_factor = static_cast<float>(r.uniform(0.4, 0.6));
-      const double bright = r.uniform(4300.0, 5700.0);
-      static const double tilt[canonical_bands] = {1.04, 1.03, 1.01, 1.0, 0.99, 0.98, 0.97, 0.95};
-      for (int b = 0; b < canonical_bands; ++b)
-        s.cloud_colour[b] = static_cast<float>(bright * tilt[b]);
-      const bool hazy = r.chance(0.15);
-      const double level = r.uniform(100.0, 400.0);
-      s.haze_level = (hazy && !special) ? round_to(level, 1.0) : 0.0;
-      s.haze_seed = r.next();
-    }
-    if (plan.hard) {  // a haze gradient across the scene on ~40 % of the dates
-      rng r{seed, s_haze_gradient, ui};
-      const bool on = r.chance(0.4);
-      const double level = round_to(r.uniform(80.0, 350.0), 1.0);
-      const double azimuth = round_to(r.uniform(0.0, 360.0), 0.1);
-      if (on && !special) {
-        s.haze_gradient = level;
-        s.haze_gradient_azimuth_deg = azimuth;
-        s.haze_gradient_dir = {std::sin(azimuth * deg), std::cos(azimuth * deg)};
-      }
-    }
-
-    // Objects present at the acquisition time.
-    if (objects_on) {
-      rng r{seed, s_rail, ui};
-      int n = special ? 73 : r.uniform_int(0, 20);
-      if (n < 3) n = 0;  // a train has at least 3 cars
-      // Parked trains stand first; the random trains fit around them.
-      std::vector<train> standing;
-      std::vector<std::uint64_t> standing_colours;
-      for (const parked_train& p : parked)
-        if (p.first <= i && i <= p.last) {
-          standing.push_back(p.t);
-          standing_colours.push_back(p.colour_seed);
-          s.parked_railcar += p.t.cars;
-        }
-      std::vector<train> placed;
-      for (int attempt = 0; attempt < 50; ++attempt) {
-        const std::vector<int> sizes =
-            special ? split_trains(n, 6, 15, r) : split_trains(n, 3, 15, r);
-        placed = rails.place(sizes, r, true, standing);
-        int got = 0;
-        for (const train& t : placed) got += t.cars;
-        if (!special || got == n) break;
-      }
-      rails.record(placed);
-      for (std::size_t j = 0; j < placed.size(); ++j) {
-        const train& t = placed[j];
-        // A parked train's cars draw their colours from its own stream, the same every date.
-        std::optional<rng> own;
-        if (j < standing.size()) own.emplace(standing_colours[j]);
-        rng& cr = own ? *own : r;
-        for (int k = 0; k < t.cars; ++k) {
-          object o;
-          o.kind = object_kind::railcar;
-          o.site = site_rail;
-          o.r = orect{w.track_point(t.track, t.s0 + k * car_pitch + 0.5 * car_length), w.rail_u,
-                      0.5 * car_length, 0.5 * car_width};
-          o.colour = scaled(cr.chance(0.6) ? car_rust : car_black, cr.uniform(0.85, 1.1));
-          o.detail = cr.next();
-          s.objects.push_back(o);
-        }
-      }
-      const double t = static_cast<double>(s.acquired_unix);
-      for (const ship_call& c : ships) {
-        if (!(c.t0 <= t && t < c.t1)) continue;
-        object o;
-        o.kind = object_kind::ship;
-        o.site = site_port;
-        o.r = orect{{w.quay_x0 + c.s + 0.5 * c.length, w.quay_y - c.gap - 0.5 * c.beam},
-                    {c.bow_east ? 1.0 : -1.0, 0.0},
-                    0.5 * c.length,
-                    0.5 * c.beam};
-        static const spectrum deck{2250, 2350, 2450, 2500, 2550, 2550, 2530, 2500};
-        o.colour = scaled(deck, c.tone);
-        o.detail = c.detail;
-        s.objects.push_back(o);
-      }
-      for (const stack_life& st : stacks) {
-        if (!(st.t0 <= t && t < st.t1)) continue;
-        object o;
-        o.kind = object_kind::container_stack;
-        o.site = site_depot;
-        o.r = orect{slot_centre(w, st.slot), {1.0, 0.0}, 0.5 * stack_len, 0.5 * stack_wid};
-        o.colour = st.colour;
-        o.detail = st.detail;
-        s.objects.push_back(o);
-      }
-      if (plan.hard) {
-        s.objects.insert(s.objects.end(), statics.objects.begin(), statics.objects.end());
-        const std::vector<object> clutter = plan_clutter(w, seed, ui, statics);
-        s.objects.insert(s.objects.end(), clutter.begin(), clutter.end());
-      }
-    } else {
-      rails.record({});
-    }
-    s.count_railcar = count_inside(s.objects, object_kind::railcar, w.sites[site_rail], "railcar");
-    s.count_ship = count_inside(s.objects, object_kind::ship, w.sites[site_port], "ship");
-    s.count_container_stack = count_inside(s.objects, object_kind::container_stack,
-                                           w.sites[site_depot], "container_stack");
-    s.metadata_in_subdir = i % 5 == 4;
-    plan.scenes.push_back(std::move(s));
-  }
-
-  // Missing assets: per group of 15 scenes, one without UDM2 (preferably a nearly clear one,
-  // so the truth stays meaningful for a reader that must treat every pixel as clear) and
-  // another without metadata. A partial last group loses them with probability size/15.
-  if (opt.drop_assets) {
-    const int n = opt.dates;
-    for (int g = 0; g * 15 < n; ++g) {
-      rng r{seed, s_assets, static_cast<std::uint64_t>(g)};
-      const int begin = g * 15, size = std::min(15, n - begin);
-      const bool drop_udm2 = r.uniform() < size / 15.0, drop_meta = r.uniform() < size / 15.0;
-      std::vector<int> clear, any;
-      for (int i = begin; i < begin + size; ++i) {
-        if (i == plan.special_date) continue;
-        any.push_back(i);
-        if (plan.scenes[static_cast<std::size_t>(i)].cloud_target <= 0.05) clear.push_back(i);
-      }
-      int udm = -1;
-      if (drop_udm2 && !any.empty()) {
-        const std::vector<int>& from = clear.empty() ? any : clear;
-        udm = from[static_cast<std::size_t>(r.uniform_int(0, static_cast<int>(from.size()) - 1))];
-        plan.scenes[static_cast<std::size_t>(udm)].write_udm2 = false;
-      }
-      std::erase(any, udm);
-      if (drop_meta && !any.empty()) {
-        const int m =
-            any[static_cast<std::size_t>(r.uniform_int(0, static_cast<int>(any.size()) - 1))];
-        plan.scenes[static_cast<std::size_t>(m)].write_metadata = false;
-      }
-    }
-  }
+  const acquisition_times times = plan_dates(seed, start_day, opt.dates);
+  plan.special_date = find_special_date(times.times);
+  const archive_context a{.opt = opt,
+                          .sc = sc,
+                          .seed = seed,
+                          .w = plan.world,
+                          .start_day = start_day,
+                          .full_w = static_cast<int>(std::lround(10800.0 * opt.scale)),
+                          .full_h = static_cast<int>(std::lround(6500.0 * opt.scale)),
+                          .special_date = plan.special_date};
+  object_timelines lives = plan_timelines(a, times.times);
+  for (int i = 0; i < opt.dates; ++i) plan.scenes.push_back(plan_scene(a, times, lives, i));
+  if (opt.drop_assets) drop_assets(plan, seed);
   return plan;
 }
 
