@@ -3,7 +3,9 @@
 #include <mutex>
 
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "host/common/error.hpp"
 
@@ -23,6 +25,42 @@ std::string gdal_last_error(const std::string& fallback) {
   const char* msg = CPLGetLastErrorMsg();
   if (msg == nullptr || *msg == '\0') return fallback;
   return msg;
+}
+
+namespace {
+
+void CPL_STDCALL log_gdal_message(CPLErr level, CPLErrorNum, const char* message) {
+  // Failures are reported through the exceptions built from CPLGetLastErrorMsg; what GDAL
+  // says on the way (warnings about odd tags, etc.) only matters when debugging.
+  if (level >= CE_Warning) spdlog::debug("GDAL: {}", message ? message : "");
+}
+
+}  // namespace
+
+gdal_error_scope::gdal_error_scope() {
+  CPLPushErrorHandler(log_gdal_message);
+  CPLErrorReset();
+}
+
+gdal_error_scope::~gdal_error_scope() {
+  CPLPopErrorHandler();
+}
+
+bool vsi_path_exists(const std::string& path) {
+  VSIStatBufL st;
+  return VSIStatExL(path.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0;
+}
+
+std::string vsi_read_file(const std::string& path, GIntBig max_bytes) {
+  GByte* data = nullptr;
+  vsi_l_offset size = 0;
+  if (!VSIIngestFile(nullptr, path.c_str(), &data, &size, max_bytes)) {
+    VSIFree(data);
+    throw input_error(fmt::format("{}: cannot read: {}", path, gdal_last_error("read failed")));
+  }
+  std::string text(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+  VSIFree(data);
+  return text;
 }
 
 gdal_dataset_ptr open_raster(const std::string& path) {

@@ -32,6 +32,23 @@ OGRSpatialReference srs_from_wkt(const std::string& wkt, const std::string& what
 // The last GDAL error message, or `fallback` when GDAL has none.
 std::string gdal_last_error(const std::string& fallback = "unknown GDAL error");
 
+// Routes this thread's GDAL messages to the debug log while alive, and starts from a clean
+// "last error" so that the message reported belongs to the call that failed.
+class gdal_error_scope {
+ public:
+  gdal_error_scope();
+  ~gdal_error_scope();
+  gdal_error_scope(const gdal_error_scope&) = delete;
+  gdal_error_scope& operator=(const gdal_error_scope&) = delete;
+};
+
+// Whether PATH (any GDAL path: /vsizip/, /vsis3/, ...) exists.
+bool vsi_path_exists(const std::string& path);
+
+// The whole of a small file through GDAL's virtual file systems; throws sw::input_error
+// naming the path when it cannot be read or is larger than max_bytes.
+std::string vsi_read_file(const std::string& path, GIntBig max_bytes);
+
 // Start and commit a transaction of ds; throw sw::error naming `path` when GDAL refuses.
 void start_transaction(GDALDataset* ds, const std::string& path);
 void commit_transaction(GDALDataset* ds, const std::string& path);

@@ -1,5 +1,6 @@
 // Scenes of the archive (SPEC 1.1): discovery, Planet asset sets, metadata, acquisition
-// time, band names. Reading pixels is host/io/scene_reader.hpp.
+// time, band names. Reading pixels is host/io/scene_reader.hpp; acquisition times as text
+// are host/io/scene_time.hpp, Planet's naming conventions host/io/planet_names.hpp.
 #pragma once
 
 #include <array>
@@ -70,15 +71,5 @@ std::vector<scene_info> index_scenes(const std::string& path);
 // Reads one scene's facts. `udm2_path` / `metadata_path` may be empty.
 scene_info describe_scene(const std::string& path, const std::string& udm2_path,
                           const std::string& metadata_path);
-
-// Canonical band names of Planet products: 4 bands blue, green, red, nir; 8 bands
-// coastal_blue, blue, green_i, green, yellow, red, rededge, nir.
-const std::vector<std::string>& planet_band_names(int band_count);
-
-// Parses RFC 3339 ("2023-10-05T01:35:12.59Z", "...+09:00", fractional seconds optional)
-// into Unix seconds (fraction dropped). Returns nullopt if the text is not RFC 3339.
-std::optional<std::int64_t> parse_rfc3339(const std::string& text);
-// "2023-10-05T01:35:12Z"
-std::string format_rfc3339(std::int64_t unix_seconds);
 
 }  // namespace sw

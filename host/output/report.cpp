@@ -20,6 +20,7 @@
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
 #include "host/io/scene_reader.hpp"
+#include "host/io/scene_time.hpp"
 #include "host/io/sites.hpp"
 
 namespace sw {

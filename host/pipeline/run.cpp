@@ -32,6 +32,7 @@
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
 #include "host/io/scene_reader.hpp"
+#include "host/io/scene_time.hpp"
 #include "host/io/sites.hpp"
 #include "host/io/tile_cache.hpp"
 #include "host/output/async_writer.hpp"

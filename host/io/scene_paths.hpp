@@ -1,0 +1,26 @@
+// File names of scene archives as text. GDAL paths use '/' on every platform we build for,
+// /vsizip/ and URLs included, so plain string handling is enough and avoids CPLGetPath's
+// thread-local buffers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+std::string lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+
+std::string file_name(const std::string& path);
+std::string dir_name(const std::string& path);  // "" without a '/', "/" for "/x"
+std::string join_path(const std::string& dir, const std::string& name);
+// Name without its last extension ("a.b.tif" -> "a.b"); a leading dot is not an extension.
+std::string stem_of(const std::string& name);
+std::string extension_of(const std::string& name);  // lower case, without the dot
+
+// Sidecars, catalogs, documents: never scenes, and cheaper to drop by name than to hand to
+// every GDAL driver's Identify (which would read their first bytes).
+bool skipped_extension(const std::string& ext);
+
+}  // namespace sw
