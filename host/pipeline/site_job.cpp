@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "host/io/scene.hpp"
+#include "host/io/scene_time.hpp"
 
 namespace sw {
 namespace {
