@@ -1,7 +1,14 @@
 // Helpers shared by the tests: temporary directories that clean up after themselves, text
-// files, CSV tables.
+// files, CSV tables (one reader), the sitewatch binary as a process (one runner).
 #pragma once
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,6 +17,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+extern char** environ;
 
 namespace sw::test {
 
@@ -49,39 +58,99 @@ inline std::string read_text(const std::string& path) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+// One line of a CSV file as cells (double quotes group cells with commas; no escaped quotes).
+inline std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == ',' && !quoted) {
+      out.push_back(cell);
+      cell.clear();
+    } else
+      cell += c;
+  }
+  out.push_back(cell);
+  return out;
+}
+
+// A CSV file with a header row, as cells.
+struct csv_table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  // The index of a column, -1 when absent.
+  int col(const std::string& name) const {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  }
+};
+
+inline csv_table read_csv_table(const std::string& path) {
+  std::ifstream f(path);
+  csv_table t;
+  std::string line;
+  if (std::getline(f, line)) t.header = split_csv_line(line);
+  while (std::getline(f, line))
+    if (!line.empty()) t.rows.push_back(split_csv_line(line));
+  return t;
+}
+
 // One CSV row by column name.
 using csv_row = std::map<std::string, std::string>;
 
-// A CSV file with a header row (double quotes group cells with commas; no escaped quotes).
+// A CSV file with a header row, each row by column name.
 inline std::vector<csv_row> read_csv(const std::string& path) {
-  std::ifstream f(path);
-  std::string line;
+  const csv_table t = read_csv_table(path);
   std::vector<csv_row> rows;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::string cell;
-    bool quoted = false;
-    for (char c : l) {
-      if (c == '"')
-        quoted = !quoted;
-      else if (c == ',' && !quoted) {
-        out.push_back(cell);
-        cell.clear();
-      } else
-        cell += c;
-    }
-    out.push_back(cell);
-    return out;
-  };
-  if (!std::getline(f, line)) return rows;
-  const std::vector<std::string> head = split(line);
-  while (std::getline(f, line)) {
-    const auto cells = split(line);
+  for (const auto& cells : t.rows) {
     csv_row r;
-    for (std::size_t i = 0; i < head.size() && i < cells.size(); ++i) r[head[i]] = cells[i];
+    for (std::size_t i = 0; i < t.header.size() && i < cells.size(); ++i) r[t.header[i]] = cells[i];
     rows.push_back(std::move(r));
   }
   return rows;
 }
+
+#ifdef SW_BINARY
+// The sitewatch binary as users and outside tests call it.
+struct process_result {
+  int code = -1;       // exit code; -1 when it did not exit normally
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `sitewatch ARGS` (ARGS as a shell would split them) and waits for it.
+inline process_result run_sitewatch(const std::string& args) {
+  const std::string cmd = std::string(SW_BINARY) + " " + args + " 2>&1";
+  process_result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Starts `sitewatch args...` without waiting (to be killed, or waited for with wait_exit);
+// its output goes where the test's goes. Returns the pid, -1 when it could not start.
+inline pid_t spawn_sitewatch(const std::vector<std::string>& args) {
+  std::vector<std::string> copy = args;
+  std::string bin = SW_BINARY;
+  std::vector<char*> argv{bin.data()};
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, SW_BINARY, nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  return pid;
+}
+
+// The exit code of a spawned process; -1 when a signal ended it.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+#endif
 
 }  // namespace sw::test

@@ -203,6 +203,13 @@ void planet_time_and_metadata(scene_info& s, const std::string& metadata_path) {
     if (props == j.end() || !props->is_object())
       throw input_error(
           fmt::format("{}: not a Planet item (no \"properties\" object)", metadata_path));
+    // an item's metadata that names another item (copied or renamed beside the wrong
+    // scene) would re-date the scene to the other's time: the scene fails with the reason
+    const auto id = j.find("id");
+    if (id != j.end() && id->is_string() && !s.id.empty() && id->get<std::string>() != s.id)
+      throw input_error(
+          fmt::format("{}: the metadata is item {}'s, not {}'s (a metadata JSON of another item)",
+                      metadata_path, id->get<std::string>(), s.id));
     apply_properties(*props, s);
     have_time = apply_acquired(*props, metadata_path, s) || have_time;
     s.footprint_wkt = geojson_footprint(j, metadata_path);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <gdal.h>
@@ -51,25 +54,85 @@ void walk_zips(const std::vector<std::string>& zips, discovery& d) {
   }
 }
 
+bool is_link(const std::string& full) {
+  struct stat lst {};
+  return full.rfind("/vsi", 0) != 0 && ::lstat(full.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+}
+
+// Local files only (a /vsi path has no symbolic links and no inodes): what a directory
+// entry that is a symbolic link points to. A link whose target does not exist is reported
+// here, as a failed scene when its name is a scene's data file, else with a warning: a
+// dangling link must not vanish from the archive in silence.
+bool dangling_link(const std::string& full, discovery& d) {
+  if (full.rfind("/vsi", 0) == 0) return false;
+  struct stat lst {};
+  struct stat st {};
+  if (::lstat(full.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return false;
+  if (::stat(full.c_str(), &st) == 0) return false;
+  std::string target(4096, '\0');
+  const ssize_t n = ::readlink(full.c_str(), target.data(), target.size() - 1);
+  target.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  const std::string why =
+      fmt::format("{}: symbolic link to {}, which does not exist", full, target);
+  const std::string name = file_name(full);
+  const auto planet = parse_planet_name(name);
+  if ((planet && planet->role != planet_role::data) || skipped_extension(extension_of(name))) {
+    spdlog::warn("{} (skipped)", why);
+    return true;
+  }
+  scene_info s;
+  s.path = full;
+  if (identify_by_name(s, name)) time_from_id(s);
+  s.error = why;
+  d.failed.push_back(std::move(s));
+  return true;
+}
+
+// Whether the directory is searched: a local directory reached a second time (a symbolic
+// link loop such as `ln -s . a/loop`, or two links to one folder) is skipped with a warning,
+// by device and inode, so that a walk always ends.
+bool first_visit(const std::string& dir, discovery& d) {
+  if (dir.rfind("/vsi", 0) == 0) return true;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return true;  // VSIOpenDir reports it
+  if (d.dirs_seen
+          .insert({static_cast<unsigned long long>(st.st_dev),
+                   static_cast<unsigned long long>(st.st_ino)})
+          .second)
+    return true;
+  spdlog::warn(
+      "{}: a directory already searched (a symbolic link loop or a second link to it), "
+      "skipped",
+      dir);
+  return false;
+}
+
+// One directory level at a time (GDAL's own recursion follows links into loops forever).
 void walk_dir(const std::string& root_in, discovery& d) {
   const std::string root = strip_trailing_slashes(root_in);
-  VSIDIR* dir = VSIOpenDir(root.c_str(), -1, nullptr);
+  if (!first_visit(root, d)) return;
+  VSIDIR* dir = VSIOpenDir(root.c_str(), 0, nullptr);
   if (!dir)
     throw input_error(
         fmt::format("{}: cannot list directory: {}", root, gdal_last_error("listing failed")));
-  std::vector<std::string> zips;
+  std::vector<std::string> zips, subdirs;
   while (const VSIDIREntry* e = VSIGetNextDirEntry(dir)) {
     const std::string rel = e->pszName;
     // Dot files are system or editor droppings (.DS_Store, ._x.tif AppleDouble, .git).
     if (rel.empty() || hidden_component(rel)) continue;
     const std::string full = join_path(root, rel);
+    if (dangling_link(full, d)) continue;
     int mode = e->nMode;
-    if (!e->bModeKnown) {
+    // a listing may give a link's own mode: what it points to decides (VSIStatL follows)
+    if (!e->bModeKnown || is_link(full)) {
       VSIStatBufL st;
       if (VSIStatL(full.c_str(), &st) != 0) continue;
       mode = st.st_mode;
     }
-    if (VSI_ISDIR(mode)) continue;
+    if (VSI_ISDIR(mode)) {
+      subdirs.push_back(full);
+      continue;
+    }
     d.census.add(full);
     if (extension_of(rel) == "zip")
       zips.push_back(full);
@@ -77,6 +140,7 @@ void walk_dir(const std::string& root_in, discovery& d) {
       d.files.push_back({full, false});
   }
   VSICloseDir(dir);
+  for (const auto& sub : subdirs) walk_dir(sub, d);
   walk_zips(zips, d);
 }
 

@@ -3,6 +3,9 @@
 // so that walking is apart from grouping and describing what was found.
 #pragma once
 
+#include <set>
+#include <utility>
+
 #include <cstddef>
 #include <string>
 #include <unordered_map>
@@ -61,6 +64,8 @@ struct discovery {
   std::vector<candidate> files;    // sorted by path, each path once
   std::vector<scene_info> failed;  // listed paths that do not exist
   file_census census;              // frozen
+  // (device, inode) of every local directory searched: a walk never enters one twice
+  std::set<std::pair<unsigned long long, unsigned long long>> dirs_seen;
 };
 
 // Walks PATH as index_scenes describes it. Throws sw::input_error when PATH does not exist.

@@ -1,6 +1,7 @@
 #include "host/io/scene_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -161,6 +162,17 @@ std::optional<tile_cache::window> source_window(const scene_info& scene, const s
                             std::max(ax, bx) + margin, std::max(ay, by) + margin};
 }
 
+void invalidate_non_finite(warped_scene& s) {
+  const auto plane = static_cast<std::size_t>(s.width) * s.height;
+  for (std::size_t i = 0; i < plane; ++i) {
+    bool finite = true;
+    for (int b = 0; b < s.bands && finite; ++b) finite = std::isfinite(s.data[b * plane + i]);
+    if (finite) continue;
+    s.alpha[i] = 0;
+    for (int b = 0; b < s.bands; ++b) s.data[b * plane + i] = 0.0f;
+  }
+}
+
 warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
                             const std::vector<int>& bands, std::pmr::memory_resource* memory,
                             tile_cache* tiles) {
@@ -198,6 +210,7 @@ warped_scene read_onto_grid(const scene_info& scene, const site_grid& grid,
     warp(src, dst.get(), bands, GRA_Bilinear, nodata, scene.alpha_band, out.bands + 1, same,
          scene.path);
   }
+  invalidate_non_finite(out);
 
   if (!scene.udm2_path.empty()) {
     out.udm2.assign(plane * 8, 0);

@@ -26,6 +26,12 @@ struct warped_scene {
   std::pmr::vector<std::uint8_t> udm2;   // 8 planes, empty when the scene has no UDM2
 };
 
+// Non-finite values (NaN, +-Inf in a float scene, or mixed into a neighbour by the
+// resampling) are invalid pixels like nodata: coverage 0 and every band 0, so that no
+// kernel reads them (a histogram indexed with NaN is out of bounds). read_onto_grid
+// applies it to every scene it reads.
+void invalidate_non_finite(warped_scene& s);
+
 // The window of the scene's pixels (x0, y0, x1, y1) that reading it onto `grid` touches,
 // with a margin for the resampling kernel; nullopt when the scene is not in the grid's
 // CRS or its geotransform is rotated (the window then takes a transformation to find).

@@ -145,11 +145,19 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   namespace fs = std::filesystem;
   const bool exists = fs::exists(path);
   if (m == mode::resume && exists) {
+    // what --resume is given must be a sitewatch output: anything else is the user's
+    // mistake (exit 2), not a failure of the run
     ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
     if (ds_ == nullptr)
-      throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));
+      throw input_error(fmt::format("{}: --resume: cannot open as a GeoPackage for update: {}",
+                                    path, gdal_last_error()));
     for (const char* name : {"site_counts", "detections", "scenes", "sites", "runs", journal_layer})
-      layer(ds_, name, path);
+      if (ds_->GetLayerByName(name) == nullptr) {
+        GDALClose(GDALDataset::ToHandle(ds_));
+        ds_ = nullptr;
+        throw input_error(fmt::format(
+            "{}: --resume: not a sitewatch output (no layer {}); nothing was changed", path, name));
+      }
     return;
   }
   if (exists) {
@@ -168,15 +176,24 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
   ds_ = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (ds_ == nullptr) throw error(fmt::format("{}: cannot create: {}", path, gdal_last_error()));
-  create_layer(ds_, "site_counts", wkbNone, count_fields, path);
-  create_layer(ds_, "detections", wkbPolygon, detection_fields, path);
-  create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path);
-  create_layer(ds_, "sites", wkbMultiPolygon, {}, path);
-  create_layer(ds_, "runs", wkbNone, run_fields, path);
-  create_layer(ds_, journal_layer, wkbNone, journal_fields, path);
-  GDALClose(GDALDataset::ToHandle(ds_));
-  ds_ = nullptr;
-  fs::rename(part, path);
+  try {
+    create_layer(ds_, "site_counts", wkbNone, count_fields, path);
+    create_layer(ds_, "detections", wkbPolygon, detection_fields, path);
+    create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path);
+    create_layer(ds_, "sites", wkbMultiPolygon, {}, path);
+    create_layer(ds_, "runs", wkbNone, run_fields, path);
+    create_layer(ds_, journal_layer, wkbNone, journal_fields, path);
+    GDALClose(GDALDataset::ToHandle(ds_));
+    ds_ = nullptr;
+    fs::rename(part, path);
+  } catch (...) {
+    // a half-made output would block --resume: leave nothing behind
+    if (ds_ != nullptr) GDALClose(GDALDataset::ToHandle(ds_));
+    ds_ = nullptr;
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw;
+  }
   ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
   if (ds_ == nullptr)
     throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));

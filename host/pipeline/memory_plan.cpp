@@ -13,15 +13,24 @@ long long physical_memory() {
   return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 8LL << 30;
 }
 
+namespace {
+constexpr long long min_gdal_cache = 16LL << 20, max_gdal_cache = 256LL << 20;
+constexpr long long min_tile_cache = 32LL << 20, max_tile_cache = 2LL << 30;
+constexpr long long process_overhead = 96LL << 20;  // libraries, catalog, plan, writer
+}  // namespace
+
+long long minimum_budget(const memory_plan& m) {
+  return min_gdal_cache + min_tile_cache + process_overhead + m.per_site;
+}
+
 memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
                         const site_catalog& catalog, const config& cfg) {
   constexpr int max_bands = 8;  // bands a site compares (Planet 8-band at most)
-  constexpr long long process_overhead = 96LL << 20;  // libraries, catalog, plan, writer
   memory_plan m;
   // GDAL's cache only serves blocks within one read (a read's handle is closed after it);
   // blocks are shared between reads through the tile cache
-  m.gdal_cache = std::clamp(budget / 16, 16LL << 20, 256LL << 20);
-  m.tile_cache = std::clamp(budget / 4, 32LL << 20, 2LL << 30);
+  m.gdal_cache = std::clamp(budget / 16, min_gdal_cache, max_gdal_cache);
+  m.tile_cache = std::clamp(budget / 4, min_tile_cache, max_tile_cache);
   m.warp_buffer = 16LL << 20;
   long long px = 1;
   for (const auto& w : plan.work) px = std::max(px, catalog.sites[w.site].grid.pixels());

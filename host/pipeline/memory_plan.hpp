@@ -21,6 +21,11 @@ struct memory_plan {
 memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
                         const site_catalog& catalog, const config& cfg);
 
+// The least budget plan_memory can keep to: the smallest caches, the process's own needs
+// and one site with one scene in flight (`m` from plan_memory). A smaller budget would be
+// exceeded whatever the plan, so a run refuses it.
+long long minimum_budget(const memory_plan& m);
+
 // Bytes of physical memory (8 GiB when the system does not say).
 long long physical_memory();
 

@@ -20,8 +20,10 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "build_info.hpp"
@@ -122,6 +124,36 @@ long long parse_size(const std::string& text) {
 
 namespace {
 
+// CPUs this process may run on (its affinity mask: taskset, a Slurm or container
+// allocation), else the hardware's.
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// The output's folder must exist and take a new file, before hours of work are spent on a
+// run that cannot write its results (exit 2, SPEC 5).
+void check_output_location(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(out, ec))
+    throw input_error(fmt::format("--out {}: is a folder, not a GeoPackage file", out));
+  fs::path dir = fs::path(out).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::exists(dir, ec))
+    throw input_error(fmt::format("--out {}: folder {} does not exist", out, dir.string()));
+  if (!fs::is_directory(dir, ec))
+    throw input_error(fmt::format("--out {}: {} is not a folder", out, dir.string()));
+  struct statvfs vfs {};
+  if (statvfs(dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+    throw input_error(
+        fmt::format("--out {}: folder {} is on a read-only file system", out, dir.string()));
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    throw input_error(fmt::format("--out {}: folder {} is not writable", out, dir.string()));
+}
+
 // A run with its inputs checked and its output open, before any scene is read.
 struct prepared_run {
   config cfg;
@@ -131,6 +163,7 @@ struct prepared_run {
   long long budget = 0;  // bytes
   int threads = 1;
   run_plan plan;
+  memory_plan mem;
   std::unique_ptr<gpkg_writer> writer;
   std::set<std::pair<std::string, std::string>> done;  // (site, scene) committed before
   run_row row;
@@ -148,13 +181,23 @@ prepared_run prepare(const run_options& opt) {
   p.budget = opt.memory_budget.empty() ? physical_memory() / 4 : parse_size(opt.memory_budget);
   if (opt.threads < 0) throw input_error("--threads must be >= 0");
   if (opt.resume && opt.overwrite) throw input_error("--resume and --overwrite exclude each other");
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  p.threads = opt.threads > 0 ? opt.threads : hw;
+  check_output_location(opt.out);
+  const int cpus = available_cpus();
+  p.threads = opt.threads > 0 ? std::min(opt.threads, cpus) : cpus;
+  if (opt.threads > cpus)  // more workers than CPUs only contend (and cost memory)
+    spdlog::warn("--threads {} is more than the {} CPUs available: using {}", opt.threads, cpus,
+                 cpus);
   const std::string config_text = p.cfg.canonical_toml();
   const std::string config_sha = sha256_hex(config_text);
 
   if (!opt.quiet) spdlog::info("indexing scenes under {}", opt.scenes);
   p.plan = make_plan(index_scenes(opt.scenes), p.catalog, p.shard_index, p.shard_count);
+  p.mem = plan_memory(p.budget, p.threads, p.plan, p.catalog, p.cfg);
+  if (p.budget < minimum_budget(p.mem))
+    throw input_error(fmt::format(
+        "--memory-budget {} MiB is less than this run needs at the least: {} MiB (one site of "
+        "{} MiB with one scene in flight, the smallest caches and the process itself)",
+        p.budget >> 20, (minimum_budget(p.mem) + (1 << 20) - 1) >> 20, p.mem.per_site >> 20));
 
   p.writer = std::make_unique<gpkg_writer>(opt.out, opt.resume      ? gpkg_writer::mode::resume
                                                     : opt.overwrite ? gpkg_writer::mode::overwrite
@@ -219,6 +262,26 @@ void run_sites(run_shared& run, int threads, int sites_in_flight) {
   });
 }
 
+// Failed and skipped scenes by name with their reasons (the first 20 of each, then a count),
+// on stderr whatever --quiet says: a user must learn from the run, not from a query, which
+// scenes it could not use.
+void name_scene_problems(const scene_rows_result& scenes) {
+  constexpr int shown = 20;
+  for (const char* status : {"failed", "skipped"}) {
+    const long long total = std::string(status) == "failed" ? scenes.failed : scenes.skipped;
+    if (total == 0) continue;
+    fmt::print(stderr, "{} scene{} {}:\n", total, total == 1 ? "" : "s", status);
+    int n = 0;
+    for (const auto& r : scenes.rows) {
+      if (r.status != status) continue;
+      if (n++ == shown) break;
+      fmt::print(stderr, "  {}: {}\n", r.scene_id, r.error);
+    }
+    if (total > shown)
+      fmt::print(stderr, "  ... and {} more (the scenes table has them all)\n", total - shown);
+  }
+}
+
 void log_summary(const run_report& r, const run_tally& tally, const async_writer& out,
                  const scene_rows_result& scenes, const run_options& opt, const config& cfg) {
   const stage_times& t = tally.times();
@@ -249,7 +312,7 @@ run_report run_archive(const run_options& opt) {
   prepared_run p = prepare(opt);
   const run_plan& plan = p.plan;
 
-  const memory_plan mem = plan_memory(p.budget, p.threads, plan, p.catalog, p.cfg);
+  const memory_plan& mem = p.mem;
   // GDAL: its block cache within the budget, and its own decoding threads no more than ours
   GDALSetCacheMax64(mem.gdal_cache);
   CPLSetConfigOption("GDAL_NUM_THREADS", std::to_string(p.threads).c_str());
@@ -326,6 +389,7 @@ run_report run_archive(const run_options& opt) {
   r.device = p.dev.describe();
   r.exit_code = scenes.failed > 0 ? exit_partial : exit_ok;
   if (!opt.quiet) log_summary(r, tally, out, scenes, opt, p.cfg);
+  if (!opt.read_only) name_scene_problems(scenes);
   return r;
 }
 

@@ -2,8 +2,6 @@
 // that name the file and the key, help on every command.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -13,22 +11,7 @@
 
 namespace {
 
-struct result {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-result sitewatch(const std::string& args) {
-  const std::string cmd = std::string(SW_BINARY) + " " + args + " 2>&1";
-  result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using sw::test::run_sitewatch;
 
 const char* k_sites = R"({"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"site_id":"yard","class":"railcar"},
@@ -37,21 +20,21 @@ const char* k_sites = R"({"type":"FeatureCollection","features":[
 TEST(cli, help_on_every_command) {
   for (const char* cmd :
        {"", "run", "synth", "export", "report", "merge", "bench", "info", "config"}) {
-    const auto r = sitewatch(std::string(cmd) + " --help");
+    const auto r = run_sitewatch(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;
   }
 }
 
 TEST(cli, no_command_and_unknown_option_are_usage_errors) {
-  EXPECT_EQ(sitewatch("").code, 2);
-  EXPECT_EQ(sitewatch("run --scenes a --sites b --out c --bogus").code, 2);
-  EXPECT_EQ(sitewatch("run --sites b --out c").code, 2) << "--scenes is required";
+  EXPECT_EQ(run_sitewatch("").code, 2);
+  EXPECT_EQ(run_sitewatch("run --scenes a --sites b --out c --bogus").code, 2);
+  EXPECT_EQ(run_sitewatch("run --sites b --out c").code, 2) << "--scenes is required";
 }
 
 TEST(cli, config_defaults_prints_every_section_and_parses_back) {
   sw::test::temp_dir d;
-  const auto r = sitewatch("config --defaults");
+  const auto r = run_sitewatch("config --defaults");
   ASSERT_EQ(r.code, 0);
   for (const char* k :
        {"gsd_m", "[reference]", "[change]", "[coregistration]", "[anomaly]", "[classes.railcar]"})
@@ -60,8 +43,8 @@ TEST(cli, config_defaults_prints_every_section_and_parses_back) {
   sw::test::write_text(d / "sites.geojson", k_sites);
   // a run with that config gets past validation (it then finds no scenes: exit 2 naming PATH)
   const auto run =
-      sitewatch("run --scenes " + (d / "nothing") + " --sites " + (d / "sites.geojson") +
-                " --config " + (d / "defaults.toml") + " --out " + (d / "o.gpkg") + " -q");
+      run_sitewatch("run --scenes " + (d / "nothing") + " --sites " + (d / "sites.geojson") +
+                    " --config " + (d / "defaults.toml") + " --out " + (d / "o.gpkg") + " -q");
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.output.find("nothing"), std::string::npos) << run.output;
 }
@@ -71,8 +54,9 @@ TEST(cli, invalid_config_stops_before_any_work_naming_file_and_key) {
   sw::test::write_text(d / "bad.toml", "[change]\ntresh = 3\n");
   sw::test::write_text(d / "sites.geojson", k_sites);
   std::filesystem::create_directories(d / "scenes");
-  const auto r = sitewatch("run --scenes " + (d / "scenes") + " --sites " + (d / "sites.geojson") +
-                           " --config " + (d / "bad.toml") + " --out " + (d / "o.gpkg"));
+  const auto r =
+      run_sitewatch("run --scenes " + (d / "scenes") + " --sites " + (d / "sites.geojson") +
+                    " --config " + (d / "bad.toml") + " --out " + (d / "o.gpkg"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("change.tresh"), std::string::npos) << r.output;
@@ -85,8 +69,8 @@ TEST(cli, invalid_catalog_names_the_feature) {
 {"type":"Feature","properties":{"site_id":"yard","class":"railcr"},
  "geometry":{"type":"Polygon","coordinates":[[[130.60,42.42],[130.61,42.42],[130.61,42.43],[130.60,42.42]]]}}]})");
   std::filesystem::create_directories(d / "scenes");
-  const auto r = sitewatch("run --scenes " + (d / "scenes") + " --sites " + (d / "sites.geojson") +
-                           " --out " + (d / "o.gpkg"));
+  const auto r = run_sitewatch("run --scenes " + (d / "scenes") + " --sites " +
+                               (d / "sites.geojson") + " --out " + (d / "o.gpkg"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("sites.geojson"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("railcr"), std::string::npos) << r.output;
@@ -94,18 +78,18 @@ TEST(cli, invalid_catalog_names_the_feature) {
 }
 
 TEST(cli, cuda_request_without_cuda_is_a_clear_usage_error) {
-  if (sitewatch("info").output.find("CUDA device: cuda:0") != std::string::npos)
+  if (run_sitewatch("info").output.find("CUDA device: cuda:0") != std::string::npos)
     GTEST_SKIP() << "this machine has a CUDA device";
   sw::test::temp_dir d;
   sw::test::write_text(d / "sites.geojson", k_sites);
-  const auto r = sitewatch("run --scenes " + (d / "x") + " --sites " + (d / "sites.geojson") +
-                           " --out " + (d / "o.gpkg") + " --device cuda:0");
+  const auto r = run_sitewatch("run --scenes " + (d / "x") + " --sites " + (d / "sites.geojson") +
+                               " --out " + (d / "o.gpkg") + " --device cuda:0");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("--device cuda:0"), std::string::npos) << r.output;
 }
 
 TEST(cli, info_reports_backends_and_devices) {
-  const auto r = sitewatch("info");
+  const auto r = run_sitewatch("info");
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.output.find("backends: cpu"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("GDAL"), std::string::npos);
@@ -117,7 +101,7 @@ TEST(cli, info_reports_backends_and_devices) {
 TEST(cli, a_broken_scene_is_recorded_and_the_run_exits_3) {
   sw::test::temp_dir d;
   const auto s =
-      sitewatch("synth --out " + (d / "a") + " --dates 4 --scale 0.05 --start 2023-10-01 -q");
+      run_sitewatch("synth --out " + (d / "a") + " --dates 4 --scale 0.05 --start 2023-10-01 -q");
   ASSERT_EQ(s.code, 0) << s.output;
   // truncate one data asset
   std::string victim;
@@ -125,12 +109,13 @@ TEST(cli, a_broken_scene_is_recorded_and_the_run_exits_3) {
     if (e.path().string().find("AnalyticMS_SR") != std::string::npos) victim = e.path().string();
   ASSERT_FALSE(victim.empty());
   std::filesystem::resize_file(victim, std::filesystem::file_size(victim) / 2);
-  const auto r = sitewatch("run --scenes " + (d / "a/scenes") + " --sites " +
-                           (d / "a/sites.geojson") + " --config " + (d / "a/config.toml") +
-                           " --out " + (d / "o.gpkg") + " --csv " + (d / "csv") + " -q");
+  const auto r = run_sitewatch("run --scenes " + (d / "a/scenes") + " --sites " +
+                               (d / "a/sites.geojson") + " --config " + (d / "a/config.toml") +
+                               " --out " + (d / "o.gpkg") + " --csv " + (d / "csv") + " -q");
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_TRUE(std::filesystem::exists(d / "csv/site_counts.csv"));
-  const auto q = sitewatch("export " + (d / "o.gpkg") + " --format geojson --out " + (d / "gj"));
+  const auto q =
+      run_sitewatch("export " + (d / "o.gpkg") + " --format geojson --out " + (d / "gj"));
   EXPECT_EQ(q.code, 0) << q.output;
   const std::string scenes = sw::test::read_text(d / "gj/scenes.geojson");
   EXPECT_NE(scenes.find("\"failed\""), std::string::npos);
@@ -144,7 +129,7 @@ TEST(cli, a_broken_scene_is_recorded_and_the_run_exits_3) {
 TEST(cli, bench_runs_both_modes_and_writes_its_json) {
   sw::test::temp_dir d;
   const std::string json = d / "bench.json";
-  const auto r = sitewatch(
+  const auto r = run_sitewatch(
       "bench --synth-dates 4 --synth-scale 0.05 --repeat 1 --threads 2 "
       "--device cpu --json " +
       json);

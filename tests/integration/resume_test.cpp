@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,56 +17,22 @@
 
 #include "test_util.hpp"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
-
-// Starts `sitewatch args...`; returns the pid.
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  std::string bin = SW_BINARY;
-  argv.push_back(bin.data());
-  std::vector<std::string> copy = args;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, SW_BINARY, nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using sw::test::spawn_sitewatch;
+using sw::test::wait_exit;
 
 // Rows of a CSV without the run_id column, sorted (so doubled rows would show).
 std::vector<std::string> rows_without_run_id(const std::string& csv) {
-  std::ifstream f(csv);
-  std::string header, line;
-  std::getline(f, header);
-  std::vector<std::string> cols;
-  {
-    std::string c;
-    for (char ch : header + ",") {
-      if (ch == ',') {
-        cols.push_back(c);
-        c.clear();
-      } else {
-        c += ch;
-      }
-    }
-  }
-  const auto run_col = std::find(cols.begin(), cols.end(), "run_id") - cols.begin();
+  const sw::test::csv_table t = sw::test::read_csv_table(csv);
+  const int run_col = t.col("run_id");
   std::vector<std::string> out;
-  while (std::getline(f, line)) {
-    // cut the run_id cell (no quoted commas before it in these tables)
-    std::size_t start = 0;
-    for (long k = 0; k < run_col; ++k) start = line.find(',', start) + 1;
-    const std::size_t end = line.find(',', start);
-    out.push_back(line.substr(0, start) + (end == std::string::npos ? "" : line.substr(end)));
+  for (const auto& cells : t.rows) {
+    std::string row;
+    for (int i = 0; i < static_cast<int>(cells.size()); ++i)
+      if (i != run_col) row += cells[i] + "\x1f";
+    out.push_back(row);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -81,7 +45,7 @@ class resume : public ::testing::TestWithParam<const char*> {};
 TEST_P(resume, killed_runs_resume_to_the_same_tables) {
   sw::test::temp_dir d;
   const std::string a = d / "archive";
-  ASSERT_EQ(wait_exit(spawn(
+  ASSERT_EQ(wait_exit(spawn_sitewatch(
                 {"synth", "--out", a, "--dates", "30", "--scale", "0.05", "--seed", "3", "-q"})),
             0);
   const std::string strategy = GetParam();
@@ -101,10 +65,11 @@ TEST_P(resume, killed_runs_resume_to_the_same_tables) {
 
   // the uninterrupted run, timed to place the kills
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(wait_exit(spawn(with({"--out", d / "whole.gpkg"}))), 0);
+  ASSERT_EQ(wait_exit(spawn_sitewatch(with({"--out", d / "whole.gpkg"}))), 0);
   const double whole_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ASSERT_EQ(wait_exit(spawn({"export", d / "whole.gpkg", "--format", "csv", "--out", d / "whole"})),
+  ASSERT_EQ(wait_exit(spawn_sitewatch(
+                {"export", d / "whole.gpkg", "--format", "csv", "--out", d / "whole"})),
             0);
 
   // killed at random moments, resumed each time, then to the end
@@ -114,7 +79,7 @@ TEST_P(resume, killed_runs_resume_to_the_same_tables) {
   std::uniform_real_distribution<double> when(0.05, std::max(0.2, 0.5 * whole_s));
   int kills = 0, attempts = 0;
   for (; attempts < 12 && kills < 4; ++attempts) {
-    const pid_t pid = spawn(with({"--out", d / "killed.gpkg", "--resume"}));
+    const pid_t pid = spawn_sitewatch(with({"--out", d / "killed.gpkg", "--resume"}));
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::duration<double>(when(rng)));
     kill(pid, SIGKILL);
@@ -125,9 +90,10 @@ TEST_P(resume, killed_runs_resume_to_the_same_tables) {
   std::printf("[ resume   ] uninterrupted run %.2f s; %d of %d attempts killed mid-run\n", whole_s,
               kills, attempts);
   EXPECT_GE(kills, 3) << "the run finished before most kills: the test did not test much";
-  ASSERT_EQ(wait_exit(spawn(with({"--out", d / "killed.gpkg", "--resume"}))), 0);
-  ASSERT_EQ(
-      wait_exit(spawn({"export", d / "killed.gpkg", "--format", "csv", "--out", d / "killed"})), 0);
+  ASSERT_EQ(wait_exit(spawn_sitewatch(with({"--out", d / "killed.gpkg", "--resume"}))), 0);
+  ASSERT_EQ(wait_exit(spawn_sitewatch(
+                {"export", d / "killed.gpkg", "--format", "csv", "--out", d / "killed"})),
+            0);
 
   for (const char* table : {"site_counts.csv", "detections.csv"}) {
     const auto whole = rows_without_run_id(d / (std::string("whole/") + table));
@@ -145,17 +111,20 @@ INSTANTIATE_TEST_SUITE_P(strategies, resume, ::testing::Values("median", "archiv
 TEST(resume_config, refuses_a_different_config) {
   sw::test::temp_dir d;
   const std::string a = d / "archive";
-  ASSERT_EQ(wait_exit(spawn({"synth", "--out", a, "--dates", "3", "--scale", "0.05", "-q"})), 0);
-  ASSERT_EQ(wait_exit(spawn({"run", "--scenes", a + "/scenes", "--sites", a + "/sites.geojson",
-                             "--config", a + "/config.toml", "--out", d / "o.gpkg", "-q"})),
-            0);
+  ASSERT_EQ(
+      wait_exit(spawn_sitewatch({"synth", "--out", a, "--dates", "3", "--scale", "0.05", "-q"})),
+      0);
+  ASSERT_EQ(
+      wait_exit(spawn_sitewatch({"run", "--scenes", a + "/scenes", "--sites", a + "/sites.geojson",
+                                 "--config", a + "/config.toml", "--out", d / "o.gpkg", "-q"})),
+      0);
   std::string text = sw::test::read_text(a + "/config.toml");
   text.replace(text.find("k = 4.0"), 7, "k = 5.0");
   sw::test::write_text(d / "other.toml", text);
-  EXPECT_EQ(
-      wait_exit(spawn({"run", "--scenes", a + "/scenes", "--sites", a + "/sites.geojson",
-                       "--config", d / "other.toml", "--out", d / "o.gpkg", "--resume", "-q"})),
-      2);
+  EXPECT_EQ(wait_exit(spawn_sitewatch({"run", "--scenes", a + "/scenes", "--sites",
+                                       a + "/sites.geojson", "--config", d / "other.toml", "--out",
+                                       d / "o.gpkg", "--resume", "-q"})),
+            2);
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory_resource>
 #include <string>
 #include <thread>
@@ -317,4 +319,57 @@ TEST(tile_cache, rows_to_decode_cover_every_announced_read_of_a_block) {
   EXPECT_EQ(cache.rows_to_decode("a", 2, 0, 64, 64, 3), 3);  // no announced read touches it
   cache.expect_read("a", std::nullopt);  // a read that could not say where: whole blocks
   EXPECT_EQ(cache.rows_to_decode("a", 1, 1, 64, 64, 1), 64);
+}
+
+// Issue 12: a float32 scene whose pixels are NaN or +-Inf (all of them, or a patch) must
+// not reach the kernels: those pixels, and those the resampling mixed them into, are
+// invalid (coverage 0, bands 0); the rest of the scene reads as before.
+TEST(scene_reader, non_finite_pixels_are_invalid) {
+  sw::test::temp_dir dir;
+  sw::gdal_init();
+  const int w = 60, h = 40;
+  auto write = [&](const std::string& path, auto value_at) {
+    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
+        path.c_str(), w, h, 4, GDT_Float32, nullptr);
+    ASSERT_NE(ds, nullptr);
+    double gt[6] = {k_x0, k_gsd, 0, k_y0, 0, -k_gsd};
+    ds->SetGeoTransform(gt);
+    ds->SetProjection(utm_wkt(32652).c_str());
+    std::vector<float> px(static_cast<std::size_t>(w) * h);
+    for (int b = 1; b <= 4; ++b) {
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) px[static_cast<std::size_t>(y) * w + x] = value_at(x, y, b);
+      ASSERT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, w, h, px.data(), w, h, GDT_Float32,
+                                               0, 0, nullptr),
+                CE_None);
+    }
+    GDALClose(ds);
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  sw::scene_info s;
+  s.id = "f";
+  s.crs_wkt = utm_wkt(32652);
+  const auto g = grid_at(0.0, 0.0, w, h);
+  // all NaN, all +Inf, all -Inf: nothing valid, nothing non-finite left
+  for (float bad : {nan, inf, -inf}) {
+    s.path = dir / "all.tif";
+    write(s.path, [&](int, int, int) { return bad; });
+    const auto out = sw::read_onto_grid(s, g, {1, 2, 3, 4});
+    EXPECT_EQ(std::count(out.alpha.begin(), out.alpha.end(), 0),
+              static_cast<std::ptrdiff_t>(out.alpha.size()));
+    for (float v : out.data) ASSERT_TRUE(std::isfinite(v));
+  }
+  // a NaN patch in one band: the patch is invalid in every band, far from it all is valid
+  s.path = dir / "patch.tif";
+  write(s.path, [&](int x, int y, int b) {
+    return (b == 3 && x >= 20 && x < 30 && y >= 10 && y < 20) ? nan : 1000.0f + x + y + b;
+  });
+  const auto out = sw::read_onto_grid(s, g, {1, 2, 3, 4});
+  const auto plane = static_cast<std::size_t>(w) * h;
+  for (float v : out.data) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_EQ(out.alpha[15 * w + 25], 0);
+  for (int b = 0; b < 4; ++b) EXPECT_EQ(out.data[b * plane + 15 * w + 25], 0.0f);
+  EXPECT_NE(out.alpha[35 * w + 50], 0);
+  EXPECT_FLOAT_EQ(out.data[0 * plane + 35 * w + 50], 1000.0f + 50 + 35 + 1);
 }

@@ -39,32 +39,10 @@ sw::synth_options small_options(const std::string& out, int dates) {
   return o;
 }
 
-struct csv_table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    const auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  }
-};
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
+using sw::test::csv_table;
 
 csv_table read_csv(const std::string& path) {
-  csv_table t;
-  std::istringstream in(read_text(path));
-  std::string line;
-  if (std::getline(in, line)) t.header = split(line);
-  while (std::getline(in, line))
-    if (!line.empty()) t.rows.push_back(split(line));
-  return t;
+  return sw::test::read_csv_table(path);
 }
 
 struct gdal_closer {
@@ -619,7 +597,7 @@ TEST_F(synth_hard, statics_and_clutter_are_listed_but_never_counted) {
   double hulk_x = 0.0;
   int cranes = 0;
   for (const std::string& line : statics) {
-    const std::vector<std::string> f = split(line);
+    const std::vector<std::string> f = sw::test::split_csv_line(line);
     const double x = std::stod(f[0]), y = std::stod(f[1]);
     EXPECT_GE(x, w.quay_x0);
     EXPECT_LE(x, w.quay_x1);
