@@ -2,6 +2,7 @@
 // files, CSV tables (one reader), the sitewatch binary as a process (one runner).
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -133,16 +134,24 @@ inline process_result run_sitewatch(const std::string& args) {
 }
 
 // Starts `sitewatch args...` without waiting (to be killed, or waited for with wait_exit);
-// its output goes where the test's goes. Returns the pid, -1 when it could not start.
-inline pid_t spawn_sitewatch(const std::vector<std::string>& args) {
+// its stdout and stderr go to `log` when given, else where the test's go. Returns the pid,
+// -1 when it could not start.
+inline pid_t spawn_sitewatch(const std::vector<std::string>& args, const std::string& log = "") {
   std::vector<std::string> copy = args;
   std::string bin = SW_BINARY;
   std::vector<char*> argv{bin.data()};
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!log.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
   pid_t pid = -1;
-  if (posix_spawn(&pid, SW_BINARY, nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
+  const int rc = posix_spawn(&pid, SW_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
 }
 
 // The exit code of a spawned process; -1 when a signal ended it.

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -46,6 +47,7 @@
 #include "host/pipeline/scene_rows.hpp"
 #include "host/pipeline/site_job.hpp"
 #include "host/pipeline/site_runner.hpp"
+#include "host/pipeline/stop_signal.hpp"
 #include "host/plan/plan.hpp"
 
 namespace sw {
@@ -251,7 +253,7 @@ void run_sites(run_shared& run, int threads, int sites_in_flight) {
   arena.execute([&] {
     std::size_t next_site = 0;
     auto next = [&](tbb::flow_control& fc) -> std::size_t {
-      if (next_site == run.plan.work.size()) fc.stop();
+      if (next_site == run.plan.work.size() || stop_requested()) fc.stop();
       return next_site++;
     };
     auto one_site = [&](std::size_t i) { site_job(run, run.plan.work[i]).run(); };
@@ -260,6 +262,22 @@ void run_sites(run_shared& run, int threads, int sites_in_flight) {
         tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order, next) &
             tbb::make_filter<std::size_t, void>(tbb::filter_mode::parallel, one_site));
   });
+}
+
+// A run stopped by a signal: everything in flight was committed; the scenes table and the
+// run's end are left for the run that finishes it (they would call unread scenes done).
+run_report interrupted(const run_options& opt, int sig, const run_tally& tally) {
+  fmt::print(stderr,
+             "sitewatch: stopped by {} after committing {} pairs this run; {} is consistent: run "
+             "the same command with --resume to finish\n",
+             sig == SIGINT    ? "SIGINT"
+             : sig == SIGTERM ? "SIGTERM"
+                              : "a signal",
+             tally.pairs_written.load(), opt.out);
+  run_report r;
+  r.pairs_written = tally.pairs_written;
+  r.exit_code = exit_signal_base + sig;
+  return r;
 }
 
 // Failed and skipped scenes by name with their reasons (the first 20 of each, then a count),
@@ -309,6 +327,7 @@ void log_summary(const run_report& r, const run_tally& tally, const async_writer
 run_report run_archive(const run_options& opt) {
   const auto t_start = std::chrono::steady_clock::now();
   gdal_init();
+  const stop_signal_scope signals;
   prepared_run p = prepare(opt);
   const run_plan& plan = p.plan;
 
@@ -353,6 +372,7 @@ run_report run_archive(const run_options& opt) {
     std::filesystem::remove_all(opt.out + ".chips", ec);
   }
   progress.stop();
+  if (const int sig = stop_requested()) return interrupted(opt, sig, tally);
 
   const scene_rows_result scenes =
       scene_rows_of(plan, tally.failures(), p.shard_index, p.shard_count);

@@ -60,6 +60,9 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failed = 1;
 inline constexpr int exit_usage = 2;
 inline constexpr int exit_partial = 3;
+// Stopped by SIGINT or SIGTERM (host/pipeline/stop_signal.hpp): 128 + the signal, 130 or
+// 143; what was in flight is committed and --resume finishes the run.
+inline constexpr int exit_signal_base = 128;
 
 // Runs the job; returns what it did, with the exit code. Throws sw::input_error for invalid
 // inputs found before any work (config, catalog, options), sw::error for a failure of the

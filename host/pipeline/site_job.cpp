@@ -11,6 +11,7 @@
 
 #include "host/io/scene.hpp"
 #include "host/io/scene_time.hpp"
+#include "host/pipeline/stop_signal.hpp"
 
 namespace sw {
 namespace {
@@ -87,9 +88,11 @@ void site_job::work() {
                   plan.scenes[w_.scenes.front()], &run_.tiles);
   const auto strategy = run_.cfg.reference.strategy;
   if (strategy == reference_strategy::fixed) seed_fixed_reference();
-  if (strategy == reference_strategy::archive && !run_.opt.read_only)
-    count(learn_archive(), true);
-  else
+  if (strategy == reference_strategy::archive && !run_.opt.read_only) {
+    const auto readable = learn_archive();
+    if (stop_requested()) return;  // a reference from part of the archive must count nothing
+    count(readable, true);
+  } else
     count(w_.scenes, false);
 }
 
@@ -98,7 +101,7 @@ void site_job::stream(const std::vector<std::size_t>& scenes, Read&& read, Use&&
   std::size_t next = 0;
   using tk_ptr = std::shared_ptr<token>;
   auto next_filter = [&](tbb::flow_control& fc) -> tk_ptr {
-    if (next == scenes.size()) {
+    if (next == scenes.size() || stop_requested()) {  // a signal: no new scene
       fc.stop();
       return nullptr;
     }

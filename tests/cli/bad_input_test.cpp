@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gdal_priv.h>
@@ -168,6 +171,57 @@ TEST_F(bad_input, a_scene_of_non_finite_pixels_is_not_observable_and_does_not_cr
   EXPECT_GT(rows(dir_ / "csv/site_counts.csv"), 0);
   const auto again = run_sitewatch(run_args(dir_ / "o.gpkg", " -q --resume"));
   EXPECT_TRUE(again.code == 0 || again.code == 3) << again.code << ": " << again.output;
+}
+
+}  // namespace
+
+namespace {
+
+// SIGTERM (and SIGINT) end a run cleanly: exit 143, a line saying how to --resume, and the
+// resumed run's tables equal an uninterrupted run's.
+TEST_F(bad_input, sigterm_stops_cleanly_and_resume_finishes) {
+  const auto whole = run_sitewatch(run_args(dir_ / "whole.gpkg", " -q --csv " + (dir_ / "whole")));
+  ASSERT_EQ(whole.code, 0) << whole.output;
+  const std::string log = dir_ / "stopped.log";
+  const std::vector<std::string> args = {"run",
+                                         "--scenes",
+                                         dir_ / "a/scenes",
+                                         "--sites",
+                                         dir_ / "a/sites.geojson",
+                                         "--config",
+                                         dir_ / "a/config.toml",
+                                         "--out",
+                                         dir_ / "stopped.gpkg",
+                                         "--threads",
+                                         "1"};
+  // a signal at some moment of the run (once it is under way: its first log line), early
+  // (indexing, the first pairs) or later; at least one must find the run still going
+  int stopped_by_signal = 0;
+  for (int delay_ms : {0, 400, 1000}) {
+    fs::remove(dir_ / "stopped.gpkg");
+    const pid_t pid = sw::test::spawn_sitewatch(args, log);
+    ASSERT_GT(pid, 0);
+    for (int i = 0; i < 500 && sw::test::read_text(log).find("indexing") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(pid, SIGTERM);
+    const int code = sw::test::wait_exit(pid);
+    const std::string out = sw::test::read_text(log);
+    ASSERT_TRUE(code == 143 || code == 0) << "exit " << code << ": " << out;  // 0: it had finished
+    if (code == 143) {
+      ++stopped_by_signal;
+      EXPECT_NE(out.find("stopped by SIGTERM"), std::string::npos) << out;
+      EXPECT_NE(out.find("--resume to finish"), std::string::npos) << out;
+    }
+    if (fs::exists(dir_ / "stopped.gpkg")) break;
+  }
+  EXPECT_GT(stopped_by_signal, 0);
+  const auto resumed =
+      run_sitewatch(run_args(dir_ / "stopped.gpkg", " -q --resume --csv " + (dir_ / "resumed")));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(rows(dir_ / "resumed/site_counts.csv"), rows(dir_ / "whole/site_counts.csv"));
+  EXPECT_EQ(rows(dir_ / "resumed/detections.csv"), rows(dir_ / "whole/detections.csv"));
+  std::cout << "runs stopped by SIGTERM: " << stopped_by_signal << "\n";
 }
 
 }  // namespace
