@@ -11,6 +11,8 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <tuple>
+#include <variant>
 
 #include <toml++/toml.h>
 
@@ -200,22 +202,277 @@ bool valid_class_name(std::string_view s) {
   });
 }
 
-// ---- the reader ---------------------------------------------------------------------------
+// ---- the schema ---------------------------------------------------------------------------
+// One table of keys per section drives the unknown-key check, the reader (types, ranges,
+// enum names), the writer (canonical text and `config --defaults`) and config_key_paths()
+// (which a test holds docs/CONFIG.md to). Adding a key: one row here, plus its use.
 
-// Every key the format knows, by table, for unknown-key checks and did-you-mean hints.
-const std::vector<std::string_view> k_top_keys = {
-    "gsd_m",  "min_valid_fraction", "grid_margin_m", "bands",  "reference",
-    "change", "coregistration",     "anomaly",       "classes"};
-const std::vector<std::string_view> k_reference_keys = {"strategy", "window", "min_scenes", "date",
-                                                        "scene_id"};
-const std::vector<std::string_view> k_change_keys = {"method", "threshold", "k", "value",
-                                                     "edge_tolerance_px"};
-const std::vector<std::string_view> k_coregistration_keys = {"search_radius_px"};
-const std::vector<std::string_view> k_anomaly_keys = {"window", "z", "min_history"};
-const std::vector<std::string_view> k_class_keys = {
+// Allowed values of a float key: lo < v (lo_open) or lo <= v, and v <= hi.
+struct num_range {
+  double lo;
+  bool lo_open;
+  double hi;
+};
+constexpr double k_inf = std::numeric_limits<double>::infinity();
+constexpr num_range k_positive{0.0, true, k_inf};
+constexpr num_range k_non_negative{0.0, false, k_inf};
+
+// An enum member, seen through its names table so that one key_spec type holds them all.
+template <class S>
+struct enum_member {
+  std::string (*get)(const S&);
+  bool (*set)(S&, std::string_view);  // false: not a name of the enum
+  std::vector<std::string_view> (*names)();
+};
+
+template <class T>
+struct member_of;
+template <class S, class T>
+struct member_of<T S::*> {
+  using owner = S;
+};
+
+template <auto Member, const auto& Names>
+enum_member<typename member_of<decltype(Member)>::owner> enum_of() {
+  using S = typename member_of<decltype(Member)>::owner;
+  return {[](const S& s) { return enum_name(Names, s.*Member); },
+          [](S& s, std::string_view text) {
+            for (const auto& [e, n] : Names)
+              if (n == text) {
+                s.*Member = e;
+                return true;
+              }
+            return false;
+          },
+          [] {
+            std::vector<std::string_view> v;
+            for (const auto& [e, n] : Names) v.push_back(n);
+            return v;
+          }};
+}
+
+// A date key: a "YYYY-MM-DD" string ("" = unset) or a TOML date.
+template <class S>
+struct date_member {
+  std::string S::*m;
+};
+
+template <class S>
+struct key_spec {
+  std::string_view key;
+  std::variant<double S::*, int S::*, std::string S::*, date_member<S>, enum_member<S>> member;
+  num_range range{};           // float keys: allowed values; integer keys: lo..hi
+  std::string_view allowed{};  // float keys: the range in words, as messages print it
+  std::string_view comment{};  // the one-line comment of `config --defaults`
+  std::string_view example{};  // string keys: written commented out when unset (--defaults)
+};
+
+template <class S>
+key_spec<S> real(std::string_view key, double S::*m, num_range r, std::string_view allowed,
+                 std::string_view comment) {
+  return {key, m, r, allowed, comment};
+}
+template <class S>
+key_spec<S> integer(std::string_view key, int S::*m, long long lo, long long hi,
+                    std::string_view comment) {
+  return {key, m, {static_cast<double>(lo), false, static_cast<double>(hi)}, {}, comment};
+}
+template <class S>
+key_spec<S> text(std::string_view key, std::string S::*m, std::string_view comment,
+                 std::string_view example) {
+  return {key, m, {}, {}, comment, example};
+}
+template <class S>
+key_spec<S> date(std::string_view key, std::string S::*m, std::string_view comment,
+                 std::string_view example) {
+  return {key, date_member<S>{m}, {}, {}, comment, example};
+}
+template <class S>
+key_spec<S> choice(std::string_view key, enum_member<S> e, std::string_view comment) {
+  return {key, e, {}, {}, comment};
+}
+
+// Rows in canonical order: the order of the canonical text, which is hashed for --resume.
+const std::vector<key_spec<config>> k_top_schema = {
+    real("gsd_m", &config::gsd_m, k_positive, "> 0",
+         "site grid pixel size (m) where the catalog gives none"),
+    real("min_valid_fraction", &config::min_valid_fraction, {0.0, false, 1.0}, "0..1",
+         "a zone with less clear coverage is not observable"),
+    real("grid_margin_m", &config::grid_margin_m, k_non_negative, ">= 0",
+         "margin (m) around a site's zones in its grid"),
+};
+
+const std::vector<key_spec<reference_config>> k_reference_schema = {
+    choice("strategy", enum_of<&reference_config::strategy, k_strategy_names>(),
+           "previous | median | fixed | archive"),
+    integer("window", &reference_config::window, 1, kern::max_reference_members,
+            "scenes in the median, 1..31 (archive: not used)"),
+    integer("min_scenes", &reference_config::min_scenes, 1, std::numeric_limits<int>::max(),
+            "observable scenes needed before the reference is used"),
+    date("date", &reference_config::date, "for fixed: the scene nearest this date (YYYY-MM-DD)",
+         "2023-08-15"),
+    text("scene_id", &reference_config::scene_id, "for fixed: this scene (wins over date)",
+         "20230815_013512_59_247d"),
+};
+
+const std::vector<key_spec<change_config>> k_change_schema = {
+    choice("method", enum_of<&change_config::method, k_change_method_names>(),
+           "cva (change vector of the normalised bands) | mad (IR-MAD's chi-square statistic)"),
+    choice("threshold", enum_of<&change_config::threshold, k_threshold_names>(),
+           "fixed | kmad | otsu"),
+    real("k", &change_config::k, k_positive, "> 0",
+         "for kmad: median + k * 1.4826 * MAD of the magnitude"),
+    real("value", &change_config::value, k_positive, "> 0",
+         "for fixed: threshold in reflectance x10000 (mad: in 100 x sqrt(chi2))"),
+    real("edge_tolerance_px", &change_config::edge_tolerance_px, {0.0, false, 4.0},
+         "between 0 and 4", "residual misregistration (px) a difference must survive (0: off)"),
+};
+
+const std::vector<key_spec<coregistration_config>> k_coregistration_schema = {
+    integer("search_radius_px", &coregistration_config::search_radius_px, 0, 32,
+            "0 turns co-registration off (0..32)"),
+};
+
+const std::vector<key_spec<anomaly_config>> k_anomaly_schema = {
+    integer("window", &anomaly_config::window, 2, 100000,
+            "previous observable rows the z-score looks at"),
+    real("z", &anomaly_config::z, k_positive, "> 0", "|robust z| above this flags an anomaly"),
+    integer("min_history", &anomaly_config::min_history, 1, 100000,
+            "fewer previous observable rows: anomaly is empty"),
+};
+
+const std::vector<key_spec<class_config>> k_class_schema = {
+    real("length_m", &class_config::length_m, k_positive, "> 0", "nominal object length (m)"),
+    real("width_m", &class_config::width_m, k_positive, "> 0", "nominal object width (m)"),
+    choice("polarity", enum_of<&class_config::object_polarity, k_polarity_names>(),
+           "brighter | darker | any, relative to the background"),
+    choice("background", enum_of<&class_config::background, k_background_names>(),
+           "reference | local"),
+    real("min_area_m2", &class_config::min_area_m2, k_non_negative, ">= 0",
+         "smaller components are dropped"),
+    real("max_area_m2", &class_config::max_area_m2, k_positive, "> 0",
+         "larger components are dropped"),
+    choice("split", enum_of<&class_config::split, k_split_names>(),
+           "length: a component counts round(length / length_m); none: 1"),
+    integer("open_px", &class_config::open_px, 0, 32,
+            "opening radius (px) before labelling; 0 = none"),
+    integer("close_px", &class_config::close_px, 0, 32,
+            "closing radius (px) before labelling; 0 = none"),
+    real("contrast_k", &class_config::contrast_k, k_positive, "> 0",
+         "local: object vs the ring of its own background, in standard deviations"),
+    real("min_contrast", &class_config::min_contrast, k_non_negative, ">= 0 (0: no minimum)",
+         "local: and by at least this much brightness (reflectance x10000); 0 = no minimum"),
+    choice("on", enum_of<&class_config::on, k_placement_names>(),
+           "anywhere | water: local objects only on water"),
+    choice("static_objects", enum_of<&class_config::static_objects, k_static_names>(),
+           "exclude | count: local objects also in the reference at the same place"),
+    real("max_length_m", &class_config::max_length_m, k_non_negative, ">= 0 (0: no limit)",
+         "longer components are dropped; 0 = no limit"),
+    real("max_width_m", &class_config::max_width_m, k_non_negative, ">= 0 (0: no limit)",
+         "wider components are dropped; 0 = no limit"),
+    real("min_elongation", &class_config::min_elongation, k_non_negative, ">= 0 (0: no limit)",
+         "components with length / width below this are dropped; 0 = none"),
+};
+
+// The class keys in the orders the reader used before the schema: it read `split` before
+// the area keys, and it offered did-you-mean candidates in the second order (closest() gives
+// a tie to the first candidate). Following them keeps every message as it was. Keys not
+// listed (new ones) follow in schema order, so a new key need not be added here.
+constexpr std::array<std::string_view, 16> k_class_legacy_read_order = {
+    "length_m",       "width_m",      "polarity",    "background",    "split",        "min_area_m2",
+    "max_area_m2",    "open_px",      "close_px",    "contrast_k",    "min_contrast", "on",
+    "static_objects", "max_length_m", "max_width_m", "min_elongation"};
+constexpr std::array<std::string_view, 16> k_class_legacy_hint_order = {
     "length_m",     "min_area_m2", "max_area_m2",    "width_m",     "polarity", "background",
     "split",        "open_px",     "close_px",       "contrast_k",  "on",       "static_objects",
     "max_length_m", "max_width_m", "min_elongation", "min_contrast"};
+
+// The rows of `schema`, those named in `first` first (in that order), then the rest.
+template <class S, std::size_t N>
+std::vector<const key_spec<S>*> ordered(const std::vector<key_spec<S>>& schema,
+                                        const std::array<std::string_view, N>& first) {
+  std::vector<const key_spec<S>*> out;
+  for (const auto name : first)
+    for (const auto& k : schema)
+      if (k.key == name) out.push_back(&k);
+  for (const auto& k : schema)
+    if (std::find(first.begin(), first.end(), k.key) == first.end()) out.push_back(&k);
+  return out;
+}
+
+template <class S>
+std::vector<std::string_view> key_names(const std::vector<const key_spec<S>*>& keys) {
+  std::vector<std::string_view> out;
+  for (const auto* k : keys) out.push_back(k->key);
+  return out;
+}
+template <class S>
+std::vector<std::string_view> key_names(const std::vector<key_spec<S>>& schema) {
+  std::vector<std::string_view> out;
+  for (const auto& k : schema) out.push_back(k.key);
+  return out;
+}
+
+class reader;
+
+// Rules across keys of a section, checked after its keys are read.
+void check_reference(reader& r, const toml::table& t, const reference_config& c);
+void check_anomaly(reader& r, const toml::table& t, const anomaly_config& c);
+
+// A [NAME] table of plain keys, mapped to one member struct of config.
+template <class S>
+struct section {
+  std::string_view name;
+  S config::*member;
+  const std::vector<key_spec<S>>& keys;
+  void (*check)(reader&, const toml::table&, const S&);  // null: no cross-key rules
+};
+
+// The fixed sections in file order; [bands] comes before them and [classes] after.
+const auto k_sections = std::make_tuple(
+    section<reference_config>{"reference", &config::reference, k_reference_schema, check_reference},
+    section<change_config>{"change", &config::change, k_change_schema, nullptr},
+    section<coregistration_config>{"coregistration", &config::coregistration,
+                                   k_coregistration_schema, nullptr},
+    section<anomaly_config>{"anomaly", &config::anomaly, k_anomaly_schema, check_anomaly});
+
+// Calls f(section) for each of k_sections, in order.
+template <class F>
+void for_each_section(F&& f) {
+  std::apply([&](const auto&... s) { (f(s), ...); }, k_sections);
+}
+
+// The keys allowed at the top level: the plain keys, then the tables.
+const std::vector<std::string_view>& top_keys() {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> v = key_names(k_top_schema);
+    v.push_back("bands");
+    for_each_section([&](const auto& s) { v.push_back(s.name); });
+    v.push_back("classes");
+    return v;
+  }();
+  return keys;
+}
+
+const std::vector<std::string_view>& class_keys() {
+  static const std::vector<std::string_view> keys =
+      key_names(ordered(k_class_schema, k_class_legacy_hint_order));
+  return keys;
+}
+
+// Tables with fixed keys ("" = the top level), for pointing a key in the wrong table to its
+// place.
+const std::vector<std::pair<std::string_view, std::vector<std::string_view>>>& known_tables() {
+  static const auto tables = [] {
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> v;
+    v.emplace_back("", top_keys());
+    for_each_section([&](const auto& s) { v.emplace_back(s.name, key_names(s.keys)); });
+    return v;
+  }();
+  return tables;
+}
+
+// ---- the reader ---------------------------------------------------------------------------
 
 // Reads values out of a parsed document and collects every problem, so that one run of
 // `sitewatch` shows the user all the mistakes of the file at once.
@@ -247,7 +504,7 @@ class reader {
     for (auto&& [k, v] : t) {
       const std::string_view key = k.str();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      const std::string path = prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+      const std::string path = join_path(prefix, key);
       std::string hint = elsewhere(key, prefix);
       if (hint.empty()) {
         const std::string near = closest(key, allowed);
@@ -270,16 +527,8 @@ class reader {
     return n->as_table();
   }
 
-  // A float key (integers accepted); `ok` checks the range, `allowed` says it in words.
-  template <class Pred>
-  void number(const toml::table& t, const std::string& prefix, std::string_view key, double& out,
-              Pred ok, std::string_view allowed) {
-    if (const toml::node* n = t.get(key)) number_at(*n, join_path(prefix, key), out, ok, allowed);
-  }
-
-  // Same for a node already in hand; false when it was rejected.
-  template <class Pred>
-  bool number_at(const toml::node& n, const std::string& path, double& out, Pred ok,
+  // A float (integers accepted) in `r`, which `allowed` says in words; false when rejected.
+  bool number_at(const toml::node& n, const std::string& path, double& out, const num_range& r,
                  std::string_view allowed) {
     double v;
     if (auto i = n.as_integer())
@@ -291,7 +540,8 @@ class reader {
             fmt::format("'{}' is {} ({}), expected a number", path, type_name(n.type()), show(n)));
       return false;
     }
-    if (!std::isfinite(v) || !ok(v)) {
+    const bool in_range = (r.lo_open ? v > r.lo : v >= r.lo) && v <= r.hi;
+    if (!std::isfinite(v) || !in_range) {
       error(&n, fmt::format("'{}' = {} is out of range (allowed: {})", path, show(n), allowed));
       return false;
     }
@@ -299,15 +549,13 @@ class reader {
     return true;
   }
 
-  // An integer key in [lo, hi].
-  void integer(const toml::table& t, const std::string& prefix, std::string_view key, int& out,
-               long long lo, long long hi) {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    auto i = n->as_integer();
+  // An integer in [lo, hi].
+  void integer_at(const toml::node& n, const std::string& path, int& out, long long lo,
+                  long long hi) {
+    auto i = n.as_integer();
     if (!i) {
-      error(n, fmt::format("'{}' is {} ({}), expected an integer", join_path(prefix, key),
-                           type_name(n->type()), show(*n)));
+      error(&n, fmt::format("'{}' is {} ({}), expected an integer", path, type_name(n.type()),
+                            show(n)));
       return;
     }
     const long long v = i->get();
@@ -315,46 +563,46 @@ class reader {
       const std::string allowed = hi == std::numeric_limits<int>::max()
                                       ? fmt::format(">= {}", lo)
                                       : fmt::format("{}..{}", lo, hi);
-      error(n, fmt::format("'{}' = {} is out of range (allowed: {})", join_path(prefix, key), v,
-                           allowed));
+      error(&n, fmt::format("'{}' = {} is out of range (allowed: {})", path, v, allowed));
       return;
     }
     out = static_cast<int>(v);
   }
 
-  // A string key; returns the node for follow-up messages, null when absent or not a string.
-  const toml::node* string(const toml::table& t, const std::string& prefix, std::string_view key,
-                           std::string& out) {
-    const toml::node* n = t.get(key);
-    if (!n) return nullptr;
-    auto s = n->as_string();
+  // A string; false when it is not one.
+  bool string_at(const toml::node& n, const std::string& path, std::string& out) {
+    auto s = n.as_string();
     if (!s) {
-      error(n, fmt::format("'{}' is {} ({}), expected a string", join_path(prefix, key),
-                           type_name(n->type()), show(*n)));
-      return nullptr;
+      error(&n,
+            fmt::format("'{}' is {} ({}), expected a string", path, type_name(n.type()), show(n)));
+      return false;
     }
     out = s->get();
-    return n;
+    return true;
   }
 
-  template <class E, std::size_t N>
-  void enumeration(const toml::table& t, const std::string& prefix, std::string_view key, E& out,
-                   const std::array<std::pair<E, std::string_view>, N>& names) {
-    std::string text;
-    const toml::node* n = string(t, prefix, key, text);
-    if (!n) return;
-    std::vector<std::string_view> allowed;
-    for (const auto& [e, s] : names) {
-      if (s == text) {
-        out = e;
-        return;
+  // A "YYYY-MM-DD" string ("" = unset, so that canonical_toml() can write every key) or a
+  // TOML date (date = 2023-08-15), which is as good as the string form.
+  void date_at(const toml::node& n, const std::string& path, std::string& out) {
+    if (auto d = n.as_date()) {
+      out = fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
+    } else if (string_at(n, path, out)) {
+      if (!out.empty() && !valid_date(out)) {
+        error(&n, fmt::format("'{}' = {} is not a date (allowed: YYYY-MM-DD)", path, quote(out)));
+        out.clear();
       }
-      allowed.push_back(s);
     }
+  }
+
+  template <class S>
+  void enum_at(const toml::node& n, const std::string& path, const enum_member<S>& e, S& s) {
+    std::string text;
+    if (!string_at(n, path, text) || e.set(s, text)) return;
+    const std::vector<std::string_view> allowed = e.names();
     const std::string near = closest(text, allowed);
-    error(n, fmt::format("'{}' = {} is not allowed (allowed: {}){}", join_path(prefix, key),
-                         quote(text), join(allowed, ", "),
-                         near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+    error(&n, fmt::format("'{}' = {} is not allowed (allowed: {}){}", path, quote(text),
+                          join(allowed, ", "),
+                          near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
   }
 
   static std::string join_path(const std::string& prefix, std::string_view key) {
@@ -365,20 +613,14 @@ class reader {
   // A key put in the wrong table ("k = 4" at the top level) is best answered with the place
   // where that exact key lives.
   static std::string elsewhere(std::string_view key, const std::string& prefix) {
-    const std::pair<std::string_view, const std::vector<std::string_view>*> tables[] = {
-        {"", &k_top_keys},
-        {"reference", &k_reference_keys},
-        {"change", &k_change_keys},
-        {"coregistration", &k_coregistration_keys},
-        {"anomaly", &k_anomaly_keys}};
     if (prefix.rfind("classes.", 0) == 0) return "";
-    for (const auto& [name, keys] : tables) {
+    for (const auto& [name, keys] : known_tables()) {
       if (name == prefix) continue;
-      if (std::find(keys->begin(), keys->end(), key) != keys->end())
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
         return name.empty() ? std::string(key) : std::string(name) + "." + std::string(key);
     }
-    if (prefix.empty() &&
-        std::find(k_class_keys.begin(), k_class_keys.end(), key) != k_class_keys.end())
+    const auto& ck = class_keys();
+    if (prefix.empty() && std::find(ck.begin(), ck.end(), key) != ck.end())
       return fmt::format("classes.NAME.{}", key);
     return "";
   }
@@ -387,27 +629,55 @@ class reader {
   std::vector<std::string> errors_;
 };
 
-auto positive = [](double v) { return v > 0.0; };
-auto non_negative = [](double v) { return v >= 0.0; };
+// Helper for std::visit over the member kinds of a key_spec.
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+// Reads key `k` of table `t` (if present) into `s`, checking its type and range.
+template <class S>
+void read_key(reader& r, const toml::table& t, const std::string& prefix, const key_spec<S>& k,
+              S& s) {
+  const toml::node* n = t.get(k.key);
+  if (!n) return;
+  const std::string path = reader::join_path(prefix, k.key);
+  std::visit(overloaded{[&](double S::*m) { r.number_at(*n, path, s.*m, k.range, k.allowed); },
+                        [&](int S::*m) {
+                          r.integer_at(*n, path, s.*m, static_cast<long long>(k.range.lo),
+                                       static_cast<long long>(k.range.hi));
+                        },
+                        [&](std::string S::*m) { r.string_at(*n, path, s.*m); },
+                        [&](const date_member<S>& d) { r.date_at(*n, path, s.*(d.m)); },
+                        [&](const enum_member<S>& e) { r.enum_at(*n, path, e, s); }},
+             k.member);
+}
+
+void check_reference(reader& r, const toml::table& t, const reference_config& c) {
+  // date = "" is "not set" (canonical_toml() writes it so), anything else is an attempt:
+  // a bad date has been reported already and needs no second message here.
+  const toml::node* d = t.get("date");
+  const bool date_given = d && !(d->is_string() && d->as_string()->get().empty());
+  if (c.strategy == reference_strategy::fixed && c.date.empty() && c.scene_id.empty() &&
+      !date_given) {
+    r.error(t.get("strategy"),
+            "'reference.strategy' = \"fixed\" needs 'reference.date' (YYYY-MM-DD) or "
+            "'reference.scene_id'");
+  }
+}
+
+void check_anomaly(reader& r, const toml::table& t, const anomaly_config& c) {
+  if (c.min_history <= c.window) return;
+  const toml::node* n = t.get("min_history") ? t.get("min_history") : t.get("window");
+  r.error(n ? n : &t, fmt::format("'anomaly.min_history' = {} is larger than 'anomaly.window' = {} "
+                                  "(allowed: min_history <= window)",
+                                  c.min_history, c.window));
+}
 
 void read_class(reader& r, const toml::table& t, const std::string& prefix, class_config& c) {
-  r.check_keys(t, prefix, k_class_keys);
-  r.number(t, prefix, "length_m", c.length_m, positive, "> 0");
-  r.number(t, prefix, "width_m", c.width_m, positive, "> 0");
-  r.enumeration(t, prefix, "polarity", c.object_polarity, k_polarity_names);
-  r.enumeration(t, prefix, "background", c.background, k_background_names);
-  r.enumeration(t, prefix, "split", c.split, k_split_names);
-  r.number(t, prefix, "min_area_m2", c.min_area_m2, non_negative, ">= 0");
-  r.number(t, prefix, "max_area_m2", c.max_area_m2, positive, "> 0");
-  r.integer(t, prefix, "open_px", c.open_px, 0, 32);
-  r.integer(t, prefix, "close_px", c.close_px, 0, 32);
-  r.number(t, prefix, "contrast_k", c.contrast_k, positive, "> 0");
-  r.number(t, prefix, "min_contrast", c.min_contrast, non_negative, ">= 0 (0: no minimum)");
-  r.enumeration(t, prefix, "on", c.on, k_placement_names);
-  r.enumeration(t, prefix, "static_objects", c.static_objects, k_static_names);
-  r.number(t, prefix, "max_length_m", c.max_length_m, non_negative, ">= 0 (0: no limit)");
-  r.number(t, prefix, "max_width_m", c.max_width_m, non_negative, ">= 0 (0: no limit)");
-  r.number(t, prefix, "min_elongation", c.min_elongation, non_negative, ">= 0 (0: no limit)");
+  static const auto read_order = ordered(k_class_schema, k_class_legacy_read_order);
+  r.check_keys(t, prefix, class_keys());
+  for (const auto* k : read_order) read_key(r, t, prefix, *k, c);
   if (c.min_area_m2 > c.max_area_m2) {
     const toml::node* n = t.get("min_area_m2") ? t.get("min_area_m2") : t.get("max_area_m2");
     r.error(n ? n : &t,
@@ -417,243 +687,169 @@ void read_class(reader& r, const toml::table& t, const std::string& prefix, clas
   }
 }
 
+// [bands]: name -> weight, kept in file order.
+void read_bands(reader& r, const toml::table& bands, config& cfg) {
+  // toml++ keeps a table's keys sorted, not in file order; the source position of each
+  // key gives the file order back.
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [k, v] : bands) entries.emplace_back(&k, &v);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& pa = a.first->source().begin;
+    const auto& pb = b.first->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  bool any_positive = false;
+  for (const auto& [k, v] : entries) {
+    const std::string name(k->str());
+    const std::string path = "bands." + toml_key(name);
+    if (name.empty()) {
+      r.error(v, "'bands' has an empty band name");
+      continue;
+    }
+    double w = 1.0;
+    if (!r.number_at(*v, path, w, k_non_negative, ">= 0")) continue;
+    any_positive = any_positive || w > 0.0;
+    cfg.band_weights.emplace_back(name, w);
+  }
+  if (!cfg.band_weights.empty() && !any_positive)
+    r.error(&bands, "every weight in [bands] is 0 (allowed: at least one weight > 0)");
+}
+
+// [classes]: any such table replaces the built-in set (an empty one leaves no classes:
+// change detection only).
+void read_classes(reader& r, const toml::table& t, config& cfg) {
+  for (auto&& [k, v] : t) {
+    const std::string name(k.str());
+    const std::string prefix = "classes." + toml_key(name);
+    if (!valid_class_name(name)) {
+      r.error(&v, fmt::format("class name {} is not allowed (allowed: lower-case letters, "
+                              "digits and '_')",
+                              quote(name)));
+      continue;
+    }
+    if (name == "change") {
+      r.error(&v, "class name \"change\" is reserved (a zone of class change counts nothing)");
+      continue;
+    }
+    if (!v.is_table()) {
+      r.error(&v, fmt::format("'{}' is {} ({}), expected a table", prefix, type_name(v.type()),
+                              show(v)));
+      continue;
+    }
+    class_config c;
+    c.name = name;
+    read_class(r, *v.as_table(), prefix, c);
+    cfg.classes.emplace(name, c);
+  }
+}
+
 config parse_table(const toml::table& root, reader& r) {
   config cfg;  // struct defaults; the built-in classes only when the file names none
-  r.check_keys(root, "", k_top_keys);
-  r.number(root, "", "gsd_m", cfg.gsd_m, positive, "> 0");
-  r.number(
-      root, "", "min_valid_fraction", cfg.min_valid_fraction,
-      [](double v) { return v >= 0.0 && v <= 1.0; }, "0..1");
-  r.number(root, "", "grid_margin_m", cfg.grid_margin_m, non_negative, ">= 0");
-
-  if (const toml::table* bands = r.table(root, "", "bands")) {
-    // toml++ keeps a table's keys sorted, not in file order; the source position of each
-    // key gives the file order back.
-    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-    for (auto&& [k, v] : *bands) entries.emplace_back(&k, &v);
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-      const auto& pa = a.first->source().begin;
-      const auto& pb = b.first->source().begin;
-      return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-    });
-    bool any_positive = false;
-    for (const auto& [k, v] : entries) {
-      const std::string name(k->str());
-      const std::string path = "bands." + toml_key(name);
-      if (name.empty()) {
-        r.error(v, "'bands' has an empty band name");
-        continue;
-      }
-      double w = 1.0;
-      if (!r.number_at(*v, path, w, non_negative, ">= 0")) continue;
-      any_positive = any_positive || w > 0.0;
-      cfg.band_weights.emplace_back(name, w);
-    }
-    if (!cfg.band_weights.empty() && !any_positive)
-      r.error(bands, "every weight in [bands] is 0 (allowed: at least one weight > 0)");
-  }
-
-  if (const toml::table* t = r.table(root, "", "reference")) {
-    r.check_keys(*t, "reference", k_reference_keys);
-    r.enumeration(*t, "reference", "strategy", cfg.reference.strategy, k_strategy_names);
-    r.integer(*t, "reference", "window", cfg.reference.window, 1, kern::max_reference_members);
-    r.integer(*t, "reference", "min_scenes", cfg.reference.min_scenes, 1,
-              std::numeric_limits<int>::max());
-    bool date_given = false;
-    if (const toml::node* n = t->get("date")) {
-      // date = "" is "not set" (canonical_toml() writes it so), anything else is an attempt.
-      date_given = !(n->is_string() && n->as_string()->get().empty());
-      // A TOML date (date = 2023-08-15) is as good as the string form.
-      if (auto d = n->as_date()) {
-        cfg.reference.date =
-            fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
-      } else if (r.string(*t, "reference", "date", cfg.reference.date)) {
-        // "" means not set, so that canonical_toml() can write every key.
-        if (!cfg.reference.date.empty() && !valid_date(cfg.reference.date)) {
-          r.error(n, fmt::format("'reference.date' = {} is not a date (allowed: YYYY-MM-DD)",
-                                 quote(cfg.reference.date)));
-          cfg.reference.date.clear();
-        }
-      }
-    }
-    r.string(*t, "reference", "scene_id", cfg.reference.scene_id);
-    if (cfg.reference.strategy == reference_strategy::fixed && cfg.reference.date.empty() &&
-        cfg.reference.scene_id.empty() && !date_given) {
-      r.error(t->get("strategy"),
-              "'reference.strategy' = \"fixed\" needs 'reference.date' (YYYY-MM-DD) or "
-              "'reference.scene_id'");
-    }
-  }
-
-  if (const toml::table* t = r.table(root, "", "change")) {
-    r.check_keys(*t, "change", k_change_keys);
-    r.enumeration(*t, "change", "method", cfg.change.method, k_change_method_names);
-    r.enumeration(*t, "change", "threshold", cfg.change.threshold, k_threshold_names);
-    r.number(*t, "change", "k", cfg.change.k, positive, "> 0");
-    r.number(*t, "change", "value", cfg.change.value, positive, "> 0");
-    r.number(
-        *t, "change", "edge_tolerance_px", cfg.change.edge_tolerance_px,
-        [](double v) { return v >= 0.0 && v <= 4.0; }, "between 0 and 4");
-  }
-
-  if (const toml::table* t = r.table(root, "", "coregistration")) {
-    r.check_keys(*t, "coregistration", k_coregistration_keys);
-    r.integer(*t, "coregistration", "search_radius_px", cfg.coregistration.search_radius_px, 0, 32);
-  }
-
-  if (const toml::table* t = r.table(root, "", "anomaly")) {
-    r.check_keys(*t, "anomaly", k_anomaly_keys);
-    r.integer(*t, "anomaly", "window", cfg.anomaly.window, 2, 100000);
-    r.number(*t, "anomaly", "z", cfg.anomaly.z, positive, "> 0");
-    r.integer(*t, "anomaly", "min_history", cfg.anomaly.min_history, 1, 100000);
-    if (cfg.anomaly.min_history > cfg.anomaly.window) {
-      const toml::node* n = t->get("min_history") ? t->get("min_history") : t->get("window");
-      r.error(n ? n : t,
-              fmt::format("'anomaly.min_history' = {} is larger than 'anomaly.window' = {} "
-                          "(allowed: min_history <= window)",
-                          cfg.anomaly.min_history, cfg.anomaly.window));
-    }
-  }
-
-  if (const toml::table* t = r.table(root, "", "classes")) {
-    // Any [classes] table replaces the built-in set (an empty one leaves no classes: change
-    // detection only).
-    for (auto&& [k, v] : *t) {
-      const std::string name(k.str());
-      const std::string prefix = "classes." + toml_key(name);
-      if (!valid_class_name(name)) {
-        r.error(&v, fmt::format("class name {} is not allowed (allowed: lower-case letters, "
-                                "digits and '_')",
-                                quote(name)));
-        continue;
-      }
-      if (name == "change") {
-        r.error(&v, "class name \"change\" is reserved (a zone of class change counts nothing)");
-        continue;
-      }
-      if (!v.is_table()) {
-        r.error(&v, fmt::format("'{}' is {} ({}), expected a table", prefix, type_name(v.type()),
-                                show(v)));
-        continue;
-      }
-      class_config c;
-      c.name = name;
-      read_class(r, *v.as_table(), prefix, c);
-      cfg.classes.emplace(name, c);
-    }
-  } else {
+  r.check_keys(root, "", top_keys());
+  for (const auto& k : k_top_schema) read_key(r, root, "", k, cfg);
+  if (const toml::table* bands = r.table(root, "", "bands")) read_bands(r, *bands, cfg);
+  for_each_section([&](const auto& s) {
+    const toml::table* t = r.table(root, "", s.name);
+    if (!t) return;
+    const std::string prefix(s.name);
+    r.check_keys(*t, prefix, key_names(s.keys));
+    auto& part = cfg.*(s.member);
+    for (const auto& k : s.keys) read_key(r, *t, prefix, k, part);
+    if (s.check) s.check(r, *t, part);
+  });
+  if (const toml::table* t = r.table(root, "", "classes"))
+    read_classes(r, *t, cfg);
+  else
     cfg.classes = default_config().classes;
-  }
   return cfg;
 }
 
 // ---- the writer ---------------------------------------------------------------------------
 
-// Writes the TOML text of `cfg`. With comments: the `config --defaults` text, where unset
-// optional keys appear commented out as examples. Without: the canonical text, every key
-// written, in a fixed order.
-std::string write_toml(const config& cfg, bool comments) {
+// Accumulates TOML text. With comments: the `config --defaults` text, where unset optional
+// keys appear commented out as examples. Without: the canonical text, every key written.
+struct toml_writer {
+  bool comments;
   std::string out;
-  auto line = [&](const std::string& kv, std::string_view comment) {
+
+  void line(const std::string& kv, std::string_view comment) {
     if (comments && !comment.empty())
       out += fmt::format("{:<27} # {}\n", kv, comment);
     else
       out += kv + "\n";
-  };
-  auto num = [](std::string_view k, double v) {
-    return fmt::format("{} = {}", k, format_double(v));
-  };
-  auto integer = [](std::string_view k, int v) { return fmt::format("{} = {}", k, v); };
-  auto str = [](std::string_view k, std::string_view v) {
-    return fmt::format("{} = {}", k, quote(v));
-  };
+  }
 
+  template <class S>
+  void keys(const std::vector<key_spec<S>>& schema, const S& s) {
+    for (const auto& k : schema) line(key_value(k, s), k.comment);
+  }
+
+  template <class S>
+  std::string key_value(const key_spec<S>& k, const S& s) const {
+    auto str = [&](const std::string& v) {
+      if (comments && v.empty() && !k.example.empty())
+        return fmt::format("# {} = {}", k.key, quote(k.example));
+      return fmt::format("{} = {}", k.key, quote(v));
+    };
+    return std::visit(
+        overloaded{[&](double S::*m) { return fmt::format("{} = {}", k.key, format_double(s.*m)); },
+                   [&](int S::*m) { return fmt::format("{} = {}", k.key, s.*m); },
+                   [&](std::string S::*m) { return str(s.*m); },
+                   [&](const date_member<S>& d) { return str(s.*(d.m)); },
+                   [&](const enum_member<S>& e) {
+                     return fmt::format("{} = {}", k.key, quote(e.get(s)));
+                   }},
+        k.member);
+  }
+};
+
+// Writes the TOML text of `cfg`, sections and keys in schema order (see toml_writer).
+std::string write_toml(const config& cfg, bool comments) {
+  toml_writer w{comments, {}};
   if (comments) {
-    out +=
+    w.out +=
         "# sitewatch configuration. Every key is optional; an unknown key is an error.\n"
         "# See docs/CONFIG.md.\n\n";
   }
-  line(num("gsd_m", cfg.gsd_m), "site grid pixel size (m) where the catalog gives none");
-  line(num("min_valid_fraction", cfg.min_valid_fraction),
-       "a zone with less clear coverage is not observable");
-  line(num("grid_margin_m", cfg.grid_margin_m), "margin (m) around a site's zones in its grid");
+  w.keys(k_top_schema, cfg);
 
-  out += "\n";
-  line("[bands]", "optional: band name -> weight in the change magnitude");
+  w.out += "\n";
+  w.line("[bands]", "optional: band name -> weight in the change magnitude");
   if (cfg.band_weights.empty()) {
     if (comments)
-      out += "# blue = 1.0  green = 1.0  red = 1.0  nir = 1.0  (empty: every band, weight 1)\n";
+      w.out += "# blue = 1.0  green = 1.0  red = 1.0  nir = 1.0  (empty: every band, weight 1)\n";
   } else {
-    for (const auto& [name, w] : cfg.band_weights) line(num(toml_key(name), w), "");
+    for (const auto& [name, weight] : cfg.band_weights)
+      w.line(fmt::format("{} = {}", toml_key(name), format_double(weight)), "");
   }
 
-  out += "\n[reference]\n";
-  line(str("strategy", to_string(cfg.reference.strategy)), "previous | median | fixed | archive");
-  line(integer("window", cfg.reference.window), "scenes in the median, 1..31 (archive: not used)");
-  line(integer("min_scenes", cfg.reference.min_scenes),
-       "observable scenes needed before the reference is used");
-  if (!comments || !cfg.reference.date.empty())
-    line(str("date", cfg.reference.date), "for fixed: the scene nearest this date (YYYY-MM-DD)");
-  else
-    line("# date = \"2023-08-15\"", "for fixed: the scene nearest this date (YYYY-MM-DD)");
-  if (!comments || !cfg.reference.scene_id.empty())
-    line(str("scene_id", cfg.reference.scene_id), "for fixed: this scene (wins over date)");
-  else
-    line("# scene_id = \"20230815_013512_59_247d\"", "for fixed: this scene (wins over date)");
-
-  out += "\n[change]\n";
-  line(str("method", to_string(cfg.change.method)),
-       "cva (change vector of the normalised bands) | mad (IR-MAD's chi-square statistic)");
-  line(str("threshold", to_string(cfg.change.threshold)), "fixed | kmad | otsu");
-  line(num("k", cfg.change.k), "for kmad: median + k * 1.4826 * MAD of the magnitude");
-  line(num("value", cfg.change.value),
-       "for fixed: threshold in reflectance x10000 (mad: in 100 x sqrt(chi2))");
-  line(num("edge_tolerance_px", cfg.change.edge_tolerance_px),
-       "residual misregistration (px) a difference must survive (0: off)");
-
-  out += "\n[coregistration]\n";
-  line(integer("search_radius_px", cfg.coregistration.search_radius_px),
-       "0 turns co-registration off (0..32)");
-
-  out += "\n[anomaly]\n";
-  line(integer("window", cfg.anomaly.window), "previous observable rows the z-score looks at");
-  line(num("z", cfg.anomaly.z), "|robust z| above this flags an anomaly");
-  line(integer("min_history", cfg.anomaly.min_history),
-       "fewer previous observable rows: anomaly is empty");
+  for_each_section([&](const auto& s) {
+    w.out += fmt::format("\n[{}]\n", s.name);
+    w.keys(s.keys, cfg.*(s.member));
+  });
 
   // Always written, even when empty: an empty [classes] means "no classes", which differs
   // from leaving the table out (the built-in classes).
-  out += "\n";
-  line("[classes]", "object classes; any [classes.NAME] replaces the built-in set");
+  w.out += "\n";
+  w.line("[classes]", "object classes; any [classes.NAME] replaces the built-in set");
   for (const auto& [name, c] : cfg.classes) {
-    out += fmt::format("\n[classes.{}]\n", toml_key(name));
-    line(num("length_m", c.length_m), "nominal object length (m)");
-    line(num("width_m", c.width_m), "nominal object width (m)");
-    line(str("polarity", to_string(c.object_polarity)),
-         "brighter | darker | any, relative to the background");
-    line(str("background", to_string(c.background)), "reference | local");
-    line(num("min_area_m2", c.min_area_m2), "smaller components are dropped");
-    line(num("max_area_m2", c.max_area_m2), "larger components are dropped");
-    line(str("split", to_string(c.split)),
-         "length: a component counts round(length / length_m); none: 1");
-    line(integer("open_px", c.open_px), "opening radius (px) before labelling; 0 = none");
-    line(integer("close_px", c.close_px), "closing radius (px) before labelling; 0 = none");
-    line(num("contrast_k", c.contrast_k),
-         "local: object vs the ring of its own background, in standard deviations");
-    line(num("min_contrast", c.min_contrast),
-         "local: and by at least this much brightness (reflectance x10000); 0 = no minimum");
-    line(str("on", to_string(c.on)), "anywhere | water: local objects only on water");
-    line(str("static_objects", to_string(c.static_objects)),
-         "exclude | count: local objects also in the reference at the same place");
-    line(num("max_length_m", c.max_length_m), "longer components are dropped; 0 = no limit");
-    line(num("max_width_m", c.max_width_m), "wider components are dropped; 0 = no limit");
-    line(num("min_elongation", c.min_elongation),
-         "components with length / width below this are dropped; 0 = none");
+    w.out += fmt::format("\n[classes.{}]\n", toml_key(name));
+    w.keys(k_class_schema, c);
   }
-  return out;
+  return w.out;
 }
 
 }  // namespace
+
+std::vector<std::string> config_key_paths() {
+  std::vector<std::string> out;
+  for (const auto& k : k_top_schema) out.emplace_back(k.key);
+  for_each_section([&](const auto& s) {
+    for (const auto& k : s.keys) out.push_back(fmt::format("{}.{}", s.name, k.key));
+  });
+  for (const auto& k : k_class_schema) out.push_back(fmt::format("classes.NAME.{}", k.key));
+  return out;
+}
 
 std::string config::canonical_toml() const {
   return write_toml(*this, false);

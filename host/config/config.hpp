@@ -125,6 +125,11 @@ config load_config(const std::string& path);
 // Same, from text; `origin` names the source in messages.
 config parse_config(const std::string& toml_text, const std::string& origin);
 
+// Every key of the format as a dotted path ("gsd_m", "reference.window",
+// "classes.NAME.length_m"), from the schema that drives the reader and the writer; a test
+// holds docs/CONFIG.md to it. [bands] has no fixed keys and is not listed.
+std::vector<std::string> config_key_paths();
+
 std::string to_string(reference_strategy v);
 std::string to_string(threshold_rule v);
 std::string to_string(change_rule v);

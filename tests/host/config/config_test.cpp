@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "host/common/error.hpp"
@@ -31,6 +33,32 @@ TEST(config, defaults_text_parses_to_default_config) {
   const config parsed = parse_config(sw::default_config_toml(), "defaults");
   EXPECT_EQ(parsed, sw::default_config());
   EXPECT_EQ(parsed.canonical_toml(), sw::default_config().canonical_toml());
+}
+
+// docs/CONFIG.md has a table row "| `key` |" for every key of the schema, in the section of
+// its table, so that a key added to the schema cannot go undocumented.
+TEST(config, docs_list_every_key) {
+  std::ifstream f(std::string(SW_SOURCE_DIR) + "/docs/CONFIG.md");
+  ASSERT_TRUE(f) << "docs/CONFIG.md not found";
+  std::ostringstream text;
+  text << f.rdbuf();
+  const std::string docs = text.str();
+  // The text of the section whose heading is `heading`, up to the next "## ".
+  auto section = [&](const std::string& heading) {
+    const auto at = docs.find("\n## " + heading + "\n");
+    if (at == std::string::npos) return std::string();
+    const auto end = docs.find("\n## ", at + 1);
+    return docs.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  };
+  const std::vector<std::string> paths = sw::config_key_paths();
+  EXPECT_GT(paths.size(), 30u);
+  for (const std::string& path : paths) {
+    const auto dot = path.rfind('.');
+    const std::string table = dot == std::string::npos ? "" : path.substr(0, dot);
+    const std::string key = path.substr(dot == std::string::npos ? 0 : dot + 1);
+    const std::string heading = table.empty() ? "Top level" : "`[" + table + "]`";
+    EXPECT_CONTAINS(section(heading), "| `" + key + "` |") << "key " << path;
+  }
 }
 
 TEST(config, defaults_text_has_every_key_with_a_comment) {
