@@ -2,16 +2,9 @@
 
 #include <algorithm>
 
-#include <unistd.h>
-
 #include "host/pipeline/site_runner.hpp"
 
 namespace sw {
-
-long long physical_memory() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 8LL << 30;
-}
 
 namespace {
 constexpr long long min_gdal_cache = 16LL << 20, max_gdal_cache = 256LL << 20;

@@ -26,7 +26,4 @@ memory_plan plan_memory(long long budget, int threads, const run_plan& plan,
 // exceeded whatever the plan, so a run refuses it.
 long long minimum_budget(const memory_plan& m);
 
-// Bytes of physical memory (8 GiB when the system does not say).
-long long physical_memory();
-
 }  // namespace sw

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -41,6 +42,7 @@
 #include "host/output/async_writer.hpp"
 #include "host/output/export.hpp"
 #include "host/output/gpkg_writer.hpp"
+#include "host/pipeline/allocation.hpp"
 #include "host/pipeline/device.hpp"
 #include "host/pipeline/memory_plan.hpp"
 #include "host/pipeline/progress.hpp"
@@ -126,15 +128,6 @@ long long parse_size(const std::string& text) {
 
 namespace {
 
-// CPUs this process may run on (its affinity mask: taskset, a Slurm or container
-// allocation), else the hardware's.
-int available_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 // The output's folder must exist and take a new file, before hours of work are spent on a
 // run that cannot write its results (exit 2, SPEC 5).
 void check_output_location(const std::string& out) {
@@ -163,7 +156,9 @@ struct prepared_run {
   device_choice dev;
   int shard_index = 0, shard_count = 1;
   long long budget = 0;  // bytes
+  std::string budget_source;
   int threads = 1;
+  std::string threads_source;
   run_plan plan;
   memory_plan mem;
   std::unique_ptr<gpkg_writer> writer;
@@ -180,15 +175,26 @@ prepared_run prepare(const run_options& opt) {
   p.catalog = load_sites(opt.sites, p.cfg);
   p.dev = choose_device(opt.device);
   std::tie(p.shard_index, p.shard_count) = parse_shard(opt.shard);
-  p.budget = opt.memory_budget.empty() ? physical_memory() / 4 : parse_size(opt.memory_budget);
+  if (opt.memory_budget.empty()) {
+    const allotment m = default_memory_budget();
+    p.budget = m.value;
+    p.budget_source = m.source;
+  } else {
+    p.budget = parse_size(opt.memory_budget);
+    p.budget_source = "--memory-budget";
+  }
   if (opt.threads < 0) throw input_error("--threads must be >= 0");
   if (opt.resume && opt.overwrite) throw input_error("--resume and --overwrite exclude each other");
   check_output_location(opt.out);
-  const int cpus = available_cpus();
-  p.threads = opt.threads > 0 ? std::min(opt.threads, cpus) : cpus;
-  if (opt.threads > cpus)  // more workers than CPUs only contend (and cost memory)
-    spdlog::warn("--threads {} is more than the {} CPUs available: using {}", opt.threads, cpus,
-                 cpus);
+  const allotment cpus = available_cpus();
+  const int ncpu = static_cast<int>(cpus.value);
+  p.threads = opt.threads > 0 ? std::min(opt.threads, ncpu) : ncpu;
+  p.threads_source = opt.threads > 0 ? "--threads" : cpus.source;
+  if (opt.threads > ncpu) {  // more workers than CPUs only contend (and cost memory)
+    spdlog::warn("--threads {} is more than the {} CPUs available ({}): using {}", opt.threads,
+                 ncpu, cpus.source, ncpu);
+    p.threads_source = cpus.source;
+  }
   const std::string config_text = p.cfg.canonical_toml();
   const std::string config_sha = sha256_hex(config_text);
 
@@ -335,14 +341,17 @@ run_report run_archive(const run_options& opt) {
   // GDAL: its block cache within the budget, and its own decoding threads no more than ours
   GDALSetCacheMax64(mem.gdal_cache);
   CPLSetConfigOption("GDAL_NUM_THREADS", std::to_string(p.threads).c_str());
-  if (!opt.quiet)
+  if (!opt.quiet) {
+    spdlog::info("{} scenes, {} sites, {} pairs ({} already done); device {}", plan.scenes.size(),
+                 plan.work.size(), plan.pairs(), p.done.size(), p.dev.describe());
     spdlog::info(
-        "{} scenes, {} sites, {} pairs ({} already done); device {}, {} threads; memory budget "
-        "{} MiB: {} sites at a time, {} scenes each in flight, tile cache {} MiB, GDAL cache {} "
-        "MiB",
-        plan.scenes.size(), plan.work.size(), plan.pairs(), p.done.size(), p.dev.describe(),
-        p.threads, p.budget >> 20, mem.sites_in_flight, mem.tokens_per_site, mem.tile_cache >> 20,
-        mem.gdal_cache >> 20);
+        "{} threads (from {}); memory budget {} MiB (from {}): {} sites at a time, {} "
+        "scenes each in flight, tile cache {} MiB, GDAL cache {} MiB",
+        p.threads, p.threads_source, p.budget >> 20, p.budget_source, mem.sites_in_flight,
+        mem.tokens_per_site, mem.tile_cache >> 20, mem.gdal_cache >> 20);
+    if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"); visible && p.dev.cuda)
+      spdlog::info("GPUs: those CUDA_VISIBLE_DEVICES={} leaves visible", visible);
+  }
 
   tbb::global_control gc(tbb::global_control::max_allowed_parallelism,
                          static_cast<std::size_t>(p.threads));
