@@ -375,7 +375,8 @@ void describe_into(scene_info& s, const std::string& path, const std::string& ud
   s.metadata_path = metadata_path;  // for a generic scene: replaced by the sidecar used
   const bool is_planet = identify_by_name(s, file_name(path));
   s.mask = udm2_path.empty() ? mask_source::none : mask_source::udm2;
-  if (is_planet) planet_time_and_metadata(s, metadata_path);
+  const bool time_known = !s.acquired.empty();  // a catalogue's (STAC), given by the caller
+  if (is_planet && !time_known) planet_time_and_metadata(s, metadata_path);
 
   open_failed = true;
   const auto ds = open_scene_raster(path, census ? census->siblings(path) : nullptr);
@@ -386,7 +387,7 @@ void describe_into(scene_info& s, const std::string& path, const std::string& ud
   set_mask_source(s, h);
   check_readable_to_end(h, path);
   check_georeferenced(s, have_gt);
-  if (!is_planet) generic_time(s, h, metadata_path, census);
+  if (!is_planet && !time_known) generic_time(s, h, metadata_path, census);
 
   if (s.footprint_wkt.empty()) s.footprint_wkt = extent_footprint(s);
   if (!udm2_path.empty()) s.udm2_crs_wkt = check_udm2(udm2_path, census);
@@ -394,10 +395,11 @@ void describe_into(scene_info& s, const std::string& path, const std::string& ud
 
 }  // namespace
 
-scene_info describe(const std::string& path, const std::string& udm2_path,
-                    const std::string& metadata_path, const file_census* census,
-                    bool* open_failed) {
-  scene_info s;
+namespace {
+
+scene_info describe_from(scene_info s, const std::string& path, const std::string& udm2_path,
+                         const std::string& metadata_path, const file_census* census,
+                         bool* open_failed) {
   bool failed_open = false;
   try {
     describe_into(s, path, udm2_path, metadata_path, census, failed_open);
@@ -411,6 +413,21 @@ scene_info describe(const std::string& path, const std::string& udm2_path,
       s.error = fmt::format("{}: {}", path, s.error);
   }
   if (open_failed) *open_failed = failed_open;
+  return s;
+}
+
+}  // namespace
+
+scene_info describe(const std::string& path, const std::string& udm2_path,
+                    const std::string& metadata_path, const file_census* census,
+                    bool* open_failed) {
+  return describe_from(scene_info{}, path, udm2_path, metadata_path, census, open_failed);
+}
+
+scene_info describe_catalogued(const scene_info& known, const std::string& path,
+                               const std::string& udm2_path) {
+  scene_info s = describe_from(known, path, udm2_path, "", nullptr, nullptr);
+  s.id = known.id;  // the catalogue's id, not the file name's
   return s;
 }
 

@@ -15,6 +15,12 @@ scene_info describe(const std::string& path, const std::string& udm2_path,
                     const std::string& metadata_path, const file_census* census,
                     bool* open_failed = nullptr);
 
+// A scene a catalogue describes (a STAC item, host/io/stac.hpp): `known` brings its id, time
+// (acquired, acquired_unix), footprint and metadata, which the raster's facts complete; the
+// file name and sidecars are not asked for the time.
+scene_info describe_catalogued(const scene_info& known, const std::string& path,
+                               const std::string& udm2_path);
+
 // Kind, id and product from the file name alone; true for a Planet data asset.
 bool identify_by_name(scene_info& s, const std::string& name);
 

@@ -21,6 +21,7 @@
 #include "host/io/scene_describe.hpp"
 #include "host/io/scene_discovery.hpp"
 #include "host/io/scene_paths.hpp"
+#include "host/io/stac.hpp"
 
 namespace sw {
 
@@ -220,12 +221,16 @@ std::vector<scene_info> index_scenes(const std::string& path) {
   gdal_init();
   gdal_error_scope errors;
   const auto start = std::chrono::steady_clock::now();
-  discovery d = discover(path);
-  grouped_files g = group_files(d.files);
-  const std::vector<work> todo = plan_work(g);
-
-  std::vector<scene_info> scenes = describe_all(todo, d.census);
-  for (auto& s : d.failed) scenes.push_back(std::move(s));
+  std::vector<scene_info> scenes;
+  if (auto stac = index_stac(path)) {  // a STAC ItemCollection or Item (host/io/stac.hpp)
+    scenes = std::move(*stac);
+  } else {
+    discovery d = discover(path);
+    grouped_files g = group_files(d.files);
+    const std::vector<work> todo = plan_work(g);
+    scenes = describe_all(todo, d.census);
+    for (auto& s : d.failed) scenes.push_back(std::move(s));
+  }
   if (scenes.empty())
     throw input_error(fmt::format(
         "{}: no raster found (no Planet PSScene data asset and no other raster GDAL can read)",

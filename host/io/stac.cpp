@@ -1,0 +1,167 @@
+#include "host/io/stac.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <nlohmann/json.hpp>
+
+#include "host/common/error.hpp"
+#include "host/io/gdal_util.hpp"
+#include "host/io/scene_describe.hpp"
+#include "host/io/scene_json.hpp"
+#include "host/io/scene_paths.hpp"
+#include "host/io/scene_time.hpp"
+
+namespace sw {
+namespace {
+
+bool is_item(const nlohmann::json& j) {
+  return j.is_object() && j.value("type", "") == "Feature" && j.contains("assets") &&
+         j["assets"].is_object();
+}
+
+// Data assets by preference: Planet's surface reflectance first (what a sitewatch config
+// is made for), then its radiance, then generic names.
+constexpr std::array<const char*, 7> k_data_keys{"ortho_analytic_8b_sr",
+                                                 "ortho_analytic_4b_sr",
+                                                 "ortho_analytic_8b",
+                                                 "ortho_analytic_4b",
+                                                 "analytic",
+                                                 "data",
+                                                 "visual"};
+constexpr std::array<const char*, 2> k_udm2_keys{"ortho_udm2", "udm2"};
+
+std::string href_of(const nlohmann::json& assets, const char* key) {
+  const auto it = assets.find(key);
+  if (it == assets.end() || !it->is_object()) return {};
+  return it->value("href", "");
+}
+
+std::string data_href(const nlohmann::json& assets) {
+  for (const char* key : k_data_keys)
+    if (std::string h = href_of(assets, key); !h.empty()) return h;
+  for (const auto& [key, a] : assets.items()) {  // any asset with the role "data"
+    if (!a.is_object() || !a.contains("roles") || !a["roles"].is_array()) continue;
+    const auto& roles = a["roles"];
+    if (std::find(roles.begin(), roles.end(), "data") != roles.end()) return a.value("href", "");
+  }
+  return {};
+}
+
+std::string text_of(const nlohmann::json& props, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (const auto it = props.find(k); it != props.end()) {
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_array() && !it->empty() && it->front().is_string())  // instruments: [..]
+        return it->front().get<std::string>();
+    }
+  return {};
+}
+
+std::optional<double> number_of(const nlohmann::json& props,
+                                std::initializer_list<const char*> keys, double scale = 1.0) {
+  for (const char* k : keys)
+    if (const auto it = props.find(k); it != props.end() && it->is_number())
+      return it->get<double>() * scale;
+  return std::nullopt;
+}
+
+// What the item says besides its raster: id, time, footprint, metadata. Throws
+// input_error (naming the document and the item) when the time is missing or bad.
+scene_info known_facts(const nlohmann::json& item, const std::string& document) {
+  scene_info s;
+  s.id = item.value("id", "");
+  if (s.id.empty()) throw input_error(fmt::format("{}: a STAC item without an id", document));
+  const nlohmann::json props = item.value("properties", nlohmann::json::object());
+  const std::string when = text_of(props, {"datetime", "start_datetime"});
+  const auto t = parse_rfc3339(when);
+  if (!t)
+    throw input_error(fmt::format("{}: STAC item {}: no or bad datetime \"{}\" (RFC 3339)",
+                                  document, s.id, when));
+  s.acquired_unix = *t;
+  s.acquired = format_rfc3339(*t);
+  s.footprint_wkt = geojson_footprint(item, document);
+  s.item_type = text_of(props, {"item_type", "pl:item_type"});
+  s.satellite_id = text_of(props, {"satellite_id", "pl:satellite_id", "platform"});
+  scene_metadata& m = s.metadata;
+  m.instrument = text_of(props, {"instrument", "instruments"});
+  m.quality_category = text_of(props, {"quality_category", "pl:quality_category"});
+  // Planet's cloud_cover is a fraction, STAC's eo:cloud_cover a percentage
+  m.cloud_cover = number_of(props, {"cloud_cover"});
+  if (!m.cloud_cover) m.cloud_cover = number_of(props, {"eo:cloud_cover"}, 0.01);
+  m.clear_percent = number_of(props, {"clear_percent", "pl:clear_percent"});
+  m.gsd = number_of(props, {"gsd"});
+  m.view_angle = number_of(props, {"view_angle", "view:off_nadir"});
+  m.sun_elevation = number_of(props, {"sun_elevation", "view:sun_elevation"});
+  return s;
+}
+
+scene_info describe_item(const nlohmann::json& item, const std::string& document) {
+  scene_info known;
+  try {
+    known = known_facts(item, document);
+  } catch (const input_error& e) {
+    known.error = e.what();
+    known.path = document;
+    return known;
+  }
+  const nlohmann::json& assets = item["assets"];
+  const std::string data = data_href(assets);
+  if (data.empty()) {
+    known.path = document;
+    known.error = fmt::format(
+        "{}: STAC item {}: no data asset (looked for {}, or an asset with the role \"data\")",
+        document, known.id, fmt::join(k_data_keys, ", "));
+    return known;
+  }
+  std::string udm2;
+  for (const char* key : k_udm2_keys)
+    if (udm2.empty()) udm2 = href_of(assets, key);
+  return describe_catalogued(known, stac_href_to_gdal(data, document),
+                             udm2.empty() ? "" : stac_href_to_gdal(udm2, document));
+}
+
+}  // namespace
+
+std::string stac_href_to_gdal(const std::string& href, const std::string& document) {
+  if (href.rfind("http://", 0) == 0 || href.rfind("https://", 0) == 0) return "/vsicurl/" + href;
+  if (href.rfind("s3://", 0) == 0) return "/vsis3/" + href.substr(5);
+  if (href.rfind("file://", 0) == 0) return href.substr(7);
+  if (!href.empty() && href.front() == '/') return href;
+  std::string doc = document;
+  if (doc.rfind("http://", 0) == 0 || doc.rfind("https://", 0) == 0) doc = "/vsicurl/" + doc;
+  return join_path(dir_name(doc), href);
+}
+
+std::optional<std::vector<scene_info>> index_stac(const std::string& path) {
+  std::string doc = path;
+  if (doc.rfind("http://", 0) == 0 || doc.rfind("https://", 0) == 0) doc = "/vsicurl/" + doc;
+  if (extension_of(file_name(path)) != "json" && doc.rfind("/vsicurl/", 0) != 0)
+    return std::nullopt;
+  if (!vsi_path_exists(doc)) return std::nullopt;
+  nlohmann::json j;
+  try {
+    j = read_json(doc);
+  } catch (const input_error&) {
+    return std::nullopt;  // not JSON: whatever else it is decides
+  }
+  std::vector<const nlohmann::json*> items;
+  if (is_item(j)) {
+    items.push_back(&j);
+  } else if (j.is_object() && j.value("type", "") == "FeatureCollection" &&
+             j.contains("features") && j["features"].is_array() && !j["features"].empty() &&
+             std::all_of(j["features"].begin(), j["features"].end(), is_item)) {
+    for (const auto& f : j["features"]) items.push_back(&f);
+  } else {
+    return std::nullopt;
+  }
+  std::vector<scene_info> scenes(items.size());
+  tbb::parallel_for(std::size_t{0}, items.size(),
+                    [&](std::size_t i) { scenes[i] = describe_item(*items[i], path); });
+  return scenes;
+}
+
+}  // namespace sw

@@ -1,0 +1,159 @@
+// STAC input (issue 13): a synthesized archive described as a STAC ItemCollection (and as
+// single Item files) gives the same tables as the folder itself; hrefs resolve the way the
+// STAC spec says (relative to the document); an item without a usable asset or time is a
+// failed scene with its reason.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/io/planet_names.hpp"
+#include "host/io/scene.hpp"
+#include "host/io/stac.hpp"
+#include "host/pipeline/run.hpp"
+#include "synth_archive.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The archive's Planet items as STAC items: Planet's asset keys, hrefs relative to
+// `document`'s folder, STAC's property names (datetime, platform, eo:cloud_cover in
+// percent, view:*), the metadata's geometry where there is one.
+json items_of(const std::string& scenes, const std::string& document) {
+  struct files {
+    std::string data, udm2, metadata;
+  };
+  std::map<std::string, files> by_id;
+  for (const auto& e : fs::recursive_directory_iterator(scenes)) {
+    const auto n = sw::parse_planet_name(e.path().filename().string());
+    if (!n) continue;
+    const std::string rel = fs::relative(e.path(), fs::path(document).parent_path()).string();
+    if (n->role == sw::planet_role::data) by_id[n->id].data = rel;
+    if (n->role == sw::planet_role::udm2) by_id[n->id].udm2 = rel;
+    if (n->role == sw::planet_role::metadata) by_id[n->id].metadata = e.path().string();
+  }
+  json features = json::array();
+  for (const auto& [id, f] : by_id) {
+    json item = {{"type", "Feature"}, {"stac_version", "1.0.0"}, {"id", id}};
+    json props = json::object();
+    if (!f.metadata.empty()) {
+      const json meta = json::parse(sw::test::read_text(f.metadata));
+      const json& p = meta["properties"];
+      props["datetime"] = p["acquired"];
+      props["platform"] = p["satellite_id"];
+      props["pl:item_type"] = p["item_type"];
+      props["instruments"] = json::array({p["instrument"]});
+      props["eo:cloud_cover"] = p["cloud_cover"].get<double>() * 100.0;
+      props["view:sun_elevation"] = p["sun_elevation"];
+      item["geometry"] = meta["geometry"];
+    } else {  // the time the id gives, as the folder run takes it
+      sw::scene_info s;
+      s.id = id;
+      props["datetime"] = id.substr(0, 4) + "-" + id.substr(4, 2) + "-" + id.substr(6, 2) + "T" +
+                          id.substr(9, 2) + ":" + id.substr(11, 2) + ":" + id.substr(13, 2) + "Z";
+      item["geometry"] = nullptr;
+    }
+    item["properties"] = props;
+    json assets = {{"ortho_analytic_4b_sr", {{"href", f.data}, {"roles", {"data"}}}}};
+    if (f.data.find("_8b") != std::string::npos)
+      assets = {{"ortho_analytic_8b_sr", {{"href", f.data}, {"roles", {"data"}}}}};
+    if (!f.udm2.empty()) assets["ortho_udm2"] = {{"href", f.udm2}, {"roles", {"cloud"}}};
+    item["assets"] = assets;
+    features.push_back(item);
+  }
+  return features;
+}
+
+std::string run_to_csv(const sw::test::temp_dir& d, const std::string& scenes,
+                       const std::string& archive, const std::string& name) {
+  sw::run_options o;
+  o.scenes = scenes;
+  o.sites = archive + "/sites.geojson";
+  o.config_path = archive + "/config.toml";
+  o.out = d / (name + ".gpkg");
+  o.csv_dir = d / name;
+  o.threads = 2;
+  o.quiet = true;
+  const int rc = sw::run_batch(o);
+  EXPECT_TRUE(rc == 0 || rc == 3) << name << " " << rc;
+  return o.csv_dir;
+}
+
+// Rows without the run id.
+std::vector<std::vector<std::string>> rows(const std::string& csv) {
+  const auto t = sw::test::read_csv_table(csv);
+  const int skip = t.col("run_id");
+  std::vector<std::vector<std::string>> out;
+  for (auto r : t.rows) {
+    if (skip >= 0 && skip < static_cast<int>(r.size())) r.erase(r.begin() + skip);
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(stac, hrefs_resolve_against_the_document) {
+  EXPECT_EQ(sw::stac_href_to_gdal("a/b.tif", "/data/items.json"), "/data/a/b.tif");
+  EXPECT_EQ(sw::stac_href_to_gdal("/abs/b.tif", "/data/items.json"), "/abs/b.tif");
+  EXPECT_EQ(sw::stac_href_to_gdal("https://h/x/b.tif", "/data/items.json"),
+            "/vsicurl/https://h/x/b.tif");
+  EXPECT_EQ(sw::stac_href_to_gdal("s3://bucket/k/b.tif", "/data/items.json"),
+            "/vsis3/bucket/k/b.tif");
+  EXPECT_EQ(sw::stac_href_to_gdal("b.tif", "https://h/x/items.json"), "/vsicurl/https://h/x/b.tif");
+  EXPECT_EQ(sw::stac_href_to_gdal("file:///d/b.tif", "/data/items.json"), "/d/b.tif");
+}
+
+TEST(stac, an_item_collection_gives_the_tables_of_the_folder) {
+  sw::test::temp_dir d;
+  const std::string archive = sw::test::synth_archive(d.path().string(), "tumen", 8, 5);
+  const std::string doc = archive + "/items.json";
+  const json features = items_of(archive + "/scenes", doc);
+  ASSERT_EQ(features.size(), 8u);
+  sw::test::write_text(doc, json{{"type", "FeatureCollection"}, {"features", features}}.dump(1));
+  const std::string folder = run_to_csv(d, archive + "/scenes", archive, "folder");
+  const std::string stac = run_to_csv(d, doc, archive, "stac");
+  const auto a = rows(folder + "/site_counts.csv"), b = rows(stac + "/site_counts.csv");
+  ASSERT_GE(a.size(), 20u);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(rows(folder + "/detections.csv"), rows(stac + "/detections.csv"));
+  // one Item file on its own: that scene
+  const std::string one = archive + "/one.json";
+  sw::test::write_text(one, features[0].dump());
+  const auto scenes = sw::index_scenes(one);
+  ASSERT_EQ(scenes.size(), 1u);
+  EXPECT_EQ(scenes[0].id, features[0]["id"].get<std::string>());
+  EXPECT_TRUE(scenes[0].error.empty()) << scenes[0].error;
+  EXPECT_EQ(scenes[0].mask, features[0]["assets"].contains("ortho_udm2") ? sw::mask_source::udm2
+                                                                         : sw::mask_source::none);
+}
+
+TEST(stac, items_without_a_data_asset_or_a_time_are_failed_scenes) {
+  sw::test::temp_dir d;
+  const json bad = {{"type", "FeatureCollection"},
+                    {"features",
+                     {{{"type", "Feature"},
+                       {"id", "no_asset"},
+                       {"properties", {{"datetime", "2023-10-05T01:35:12Z"}}},
+                       {"assets", {{"thumbnail", {{"href", "t.png"}, {"roles", {"thumbnail"}}}}}}},
+                      {{"type", "Feature"},
+                       {"id", "no_time"},
+                       {"properties", {{"datetime", nullptr}}},
+                       {"assets", {{"data", {{"href", "x.tif"}}}}}}}}};
+  sw::test::write_text(d / "bad.json", bad.dump());
+  const auto scenes = sw::index_scenes(d / "bad.json");
+  ASSERT_EQ(scenes.size(), 2u);
+  for (const auto& s : scenes) {
+    EXPECT_FALSE(s.error.empty()) << s.id;
+    EXPECT_NE(s.error.find("bad.json"), std::string::npos) << s.error;
+  }
+  const auto& no_asset = scenes[0].id == "no_asset" ? scenes[0] : scenes[1];
+  EXPECT_NE(no_asset.error.find("no data asset"), std::string::npos) << no_asset.error;
+}
