@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -53,21 +54,59 @@ void print_info() {
   for (const auto& d : devices) std::printf("CUDA device: %s\n", d.c_str());
 }
 
-}  // namespace
+// One options struct per subcommand; CLI11 binds to their members, so they must stay put
+// (they live in main) from add_*_command until dispatch.
+struct run_cli {
+  sw::run_options opts;
+  CLI::App* cmd = nullptr;
+};
 
-int main(int argc, char** argv) {
-  CLI::App app{
-      "sitewatch: counts objects and measures change at fixed sites in archives of "
-      "Planet-style satellite scenes, on CPU or CUDA, into per-site tables (GeoPackage)."};
-  app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
-  app.footer(
-      "Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
-      "but some scenes failed (see the scenes table).");
+struct synth_cli {
+  sw::synth_options opts;
+  bool all_assets = false, full_scenes = false;
+  CLI::App* cmd = nullptr;
+};
 
-  // run
-  sw::run_options ro;
+struct export_cli {
+  std::string in, format = "csv", out;
+  CLI::App* cmd = nullptr;
+};
+
+struct report_cli {
+  sw::report_options opts;
+  CLI::App* cmd = nullptr;
+};
+
+struct merge_cli {
+  std::vector<std::string> inputs;
+  std::string out;
+  bool overwrite = false;
+  CLI::App* cmd = nullptr;
+};
+
+struct bench_cli {
+  sw::bench_options opts;
+  CLI::App* cmd = nullptr;
+};
+
+struct config_cli {
+  bool defaults = false;
+  CLI::App* cmd = nullptr;
+};
+
+struct commands {
+  run_cli run;
+  synth_cli synth;
+  export_cli exp;
+  report_cli report;
+  merge_cli merge;
+  bench_cli bench;
+  CLI::App* info = nullptr;
+  config_cli cfg;
+};
+
+void add_run_command(CLI::App& app, run_cli& c) {
+  sw::run_options& ro = c.opts;
   auto* run =
       app.add_subcommand("run", "Process a scene archive for a site catalog into a GeoPackage");
   run->add_option("--scenes", ro.scenes, "Directory (searched recursively), list file, or raster")
@@ -93,9 +132,11 @@ int main(int argc, char** argv) {
   run->add_option("--rasters", ro.rasters_dir,
                   "Also write per site and scene change rasters (COG) here");
   run->add_flag("--quiet,-q", ro.quiet, "No progress or log output");
+  c.cmd = run;
+}
 
-  // synth
-  sw::synth_options so;
+void add_synth_command(CLI::App& app, synth_cli& c) {
+  sw::synth_options& so = c.opts;
   auto* synth =
       app.add_subcommand("synth", "Write a synthetic Planet-style archive with ground truth");
   synth->add_option("--out", so.out_dir, "Output directory")->required();
@@ -109,42 +150,45 @@ int main(int argc, char** argv) {
                    "Scene size as a fraction of a full SuperDove scene (10800 x 6500 px), 0.05..1")
       ->default_val(so.scale);
   synth->add_option("--threads", so.threads, "Worker threads (0: all cores)")->default_val(0);
-  bool all_assets = false, full_scenes = false;
-  synth->add_flag("--all-assets", all_assets,
+  synth->add_flag("--all-assets", c.all_assets,
                   "Write every UDM2 and metadata file (default: leave out one of each in 15, as "
                   "real archives do)");
-  synth->add_flag("--full-scenes", full_scenes,
+  synth->add_flag("--full-scenes", c.full_scenes,
                   "Every data asset a full scene, no _clip products (for throughput archives)");
   synth->add_flag("--quiet,-q", so.quiet, "No log output");
+  c.cmd = synth;
+}
 
-  // export
-  std::string ex_in, ex_format = "csv", ex_out;
+void add_export_command(CLI::App& app, export_cli& c) {
   auto* exp = app.add_subcommand("export", "Flat exports of a results GeoPackage");
-  exp->add_option("results", ex_in, "results.gpkg")->required();
-  exp->add_option("--format", ex_format, "csv | geojson")
+  exp->add_option("results", c.in, "results.gpkg")->required();
+  exp->add_option("--format", c.format, "csv | geojson")
       ->check(CLI::IsMember({"csv", "geojson"}))
       ->default_val("csv");
-  exp->add_option("--out", ex_out, "Output directory")->required();
+  exp->add_option("--out", c.out, "Output directory")->required();
+  c.cmd = exp;
+}
 
-  // report
-  sw::report_options rep;
+void add_report_command(CLI::App& app, report_cli& c) {
+  sw::report_options& rep = c.opts;
   auto* report =
       app.add_subcommand("report", "Per-site time series and detection chips as one HTML page");
   report->add_option("results", rep.results, "results.gpkg")->required();
   report->add_option("--out", rep.out, "report.html")->required();
   report->add_option("--chips", rep.chips, "Image chips per site")->default_val(rep.chips);
+  c.cmd = report;
+}
 
-  // merge
-  std::vector<std::string> merge_in;
-  std::string merge_out;
-  bool merge_overwrite = false;
+void add_merge_command(CLI::App& app, merge_cli& c) {
   auto* merge = app.add_subcommand("merge", "Join the GeoPackages of shard runs into one");
-  merge->add_option("inputs", merge_in, "results of `run --shard I/N`")->required();
-  merge->add_option("--out", merge_out, "Output GeoPackage")->required();
-  merge->add_flag("--overwrite", merge_overwrite, "Replace an existing output");
+  merge->add_option("inputs", c.inputs, "results of `run --shard I/N`")->required();
+  merge->add_option("--out", c.out, "Output GeoPackage")->required();
+  merge->add_flag("--overwrite", c.overwrite, "Replace an existing output");
+  c.cmd = merge;
+}
 
-  // bench
-  sw::bench_options bo;
+void add_bench_command(CLI::App& app, bench_cli& c) {
+  sw::bench_options& bo = c.opts;
   auto* bench = app.add_subcommand(
       "bench", "Throughput of run on an archive (given or synthesised) next to the decode bound");
   bench->add_option("--scenes", bo.scenes, "Archive to measure (default: synthesise one)");
@@ -163,13 +207,100 @@ int main(int argc, char** argv) {
   bench->add_option("--json", bo.json_path, "Also write the report as JSON here");
   bench->add_option("--work-dir", bo.work_dir,
                     "Keep the archive and outputs here (default: a temporary directory)");
+  c.cmd = bench;
+}
 
-  // info, config
-  auto* info = app.add_subcommand("info", "Version, build options, devices found");
-  bool defaults = false;
-  auto* cfg = app.add_subcommand("config", "Configuration helpers");
-  cfg->add_flag("--defaults", defaults, "Print the default config with every key and a comment")
+void add_info_and_config_commands(CLI::App& app, commands& c) {
+  c.info = app.add_subcommand("info", "Version, build options, devices found");
+  c.cfg.cmd = app.add_subcommand("config", "Configuration helpers");
+  c.cfg.cmd
+      ->add_flag("--defaults", c.cfg.defaults,
+                 "Print the default config with every key and a comment")
       ->required();
+}
+
+// The order of add_subcommand is the order of `sitewatch --help`.
+void add_commands(CLI::App& app, commands& c) {
+  app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
+  app.footer(
+      "Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
+      "but some scenes failed (see the scenes table).");
+  add_run_command(app, c.run);
+  add_synth_command(app, c.synth);
+  add_export_command(app, c.exp);
+  add_report_command(app, c.report);
+  add_merge_command(app, c.merge);
+  add_bench_command(app, c.bench);
+  add_info_and_config_commands(app, c);
+}
+
+int run_synth(synth_cli& c) {
+  sw::synth_options& so = c.opts;
+  so.drop_assets = !c.all_assets;
+  so.clip_products = !c.full_scenes;
+  const auto s = sw::write_synthetic_archive(so);
+  if (!so.quiet)
+    std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes, s.sites,
+                s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
+  return 0;
+}
+
+int run_merge(const merge_cli& c) {
+  const auto m = sw::merge_outputs(c.inputs, c.out, c.overwrite);
+  std::printf("merged %d outputs into %s: %lld site_counts rows, %lld detections, %lld scenes",
+              m.inputs, c.out.c_str(), m.count_rows, m.detection_rows, m.scenes);
+  if (m.duplicate_pairs > 0)
+    std::printf("; %lld (site, scene) pairs were in more than one input (kept the first)",
+                m.duplicate_pairs);
+  std::printf("\n");
+  return 0;
+}
+
+// The chosen subcommand's exit code; exceptions are left to main.
+int dispatch(commands& c, int argc, char** argv) {
+  if (*c.run.cmd) {
+    c.run.opts.command_line = join_args(argc, argv);
+    if (c.run.opts.quiet) spdlog::set_level(spdlog::level::warn);
+    return sw::run_batch(c.run.opts);
+  }
+  if (*c.synth.cmd) return run_synth(c.synth);
+  if (*c.report.cmd) {
+    sw::write_report(c.report.opts);
+    return 0;
+  }
+  if (*c.merge.cmd) return run_merge(c.merge);
+  if (*c.bench.cmd) {
+    c.bench.opts.command_line = join_args(argc, argv);
+    return sw::bench_command(c.bench.opts);
+  }
+  if (*c.exp.cmd) {
+    sw::export_tables(c.exp.in,
+                      c.exp.format == "csv" ? sw::export_format::csv : sw::export_format::geojson,
+                      c.exp.out);
+    return 0;
+  }
+  if (*c.info) {
+    sw::gdal_init();
+    print_info();
+    return 0;
+  }
+  if (*c.cfg.cmd) {
+    std::fputs(sw::default_config_toml().c_str(), stdout);
+    return 0;
+  }
+  return sw::exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "sitewatch: counts objects and measures change at fixed sites in archives of "
+      "Planet-style satellite scenes, on CPU or CUDA, into per-site tables (GeoPackage)."};
+  commands cmds;
+  add_commands(app, cmds);
 
   try {
     app.parse(argc, argv);
@@ -178,52 +309,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run) {
-      ro.command_line = join_args(argc, argv);
-      if (ro.quiet) spdlog::set_level(spdlog::level::warn);
-      return sw::run_batch(ro);
-    }
-    if (*synth) {
-      so.drop_assets = !all_assets;
-      so.clip_products = !full_scenes;
-      const auto s = sw::write_synthetic_archive(so);
-      if (!so.quiet)
-        std::printf("wrote %d scenes, %d sites, %d truth rows (%.1f MiB) to %s\n", s.scenes,
-                    s.sites, s.truth_rows, s.bytes / 1048576.0, so.out_dir.c_str());
-      return 0;
-    }
-    if (*report) {
-      sw::write_report(rep);
-      return 0;
-    }
-    if (*merge) {
-      const auto m = sw::merge_outputs(merge_in, merge_out, merge_overwrite);
-      std::printf("merged %d outputs into %s: %lld site_counts rows, %lld detections, %lld scenes",
-                  m.inputs, merge_out.c_str(), m.count_rows, m.detection_rows, m.scenes);
-      if (m.duplicate_pairs > 0)
-        std::printf("; %lld (site, scene) pairs were in more than one input (kept the first)",
-                    m.duplicate_pairs);
-      std::printf("\n");
-      return 0;
-    }
-    if (*bench) {
-      bo.command_line = join_args(argc, argv);
-      return sw::bench_command(bo);
-    }
-    if (*exp) {
-      sw::export_tables(
-          ex_in, ex_format == "csv" ? sw::export_format::csv : sw::export_format::geojson, ex_out);
-      return 0;
-    }
-    if (*info) {
-      sw::gdal_init();
-      print_info();
-      return 0;
-    }
-    if (*cfg) {
-      std::fputs(sw::default_config_toml().c_str(), stdout);
-      return 0;
-    }
+    return dispatch(cmds, argc, argv);
   } catch (const sw::input_error& e) {
     std::fprintf(stderr, "sitewatch: %s\n", e.what());
     return sw::exit_usage;
@@ -231,5 +317,4 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sitewatch: error: %s\n", e.what());
     return sw::exit_failed;
   }
-  return sw::exit_usage;
 }

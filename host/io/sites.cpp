@@ -420,113 +420,145 @@ class catalog_reader {
       const bool all_ok =
           std::all_of(recs.begin(), recs.end(), [](const feature_rec* r) { return r->ok; });
       const std::string label = fmt::format("{}: site '{}'", path_, id);
-
-      // The grid parameters: given once or more (then equal), or left to the defaults.
-      const feature_rec* crs_from = nullptr;
-      const feature_rec* gsd_from = nullptr;
-      bool agree = true;
-      for (const feature_rec* r : recs) {
-        if (r->grid_srs) {
-          if (!crs_from) {
-            crs_from = r;
-          } else if (!r->grid_srs->IsSame(crs_from->grid_srs.get())) {
-            problem(fmt::format(
-                "{}: zones disagree on grid_crs ('{}' in feature {}, '{}' in "
-                "feature {})",
-                label, crs_from->grid_crs, crs_from->z.feature_id, r->grid_crs, r->z.feature_id));
-            agree = false;
-          }
-        }
-        if (r->gsd) {
-          if (!gsd_from) {
-            gsd_from = r;
-          } else if (*r->gsd != *gsd_from->gsd) {
-            problem(fmt::format(
-                "{}: zones disagree on grid_gsd_m ({} in feature {}, {} in "
-                "feature {})",
-                label, *gsd_from->gsd, gsd_from->z.feature_id, *r->gsd, r->z.feature_id));
-            agree = false;
-          }
-        }
-      }
+      // Checked even when a zone is bad, so that one pass reports every problem.
+      grid_sources src;
+      const bool agree = find_grid_sources(recs, label, src);
       if (!all_ok || !agree) continue;
-
       site s;
-      s.id = id;
-      for (const feature_rec* r : recs) {
-        s.zones.push_back(r->z);
-        if (s.name.empty() && !is_blank(r->z.name)) s.name = r->z.name;
-      }
-
-      srs_ptr grid;
-      std::string crs;
-      if (crs_from) {
-        grid.reset(crs_from->grid_srs->Clone());
-        grid->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        crs = crs_from->grid_crs;
-      } else {
-        OGRPoint c;
-        if (!centroid_lonlat(recs, c)) {
-          problem(fmt::format("{}: cannot compute the centroid of the zones ({})", label,
-                              gdal_last_error(k_no_reason)));
-          continue;
-        }
-        crs = utm_crs_for(c.getX(), c.getY());
-        std::string why;
-        grid = grid_srs(crs, why);
-        SW_EXPECTS(grid != nullptr, fmt::format("UTM CRS {} unknown to PROJ", crs));
-      }
-      const double gsd = gsd_from ? *gsd_from->gsd : cfg_.gsd_m;
-
-      ct_ptr to_grid;
-      if (!src_srs_->IsSame(grid.get())) {
-        to_grid = make_transform(*src_srs_, *grid);
-        if (!to_grid) {
-          problem(fmt::format("{}: cannot transform the zones to the grid CRS {} ({})", label, crs,
-                              gdal_last_error(k_no_reason)));
-          continue;
-        }
-      }
-      OGREnvelope env;
-      bool transformed = true;
-      for (std::size_t i = 0; i < recs.size(); ++i) {
-        geom_ptr g(recs[i]->geom->clone());
-        g->assignSpatialReference(nullptr);
-        if (to_grid && g->transform(to_grid.get()) != OGRERR_NONE) {
-          problem(fmt::format("{}: feature {}: cannot transform the zone to the grid CRS {} ({})",
-                              label, recs[i]->z.feature_id, crs, gdal_last_error(k_no_reason)));
-          transformed = false;
-          break;
-        }
-        OGREnvelope e;
-        g->getEnvelope(&e);
-        env.Merge(e);
-        s.zones[i].wkt_grid = g->exportToWkt();
-      }
-      if (!transformed) continue;
-
-      // Checked before snapping, which would otherwise overflow on absurd extents.
-      const double margin = cfg_.grid_margin_m;
-      const double w = std::ceil((env.MaxX - env.MinX + 2 * margin) / gsd) + 1;
-      const double h = std::ceil((env.MaxY - env.MinY + 2 * margin) / gsd) + 1;
-      if (!(w * h <= static_cast<double>(k_max_grid_pixels))) {
-        problem(fmt::format(
-            "{}: the site grid would be {:.0f} x {:.0f} pixels at {} m (zones span "
-            "{:.0f} x {:.0f} m in {}); the limit is {} pixels: check the zones' "
-            "coordinates or grid_gsd_m",
-            label, w, h, gsd, env.MaxX - env.MinX, env.MaxY - env.MinY, crs, k_max_grid_pixels));
-        continue;
-      }
-      s.grid = snap_grid(crs, env.MinX, env.MinY, env.MaxX, env.MaxY, gsd, margin);
-      if (s.grid.width < 1 || s.grid.height < 1) {
-        problem(
-            fmt::format("{}: the zones have no extent (grid of {} x {} pixels); give them an "
-                        "area or set grid_margin_m > 0",
-                        label, s.grid.width, s.grid.height));
-        continue;
-      }
-      cat.sites.push_back(std::move(s));
+      if (build_site(id, recs, label, src, s)) cat.sites.push_back(std::move(s));
     }
+  }
+
+  // The features that give a site's grid parameters.
+  struct grid_sources {
+    const feature_rec* crs_from = nullptr;
+    const feature_rec* gsd_from = nullptr;
+  };
+
+  // The grid parameters: given once or more (then equal), or left to the defaults. False
+  // (reported) when zones disagree.
+  bool find_grid_sources(const std::vector<feature_rec*>& recs, const std::string& label,
+                         grid_sources& src) {
+    bool agree = true;
+    for (const feature_rec* r : recs) {
+      if (r->grid_srs) {
+        if (!src.crs_from) {
+          src.crs_from = r;
+        } else if (!r->grid_srs->IsSame(src.crs_from->grid_srs.get())) {
+          problem(
+              fmt::format("{}: zones disagree on grid_crs ('{}' in feature {}, '{}' in "
+                          "feature {})",
+                          label, src.crs_from->grid_crs, src.crs_from->z.feature_id, r->grid_crs,
+                          r->z.feature_id));
+          agree = false;
+        }
+      }
+      if (r->gsd) {
+        if (!src.gsd_from) {
+          src.gsd_from = r;
+        } else if (*r->gsd != *src.gsd_from->gsd) {
+          problem(fmt::format(
+              "{}: zones disagree on grid_gsd_m ({} in feature {}, {} in "
+              "feature {})",
+              label, *src.gsd_from->gsd, src.gsd_from->z.feature_id, *r->gsd, r->z.feature_id));
+          agree = false;
+        }
+      }
+    }
+    return agree;
+  }
+
+  // The site from zones that are valid and agree; false when it has no usable grid (reported).
+  bool build_site(const std::string& id, const std::vector<feature_rec*>& recs,
+                  const std::string& label, const grid_sources& src, site& s) {
+    s.id = id;
+    for (const feature_rec* r : recs) {
+      s.zones.push_back(r->z);
+      if (s.name.empty() && !is_blank(r->z.name)) s.name = r->z.name;
+    }
+    srs_ptr grid;
+    std::string crs;
+    if (!choose_grid_crs(recs, label, src.crs_from, grid, crs)) return false;
+    const double gsd = src.gsd_from ? *src.gsd_from->gsd : cfg_.gsd_m;
+    OGREnvelope env;
+    if (!zones_to_grid(recs, label, *grid, crs, s, env)) return false;
+    return snap_site_grid(label, env, gsd, crs, s);
+  }
+
+  // The zones' grid_crs, else the UTM zone of their centroid.
+  bool choose_grid_crs(const std::vector<feature_rec*>& recs, const std::string& label,
+                       const feature_rec* crs_from, srs_ptr& grid, std::string& crs) {
+    if (crs_from) {
+      grid.reset(crs_from->grid_srs->Clone());
+      grid->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      crs = crs_from->grid_crs;
+      return true;
+    }
+    OGRPoint c;
+    if (!centroid_lonlat(recs, c)) {
+      problem(fmt::format("{}: cannot compute the centroid of the zones ({})", label,
+                          gdal_last_error(k_no_reason)));
+      return false;
+    }
+    crs = utm_crs_for(c.getX(), c.getY());
+    std::string why;
+    grid = grid_srs(crs, why);
+    SW_EXPECTS(grid != nullptr, fmt::format("UTM CRS {} unknown to PROJ", crs));
+    return true;
+  }
+
+  // Fills the zones' wkt_grid and their envelope in the grid CRS.
+  bool zones_to_grid(const std::vector<feature_rec*>& recs, const std::string& label,
+                     const OGRSpatialReference& grid, const std::string& crs, site& s,
+                     OGREnvelope& env) {
+    ct_ptr to_grid;
+    if (!src_srs_->IsSame(&grid)) {
+      to_grid = make_transform(*src_srs_, grid);
+      if (!to_grid) {
+        problem(fmt::format("{}: cannot transform the zones to the grid CRS {} ({})", label, crs,
+                            gdal_last_error(k_no_reason)));
+        return false;
+      }
+    }
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      geom_ptr g(recs[i]->geom->clone());
+      g->assignSpatialReference(nullptr);
+      if (to_grid && g->transform(to_grid.get()) != OGRERR_NONE) {
+        problem(fmt::format("{}: feature {}: cannot transform the zone to the grid CRS {} ({})",
+                            label, recs[i]->z.feature_id, crs, gdal_last_error(k_no_reason)));
+        return false;
+      }
+      OGREnvelope e;
+      g->getEnvelope(&e);
+      env.Merge(e);
+      s.zones[i].wkt_grid = g->exportToWkt();
+    }
+    return true;
+  }
+
+  bool snap_site_grid(const std::string& label, const OGREnvelope& env, double gsd,
+                      const std::string& crs, site& s) {
+    // Checked before snapping, which would otherwise overflow on absurd extents.
+    const double margin = cfg_.grid_margin_m;
+    const double w = std::ceil((env.MaxX - env.MinX + 2 * margin) / gsd) + 1;
+    const double h = std::ceil((env.MaxY - env.MinY + 2 * margin) / gsd) + 1;
+    if (!(w * h <= static_cast<double>(k_max_grid_pixels))) {
+      problem(fmt::format(
+          "{}: the site grid would be {:.0f} x {:.0f} pixels at {} m (zones span "
+          "{:.0f} x {:.0f} m in {}); the limit is {} pixels: check the zones' "
+          "coordinates or grid_gsd_m",
+          label, w, h, gsd, env.MaxX - env.MinX, env.MaxY - env.MinY, crs, k_max_grid_pixels));
+      return false;
+    }
+    s.grid = snap_grid(crs, env.MinX, env.MinY, env.MaxX, env.MaxY, gsd, margin);
+    if (s.grid.width < 1 || s.grid.height < 1) {
+      problem(
+          fmt::format("{}: the zones have no extent (grid of {} x {} pixels); give them an "
+                      "area or set grid_margin_m > 0",
+                      label, s.grid.width, s.grid.height));
+      return false;
+    }
+    return true;
   }
 
   // Centroid of the union of the zones in longitude/latitude: overlapping zones count once.

@@ -46,6 +46,85 @@ int status_rank(const std::string& s) {
   return s == "failed" ? 3 : s == "done" ? 2 : 1;
 }
 
+using scene_map = std::map<std::string, std::unique_ptr<OGRFeature>>;
+
+// Which input owns each (site, scene) pair: the first that has it.
+std::map<pair_key, std::size_t> pair_owners(const std::vector<gdal_dataset_ptr>& in,
+                                            long long& duplicate_pairs) {
+  std::map<pair_key, std::size_t> owner;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    OGRLayer* j = in[k]->GetLayerByName("sitewatch_journal");
+    j->ResetReading();
+    for (auto& f : *j) {
+      const auto [it, fresh] = owner.emplace(key_of(*f), k);
+      if (!fresh && it->second != k) ++duplicate_pairs;
+    }
+  }
+  return owner;
+}
+
+// The rows of input k's pairs, from the tables keyed by (site, scene).
+void copy_owned_pairs(GDALDataset* src, GDALDataset* dst, std::size_t k,
+                      const std::map<pair_key, std::size_t>& owner, const std::string& out,
+                      merge_summary& sum) {
+  for (const char* name : {"site_counts", "detections", "sitewatch_journal"}) {
+    OGRLayer* s = src->GetLayerByName(name);
+    OGRLayer* d = dst->GetLayerByName(name);
+    s->ResetReading();
+    for (auto& f : *s) {
+      const auto it = owner.find(key_of(*f));
+      if (it == owner.end() || it->second != k) continue;  // another input's pair
+      append(d, *f, out);
+      if (std::string(name) == "site_counts") ++sum.count_rows;
+      if (std::string(name) == "detections") ++sum.detection_rows;
+    }
+  }
+}
+
+void copy_sites(GDALDataset* src, GDALDataset* dst, const std::string& out,
+                std::set<std::string>& sites_seen) {
+  OGRLayer* sites = src->GetLayerByName("sites");
+  OGRLayer* dsites = dst->GetLayerByName("sites");
+  // the catalog's own fields: the first input's schema, extended by later ones
+  for (int i = 0; i < sites->GetLayerDefn()->GetFieldCount(); ++i) {
+    const OGRFieldDefn* fd = sites->GetLayerDefn()->GetFieldDefn(i);
+    if (dsites->GetLayerDefn()->GetFieldIndex(fd->GetNameRef()) < 0) {
+      OGRFieldDefn copy(fd);
+      dsites->CreateField(&copy);
+    }
+  }
+  // Checked against the earlier inputs only: a site twice within one input stays twice.
+  std::set<std::string> here;
+  sites->ResetReading();
+  for (auto& f : *sites) {
+    const std::string id = f->GetFieldAsString("site_id");
+    if (sites_seen.count(id)) continue;
+    here.insert(id);
+    append(dsites, *f, out);
+  }
+  sites_seen.insert(here.begin(), here.end());
+}
+
+// One row per scene: the most telling status, the largest sites_seen.
+void collect_scenes(GDALDataset* src, scene_map& best_scene) {
+  OGRLayer* scenes = src->GetLayerByName("scenes");
+  scenes->ResetReading();
+  for (auto& f : *scenes) {
+    const std::string id = f->GetFieldAsString("scene_id");
+    auto& slot = best_scene[id];
+    if (!slot) {
+      slot.reset(f->Clone());
+      continue;
+    }
+    const int a = status_rank(slot->GetFieldAsString("status"));
+    const int b = status_rank(f->GetFieldAsString("status"));
+    const auto seen =
+        std::max(slot->GetFieldAsInteger64("sites_seen"), f->GetFieldAsInteger64("sites_seen"));
+    if (b > a) slot.reset(f->Clone());
+    slot->SetField("sites_seen", static_cast<GIntBig>(seen));
+  }
+}
+
 }  // namespace
 
 merge_summary merge_outputs(const std::vector<std::string>& inputs, const std::string& out,
@@ -57,74 +136,18 @@ merge_summary merge_outputs(const std::vector<std::string>& inputs, const std::s
   gdal_dataset_ptr dst = open_output(out, true);
   merge_summary sum;
   sum.inputs = static_cast<int>(inputs.size());
-
-  // which input owns each (site, scene) pair: the first that has it
-  std::map<pair_key, std::size_t> owner;
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    OGRLayer* j = in[k]->GetLayerByName("sitewatch_journal");
-    j->ResetReading();
-    for (auto& f : *j) {
-      const auto [it, fresh] = owner.emplace(key_of(*f), k);
-      if (!fresh && it->second != k) ++sum.duplicate_pairs;
-    }
-  }
+  const auto owner = pair_owners(in, sum.duplicate_pairs);
 
   std::set<std::string> sites_seen;
-  std::map<std::string, std::unique_ptr<OGRFeature>> best_scene;
+  scene_map best_scene;
   in_transaction(dst.get(), out, [&] {
     for (std::size_t k = 0; k < in.size(); ++k) {
-      for (const char* name : {"site_counts", "detections", "sitewatch_journal"}) {
-        OGRLayer* s = in[k]->GetLayerByName(name);
-        OGRLayer* d = dst->GetLayerByName(name);
-        s->ResetReading();
-        for (auto& f : *s) {
-          const auto it = owner.find(key_of(*f));
-          if (it == owner.end() || it->second != k) continue;  // another input's pair
-          append(d, *f, out);
-          if (std::string(name) == "site_counts") ++sum.count_rows;
-          if (std::string(name) == "detections") ++sum.detection_rows;
-        }
-      }
+      copy_owned_pairs(in[k].get(), dst.get(), k, owner, out, sum);
       OGRLayer* runs = in[k]->GetLayerByName("runs");
       runs->ResetReading();
       for (auto& f : *runs) append(dst->GetLayerByName("runs"), *f, out);
-
-      OGRLayer* sites = in[k]->GetLayerByName("sites");
-      OGRLayer* dsites = dst->GetLayerByName("sites");
-      // the catalog's own fields: the first input's schema, extended by later ones
-      for (int i = 0; i < sites->GetLayerDefn()->GetFieldCount(); ++i) {
-        const OGRFieldDefn* fd = sites->GetLayerDefn()->GetFieldDefn(i);
-        if (dsites->GetLayerDefn()->GetFieldIndex(fd->GetNameRef()) < 0) {
-          OGRFieldDefn copy(fd);
-          dsites->CreateField(&copy);
-        }
-      }
-      std::set<std::string> here;
-      sites->ResetReading();
-      for (auto& f : *sites) {
-        const std::string id = f->GetFieldAsString("site_id");
-        if (sites_seen.count(id)) continue;
-        here.insert(id);
-        append(dsites, *f, out);
-      }
-      sites_seen.insert(here.begin(), here.end());
-
-      OGRLayer* scenes = in[k]->GetLayerByName("scenes");
-      scenes->ResetReading();
-      for (auto& f : *scenes) {
-        const std::string id = f->GetFieldAsString("scene_id");
-        auto& slot = best_scene[id];
-        if (!slot) {
-          slot.reset(f->Clone());
-          continue;
-        }
-        const int a = status_rank(slot->GetFieldAsString("status"));
-        const int b = status_rank(f->GetFieldAsString("status"));
-        const auto seen =
-            std::max(slot->GetFieldAsInteger64("sites_seen"), f->GetFieldAsInteger64("sites_seen"));
-        if (b > a) slot.reset(f->Clone());
-        slot->SetField("sites_seen", static_cast<GIntBig>(seen));
-      }
+      copy_sites(in[k].get(), dst.get(), out, sites_seen);
+      collect_scenes(in[k].get(), best_scene);
     }
     OGRLayer* dscenes = dst->GetLayerByName("scenes");
     for (const auto& [id, f] : best_scene) append(dscenes, *f, out);

@@ -207,19 +207,32 @@ std::string chip_html(const site& s, const std::string& scene_path, const std::s
       base64_png(rgb.get()), gw * 3, gh * 3, gw, gh, gw * 3, gh * 3, overlay, html_escape(title));
 }
 
-}  // namespace
+using series_map =
+    std::map<std::string, std::map<std::string, std::vector<count_point>>>;  // site, class
+using detection_map =
+    std::map<std::pair<std::string, std::string>, std::vector<detection_shape>>;  // site, scene
 
-void write_report(const report_options& opt) {
-  gdal_init();
-  gdal_dataset_ptr ds(GDALDataset::Open(opt.results.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
-  if (!ds) throw input_error(fmt::format("{}: cannot open: {}", opt.results, gdal_last_error()));
+// What the page is built from, read once from the results.
+struct report_tables {
+  std::string run_line;
+  site_catalog catalog;
+  std::map<std::string, std::string> scene_path;  // by scene id
+  series_map series;
+  detection_map dets;
+};
+
+gdal_dataset_ptr open_results(const std::string& results) {
+  gdal_dataset_ptr ds(GDALDataset::Open(results.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+  if (!ds) throw input_error(fmt::format("{}: cannot open: {}", results, gdal_last_error()));
   for (const char* name : {"site_counts", "detections", "scenes", "sites", "runs"})
     if (!ds->GetLayerByName(name))
-      throw input_error(
-          fmt::format("{}: no layer '{}': not a sitewatch output", opt.results, name));
+      throw input_error(fmt::format("{}: no layer '{}': not a sitewatch output", results, name));
+  return ds;
+}
 
-  // the config of the last run, for the site grids and the classes
-  std::string config_text, run_line;
+// The last run wins: its config holds the site grids and the classes.
+std::string read_last_run(GDALDataset* ds, std::string& run_line) {
+  std::string config_text;
   OGRLayer* runs = ds->GetLayerByName("runs");
   runs->ResetReading();
   for (auto& f : *runs) {
@@ -229,24 +242,32 @@ void write_report(const report_options& opt) {
                            f->GetFieldAsString("version"), f->GetFieldAsString("git"),
                            f->GetFieldAsString("device"));
   }
-  const config cfg = parse_config(config_text, opt.results + " (runs.config)");
+  return config_text;
+}
 
-  // the catalog back from the sites layer, through a GeoJSON in memory
+// Through a GeoJSON in memory, so that the catalog gets load_sites' grids and checks.
+site_catalog read_catalog(GDALDataset* ds, const config& cfg) {
   const std::string vsi = "/vsimem/sw_report_sites.geojson";
   {
     auto* gj = GetGDALDriverManager()->GetDriverByName("GeoJSON");
     gdal_dataset_ptr tmp(gj->Create(vsi.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     tmp->CopyLayer(ds->GetLayerByName("sites"), "sites");
   }
-  const site_catalog catalog = load_sites(vsi, cfg);
+  site_catalog catalog = load_sites(vsi, cfg);
   VSIUnlink(vsi.c_str());
+  return catalog;
+}
 
+std::map<std::string, std::string> read_scene_paths(GDALDataset* ds) {
   std::map<std::string, std::string> scene_path;
   OGRLayer* scenes = ds->GetLayerByName("scenes");
   scenes->ResetReading();
   for (auto& f : *scenes) scene_path[f->GetFieldAsString("scene_id")] = f->GetFieldAsString("path");
+  return scene_path;
+}
 
-  std::map<std::string, std::map<std::string, std::vector<count_point>>> series;  // site, class
+series_map read_series(GDALDataset* ds) {
+  series_map series;
   OGRLayer* counts = ds->GetLayerByName("site_counts");
   counts->ResetReading();
   for (auto& f : *counts) {
@@ -263,7 +284,11 @@ void write_report(const report_options& opt) {
         f->IsFieldSetAndNotNull(f->GetFieldIndex("anomaly")) && f->GetFieldAsInteger("anomaly");
     series[f->GetFieldAsString("site_id")][cls].push_back(p);
   }
-  std::map<std::pair<std::string, std::string>, std::vector<detection_shape>> dets;
+  return series;
+}
+
+detection_map read_detections(GDALDataset* ds) {
+  detection_map dets;
   OGRLayer* det = ds->GetLayerByName("detections");
   det->ResetReading();
   for (auto& f : *det) {
@@ -272,9 +297,23 @@ void write_report(const report_options& opt) {
     dets[{f->GetFieldAsString("site_id"), f->GetFieldAsString("scene_id")}].push_back(
         {f->GetFieldAsString("class"), g->exportToWkt()});
   }
+  return dets;
+}
 
-  std::string html =
-      R"(<!doctype html><html><head><meta charset='utf-8'><title>sitewatch report</title>
+report_tables load_tables(const std::string& results) {
+  gdal_dataset_ptr ds = open_results(results);
+  report_tables t;
+  const std::string config_text = read_last_run(ds.get(), t.run_line);
+  const config cfg = parse_config(config_text, results + " (runs.config)");
+  t.catalog = read_catalog(ds.get(), cfg);
+  t.scene_path = read_scene_paths(ds.get());
+  t.series = read_series(ds.get());
+  t.dets = read_detections(ds.get());
+  return t;
+}
+
+const char* const page_head =
+    R"(<!doctype html><html><head><meta charset='utf-8'><title>sitewatch report</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
@@ -287,11 +326,10 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 figure{display:inline-block;margin:6px}figcaption{font-size:12px;color:#444}.note{color:#a00;font-size:12px}
 img{image-rendering:pixelated}
 </style></head><body>)";
-  html += "<h1>sitewatch report</h1><p>" + html_escape(opt.results) + "<br>" +
-          html_escape(run_line) + "</p>";
 
-  // summary and anomalies
-  html +=
+// The summary table, and the anomalies table after it when there are any.
+std::string summary_html(const series_map& series) {
+  std::string html =
       "<h2>Summary</h2><table><tr><th>site</th><th>class</th><th>scenes</th><th>observable</th>"
       "<th>median</th><th>max</th><th>anomalies</th></tr>";
   std::string anomalies;
@@ -323,43 +361,68 @@ img{image-rendering:pixelated}
         "<h2>Anomalies</h2><table><tr><th>site</th><th>class</th><th>date</th><th>scene</th>"
         "<th>value</th></tr>" +
         anomalies + "</table>";
+  return html;
+}
 
-  for (const auto& s : catalog.sites) {
-    html += "<h2>" + html_escape(s.id + (s.name.empty() ? "" : " — " + s.name)) + "</h2>";
-    const auto it = series.find(s.id);
-    if (it == series.end()) {
-      html += "<p>No scene saw this site.</p>";
-      continue;
-    }
-    for (const auto& [cls, pts] : it->second)
-      html += chart_svg(pts, cls == "change" ? "changed area (m²)" : cls + " count");
-    // chips: anomalous scenes first, then the largest counts
-    std::vector<std::pair<double, std::string>> ranked;
-    for (const auto& [cls, pts] : it->second)
-      for (const auto& p : pts)
-        if (p.observable && p.value && (p.anomaly || cls != "change"))
-          ranked.emplace_back((p.anomaly ? 1e12 : 0.0) + *p.value, p.scene_id);
-    std::sort(ranked.rbegin(), ranked.rend());
-    std::vector<std::string> chosen;
-    for (const auto& [score, id] : ranked)
-      if (std::find(chosen.begin(), chosen.end(), id) == chosen.end() &&
-          static_cast<int>(chosen.size()) < opt.chips)
-        chosen.push_back(id);
-    for (const auto& id : chosen) {
-      const auto d = dets.find({s.id, id});
-      html += chip_html(s, scene_path[id], id,
-                        d == dets.end() ? std::vector<detection_shape>{} : d->second);
-    }
+// Anomalous scenes first, then the largest counts; change areas only count when anomalous.
+std::vector<std::string> choose_chip_scenes(
+    const std::map<std::string, std::vector<count_point>>& classes, int chips) {
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& [cls, pts] : classes)
+    for (const auto& p : pts)
+      if (p.observable && p.value && (p.anomaly || cls != "change"))
+        ranked.emplace_back((p.anomaly ? 1e12 : 0.0) + *p.value, p.scene_id);
+  std::sort(ranked.rbegin(), ranked.rend());
+  std::vector<std::string> chosen;
+  for (const auto& [score, id] : ranked)
+    if (std::find(chosen.begin(), chosen.end(), id) == chosen.end() &&
+        static_cast<int>(chosen.size()) < chips)
+      chosen.push_back(id);
+  return chosen;
+}
+
+std::string site_section_html(const site& s, const report_tables& t, int chips) {
+  std::string html = "<h2>" + html_escape(s.id + (s.name.empty() ? "" : " — " + s.name)) + "</h2>";
+  const auto it = t.series.find(s.id);
+  if (it == t.series.end()) return html + "<p>No scene saw this site.</p>";
+  for (const auto& [cls, pts] : it->second)
+    html += chart_svg(pts, cls == "change" ? "changed area (m²)" : cls + " count");
+  for (const auto& id : choose_chip_scenes(it->second, chips)) {
+    const auto path = t.scene_path.find(id);
+    const auto d = t.dets.find({s.id, id});
+    html += chip_html(s, path == t.scene_path.end() ? std::string() : path->second, id,
+                      d == t.dets.end() ? std::vector<detection_shape>{} : d->second);
   }
-  html += "<p class='axis'>sitewatch " + std::string(build::version) + "</p></body></html>\n";
+  return html;
+}
 
-  const std::string tmp = opt.out + ".part";
+std::string page_html(const report_options& opt, const report_tables& t) {
+  std::string html = page_head;
+  html += "<h1>sitewatch report</h1><p>" + html_escape(opt.results) + "<br>" +
+          html_escape(t.run_line) + "</p>";
+  html += summary_html(t.series);
+  for (const auto& s : t.catalog.sites) html += site_section_html(s, t, opt.chips);
+  html += "<p class='axis'>sitewatch " + std::string(build::version) + "</p></body></html>\n";
+  return html;
+}
+
+// Through a .part file, so that a failed write leaves no half page under the real name.
+void write_file_atomically(const std::string& out, const std::string& text) {
+  const std::string tmp = out + ".part";
   {
     std::ofstream f(tmp, std::ios::binary);
-    f << html;
-    if (!f) throw error(fmt::format("{}: cannot write", opt.out));
+    f << text;
+    if (!f) throw error(fmt::format("{}: cannot write", out));
   }
-  std::rename(tmp.c_str(), opt.out.c_str());
+  std::rename(tmp.c_str(), out.c_str());
+}
+
+}  // namespace
+
+void write_report(const report_options& opt) {
+  gdal_init();
+  const report_tables tables = load_tables(opt.results);
+  write_file_atomically(opt.out, page_html(opt, tables));
 }
 
 }  // namespace sw

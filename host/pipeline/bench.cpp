@@ -64,50 +64,42 @@ nlohmann::json to_json(const run_report& r) {
           {"scenes_in_flight_per_site", r.tokens_per_site}};
 }
 
-}  // namespace
+namespace fs = std::filesystem;
 
-int bench_command(const bench_options& opt) {
-  namespace fs = std::filesystem;
-  const bool own_dir = opt.work_dir.empty();
-  fs::path dir = own_dir ? fs::temp_directory_path() /
-                               fmt::format("sitewatch-bench-{}", std::random_device{}())
-                         : fs::path(opt.work_dir);
-  fs::create_directories(dir);
-  struct cleanup {
-    fs::path p;
-    bool on;
-    ~cleanup() {
-      std::error_code ec;
-      if (on) fs::remove_all(p, ec);
-    }
-  } clean{dir, own_dir};
+struct bench_archive {
+  std::string scenes, sites, config_path;
+};
 
-  std::string scenes = opt.scenes, sites = opt.sites, config_path = opt.config_path;
-  if (scenes.empty()) {
-    synth_options so;
-    so.out_dir = (dir / "archive").string();
-    so.dates = opt.synth_dates;
-    so.scale = opt.synth_scale;
-    so.clip_products = false;  // full scenes: what an archive of downloads holds
-    so.quiet = true;
-    so.threads = opt.threads;
-    if (!fs::exists(fs::path(so.out_dir) / "truth.csv")) {
-      spdlog::info("bench: synthesising {} dates at scale {} in {}", so.dates, so.scale,
-                   so.out_dir);
-      write_synthetic_archive(so);
-    }
-    scenes = so.out_dir + "/scenes";
-    sites = so.out_dir + "/sites.geojson";
-    config_path = so.out_dir + "/config.toml";
+// The archive given, or one synthesised into dir (kept across benches of a --work-dir).
+bench_archive prepare_archive(const bench_options& opt, const fs::path& dir) {
+  bench_archive a{opt.scenes, opt.sites, opt.config_path};
+  if (!a.scenes.empty()) return a;
+  synth_options so;
+  so.out_dir = (dir / "archive").string();
+  so.dates = opt.synth_dates;
+  so.scale = opt.synth_scale;
+  so.clip_products = false;  // full scenes: what an archive of downloads holds
+  so.quiet = true;
+  so.threads = opt.threads;
+  if (!fs::exists(fs::path(so.out_dir) / "truth.csv")) {
+    spdlog::info("bench: synthesising {} dates at scale {} in {}", so.dates, so.scale, so.out_dir);
+    write_synthetic_archive(so);
   }
+  a.scenes = so.out_dir + "/scenes";
+  a.sites = so.out_dir + "/sites.geojson";
+  a.config_path = so.out_dir + "/config.toml";
+  return a;
+}
 
-  std::vector<run_report> reads, fulls;
+// Each round runs read-only, then full: the per-round ratio compares runs close in time.
+void run_rounds(const bench_options& opt, const bench_archive& a, const fs::path& dir,
+                std::vector<run_report>& reads, std::vector<run_report>& fulls) {
   for (int k = 0; k < std::max(1, opt.repeat); ++k) {
     for (bool read_only : {true, false}) {
       run_options ro;
-      ro.scenes = scenes;
-      ro.sites = sites;
-      ro.config_path = config_path;
+      ro.scenes = a.scenes;
+      ro.sites = a.sites;
+      ro.config_path = a.config_path;
       ro.out = (dir / fmt::format("bench-{}-{}.gpkg", read_only ? "read" : "full", k)).string();
       ro.overwrite = true;
       ro.device = opt.device;
@@ -123,21 +115,18 @@ int bench_command(const bench_options& opt) {
       fs::remove(ro.out);
     }
   }
+}
 
-  auto pick = [](const std::vector<run_report>& v) {
-    // the run with the median wall time
-    std::vector<run_report> s = v;
-    std::sort(s.begin(), s.end(), [](const run_report& a, const run_report& b) {
-      return a.wall_seconds < b.wall_seconds;
-    });
-    return s[s.size() / 2];
-  };
-  const run_report rd = pick(reads), fu = pick(fulls);
-  std::vector<double> ratios;
-  for (std::size_t k = 0; k < reads.size(); ++k)
-    ratios.push_back(fulls[k].wall_seconds / reads[k].wall_seconds);
-  const double ratio = median(ratios);
+run_report median_run(const std::vector<run_report>& v) {
+  std::vector<run_report> s = v;
+  std::sort(s.begin(), s.end(), [](const run_report& a, const run_report& b) {
+    return a.wall_seconds < b.wall_seconds;
+  });
+  return s[s.size() / 2];
+}
 
+nlohmann::json bench_json(const bench_options& opt, const bench_archive& a, std::size_t rounds,
+                          const run_report& rd, const run_report& fu, double ratio) {
   nlohmann::json j;
   j["machine"] = {{"cpu", cpu_model()}, {"hardware_threads", std::thread::hardware_concurrency()}};
   j["build"] = {{"version", build::version},
@@ -146,22 +135,25 @@ int bench_command(const bench_options& opt) {
                 {"compiler", build::cxx_compiler}};
   j["backend"] = fu.device;
   j["threads"] = fu.threads;
-  j["archive"] = {{"scenes", scenes},
-                  {"sites", sites},
+  j["archive"] = {{"scenes", a.scenes},
+                  {"sites", a.sites},
                   {"scene_count", fu.scenes},
                   {"pairs", fu.pairs},
                   {"grid_pixels", fu.grid_pixels}};
-  j["repeat"] = reads.size();
+  j["repeat"] = rounds;
   j["read_only"] = to_json(rd);
   j["full"] = to_json(fu);
   j["full_over_read_only"] = ratio;
   j["command"] = opt.command_line;
+  return j;
+}
 
+void print_bench(std::size_t rounds, const run_report& rd, const run_report& fu, double ratio) {
   std::printf("sitewatch bench: %s, %u hardware threads; backend %s, %d threads; git %s\n",
               cpu_model().c_str(), std::thread::hardware_concurrency(), fu.device.c_str(),
               fu.threads, build::git_hash);
   std::printf("archive: %lld scenes, %lld pairs, %.1f Mpx of site grids; median of %zu runs each\n",
-              fu.scenes, fu.pairs, fu.grid_pixels / 1e6, reads.size());
+              fu.scenes, fu.pairs, fu.grid_pixels / 1e6, rounds);
   std::printf("%-10s %8s %9s %10s %10s %9s %9s %8s %8s %9s\n", "mode", "wall s", "pairs/s",
               "grid Mpx/s", "scenes/h", "read s", "compute s", "rows s", "write s", "peak MiB");
   for (const auto* r : {&rd, &fu})
@@ -179,7 +171,36 @@ int bench_command(const bench_options& opt) {
   std::printf(
       "source blocks per run: %lld decoded, %lld served again to another site (tile cache)\n",
       fu.blocks_decoded, fu.blocks_shared);
+}
 
+}  // namespace
+
+int bench_command(const bench_options& opt) {
+  const bool own_dir = opt.work_dir.empty();
+  fs::path dir = own_dir ? fs::temp_directory_path() /
+                               fmt::format("sitewatch-bench-{}", std::random_device{}())
+                         : fs::path(opt.work_dir);
+  fs::create_directories(dir);
+  struct cleanup {
+    fs::path p;
+    bool on;
+    ~cleanup() {
+      std::error_code ec;
+      if (on) fs::remove_all(p, ec);
+    }
+  } clean{dir, own_dir};
+
+  const bench_archive archive = prepare_archive(opt, dir);
+  std::vector<run_report> reads, fulls;
+  run_rounds(opt, archive, dir, reads, fulls);
+  const run_report rd = median_run(reads), fu = median_run(fulls);
+  std::vector<double> ratios;
+  for (std::size_t k = 0; k < reads.size(); ++k)
+    ratios.push_back(fulls[k].wall_seconds / reads[k].wall_seconds);
+  const double ratio = median(ratios);
+
+  const nlohmann::json j = bench_json(opt, archive, reads.size(), rd, fu, ratio);
+  print_bench(reads.size(), rd, fu, ratio);
   if (!opt.json_path.empty()) {
     std::ofstream f(opt.json_path);
     f << j.dump(2) << "\n";

@@ -226,6 +226,76 @@ bool site_runner::learn(const scene_info& scene, const site_scene& d, stage_time
   return engine_call(scene, d, t, [&](const kern::engine_scene& es) { return engine_->learn(es); });
 }
 
+namespace {
+
+// Said only where a zone reports change: a scene that leaves the site under cloud has too
+// few pixels for any fit, and nothing to report.
+void warn_if_mad_unfitted(const kern::engine_result& r, const config& cfg,
+                          const std::string& site_id, const std::string& scene_id) {
+  const bool reports_change =
+      std::any_of(r.classes.begin(), r.classes.end(), [](const auto& c) { return c.has_change; });
+  if (reports_change && cfg.change.method == change_rule::mad && !r.mad_fitted)
+    spdlog::warn(
+        "site {} scene {}: IR-MAD could not be fitted (more than 8 bands, a constant band or "
+        "too few pixels valid in both); the change vector decided which pixels changed",
+        site_id, scene_id);
+}
+
+// The row of class c, anomaly aside; value is set to what the anomaly score looks at.
+count_row class_count_row(const std::string& site_id, const scene_info& scene,
+                          const kern::engine_result& r, const kern::engine_class& cls,
+                          const kern::engine_class_result& cr, double px_area,
+                          std::optional<double>& value) {
+  count_row row;
+  row.site_id = site_id;
+  row.scene_id = scene.id;
+  row.acquired = scene.acquired;
+  row.class_name = cls.name;
+  row.observable = cr.observable;
+  row.valid_fraction = cr.zone_px > 0 ? static_cast<double>(cr.valid_px) / cr.zone_px : 0.0;
+  if (r.has_shift) {
+    row.shift_x_px = r.shift_x;
+    row.shift_y_px = r.shift_y;
+  }
+  if (cr.has_change) {
+    row.changed_area_m2 = static_cast<double>(cr.changed_px) * px_area;
+    row.changed_fraction = cr.valid_px > 0 ? static_cast<double>(cr.changed_px) / cr.valid_px : 0.0;
+  }
+  if (r.has_reference) row.reference = r.reference;
+  if (cr.has_counts) {
+    row.count = cr.count;
+    row.components = cr.components;
+    value = cr.count;
+  } else if (!cls.counts && cr.has_change) {
+    value = *row.changed_fraction;
+  }
+  return row;
+}
+
+// The row of one detection, its polygon aside.
+detection_row detection_row_of(const std::string& site_id, const scene_info& scene,
+                               const std::string& class_name, const kern::engine_component& d,
+                               double gsd) {
+  const double px_area = gsd * gsd;
+  detection_row det;
+  det.site_id = site_id;
+  det.scene_id = scene.id;
+  det.acquired = scene.acquired;
+  det.class_name = class_name;
+  det.est_count = d.est_count;
+  det.area_m2 = d.area_px * px_area;
+  det.length_m = d.length_px * gsd;
+  det.width_m = d.width_px * gsd;
+  // image angle (y down) to map angle (y up), folded into [0, 180)
+  double deg = -d.theta * 180.0 / M_PI;
+  deg = std::fmod(deg + 360.0, 180.0);
+  det.orientation_deg = deg;
+  if (!std::isnan(d.mean_change)) det.mean_change = d.mean_change;
+  return det;
+}
+
+}  // namespace
+
 pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, bool join_reference,
                                stage_times& t) {
   const bool want_rasters = !rasters_dir_.empty();
@@ -233,15 +303,7 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
     return engine_->process(es, join_reference, want_rasters);
   });
   t.engine += r.times;
-  // (said only where a zone reports change: a scene that leaves the site under cloud has
-  // too few pixels for any fit, and nothing to report)
-  const bool reports_change =
-      std::any_of(r.classes.begin(), r.classes.end(), [](const auto& c) { return c.has_change; });
-  if (reports_change && cfg_.change.method == change_rule::mad && !r.mad_fitted)
-    spdlog::warn(
-        "site {} scene {}: IR-MAD could not be fitted (more than 8 bands, a constant band or "
-        "too few pixels valid in both); the change vector decided which pixels changed",
-        site_.id, scene.id);
+  warn_if_mad_unfitted(r, cfg_, site_.id, scene.id);
 
   auto t0 = clock_type::now();
   pair_rows out;
@@ -252,31 +314,8 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
   const auto& classes = engine_->params().classes;
   for (std::size_t c = 0; c < classes.size(); ++c) {
     const kern::engine_class_result& cr = r.classes[c];
-    count_row row;
-    row.site_id = site_.id;
-    row.scene_id = scene.id;
-    row.acquired = scene.acquired;
-    row.class_name = classes[c].name;
-    row.observable = cr.observable;
-    row.valid_fraction = cr.zone_px > 0 ? static_cast<double>(cr.valid_px) / cr.zone_px : 0.0;
-    if (r.has_shift) {
-      row.shift_x_px = r.shift_x;
-      row.shift_y_px = r.shift_y;
-    }
-    if (cr.has_change) {
-      row.changed_area_m2 = static_cast<double>(cr.changed_px) * px_area;
-      row.changed_fraction =
-          cr.valid_px > 0 ? static_cast<double>(cr.changed_px) / cr.valid_px : 0.0;
-    }
-    if (r.has_reference) row.reference = r.reference;
-    std::optional<double> value;  // what the anomaly score looks at
-    if (cr.has_counts) {
-      row.count = cr.count;
-      row.components = cr.components;
-      value = cr.count;
-    } else if (!classes[c].counts && cr.has_change) {
-      value = *row.changed_fraction;
-    }
+    std::optional<double> value;
+    count_row row = class_count_row(site_.id, scene, r, classes[c], cr, px_area, value);
     if (value) {
       auto it = history_.find(classes[c].name);
       if (it == history_.end())
@@ -289,23 +328,10 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
     }
     out.counts.push_back(std::move(row));
 
-    for (const auto& d : cr.detections) {
-      detection_row det;
-      det.site_id = site_.id;
-      det.scene_id = scene.id;
-      det.acquired = scene.acquired;
-      det.class_name = classes[c].name;
-      det.est_count = d.est_count;
-      det.area_m2 = d.area_px * px_area;
-      det.length_m = d.length_px * g.gsd;
-      det.width_m = d.width_px * g.gsd;
-      // image angle (y down) to map angle (y up), folded into [0, 180)
-      double deg = -d.theta * 180.0 / M_PI;
-      deg = std::fmod(deg + 360.0, 180.0);
-      det.orientation_deg = deg;
-      if (!std::isnan(d.mean_change)) det.mean_change = d.mean_change;
-      det.wkt_lonlat = detection_wkt(d);
-      out.detections.push_back(std::move(det));
+    for (const auto& det : cr.detections) {
+      detection_row dr = detection_row_of(site_.id, scene, classes[c].name, det, g.gsd);
+      dr.wkt_lonlat = detection_wkt(det);
+      out.detections.push_back(std::move(dr));
     }
   }
   t.rows += seconds_since(t0);

@@ -652,6 +652,12 @@ struct scene_renderer::impl {
     for (int b = 0; b < canonical_bands; ++b) out[b] = static_cast<float>(acc[b] / (n * n));
     return out;
   }
+
+  class psf_strip;
+  bool strip_near_sites(int row0, int rows) const;
+  void fill_cloud_nodes(node_cache& clouds, node_cache& shadows, int row, int last) const;
+  void write_pixel(const pixel_state& st, const spectrum& v, const std::vector<int>& bands, int col,
+                   int row, std::uint16_t* out, std::uint8_t* m) const;
 };
 
 scene_renderer::scene_renderer(const archive_plan& plan, const scene_plan& s)
@@ -663,80 +669,155 @@ spectrum scene_renderer::surface(vec2 p, double aa) const {
   return impl_->surface(p, aa);
 }
 
+// Near the sites a scene with a point-spread function (scenario tumen-hard) shows the
+// area-averaged surfaces of the pixels around each one (the detector) weighted by the
+// Gaussian (the optics). The neighbours' surfaces are computed once per strip over the
+// columns that need them; each pixel sums the same terms in the same order whichever rows
+// a strip covers, so the output does not depend on the strips.
+class scene_renderer::impl::psf_strip {
+ public:
+  psf_strip(const impl& im, int row0, int rows)
+      : im_(im), rad_(static_cast<int>(im.psf.size() / 2)) {
+    const scene_plan& s = im.s;
+    int fc0 = std::numeric_limits<int>::max(), fc1 = -1;  // full-raster columns of fine pixels
+    near_sites_ = rad_ > 0 && im.strip_near_sites(row0, rows);
+    if (near_sites_) {
+      fine_.resize(static_cast<std::size_t>(rows) * s.win_w);
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < s.win_w; ++c) {
+          const int col = s.win_col0 + c;
+          const bool f = im.fine(s.content_point(col + 0.5, s.win_row0 + row0 + r + 0.5));
+          fine_[static_cast<std::size_t>(r) * s.win_w + c] = f;
+          if (f) {
+            fc0 = std::min(fc0, col);
+            fc1 = std::max(fc1, col);
+          }
+        }
+    }
+    near_col0_ = fc0 - rad_;
+    near_row0_ = s.win_row0 + row0 - rad_;
+    near_w_ = fc1 >= fc0 ? fc1 - fc0 + 1 + 2 * rad_ : 0;
+    const int near_h = rows + 2 * rad_;
+    near_.resize(static_cast<std::size_t>(near_w_) * near_h);
+    have_.assign(near_.size(), 0);
+  }
+
+  // Whether strip pixel px (row-major over the strip) is drawn through the PSF.
+  bool blurred(std::size_t px) const { return near_sites_ && fine_[px]; }
+
+  spectrum blurred_surface(int col, int row) {
+    const std::vector<double>& psf = im_.psf;
+    std::array<double, canonical_bands> acc{};
+    for (int j = -rad_; j <= rad_; ++j)
+      for (int i = -rad_; i <= rad_; ++i) {
+        const double k =
+            psf[static_cast<std::size_t>(j + rad_)] * psf[static_cast<std::size_t>(i + rad_)];
+        const spectrum& n = near_surface(col + i, row + j);
+        for (int b = 0; b < canonical_bands; ++b) acc[b] += k * n[b];
+      }
+    spectrum v;
+    for (int b = 0; b < canonical_bands; ++b) v[b] = static_cast<float>(acc[b]);
+    return v;
+  }
+
+ private:
+  const spectrum& near_surface(int col, int row) {
+    const std::size_t k = static_cast<std::size_t>(row - near_row0_) * near_w_ + (col - near_col0_);
+    if (!have_[k]) {
+      near_[k] = im_.pixel_surface(col, row);
+      have_[k] = 1;
+    }
+    return near_[k];
+  }
+
+  const impl& im_;
+  const int rad_;
+  bool near_sites_ = false;
+  std::vector<std::uint8_t> fine_;
+  int near_col0_ = 0, near_row0_ = 0, near_w_ = 0;
+  std::vector<spectrum> near_;
+  std::vector<std::uint8_t> have_;
+};
+
+// Most strips of a full-size scene are far from every site: the corners of the strip's
+// picture let them skip the per-pixel scan.
+bool scene_renderer::impl::strip_near_sites(int row0, int rows) const {
+  box picture{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+              std::numeric_limits<double>::lowest(), std::numeric_limits<double>::lowest()};
+  const double cl = s.win_col0, cr = s.win_col0 + s.win_w;
+  const double rt = s.win_row0 + row0, rb = rt + rows;
+  for (const vec2 q : {s.content_point(cl, rt), s.content_point(cr, rt), s.content_point(cl, rb),
+                       s.content_point(cr, rb)})
+    picture.add({q.x, q.y, q.x, q.y});
+  bool near_sites = false;
+  for (const box& b : render_boxes) near_sites = near_sites || b.overlaps(picture);
+  return near_sites;
+}
+
+// Cloud lattice nodes for full-raster rows row..last, under the pixels and under their
+// shadows (the corners bound a rotated picture too).
+void scene_renderer::impl::fill_cloud_nodes(node_cache& clouds, node_cache& shadows, int row,
+                                            int last) const {
+  const vec2 centre = w.centre;
+  const double cl = s.win_col0 + 0.5, cr = s.win_col0 + s.win_w - 0.5;
+  double x0 = std::numeric_limits<double>::max(), y0 = x0, x1 = -x0, y1 = -x0;
+  for (const vec2 q : {s.content_point(cl, row + 0.5), s.content_point(cr, row + 0.5),
+                       s.content_point(cl, last + 0.5), s.content_point(cr, last + 0.5)}) {
+    x0 = std::min(x0, q.x - centre.x);
+    x1 = std::max(x1, q.x - centre.x);
+    y0 = std::min(y0, q.y - centre.y);
+    y1 = std::max(y1, q.y - centre.y);
+  }
+  clouds.fill(s, x0, y0, x1, y1);
+  shadows.fill(s, x0 + s.shadow_shift_m.x, y0 + s.shadow_shift_m.y, x1 + s.shadow_shift_m.x,
+               y1 + s.shadow_shift_m.y);
+}
+
+// The sensor's view of surface v at a pixel inside the footprint: shadow, haze and cloud,
+// gain, offset and noise, then the UDM2 bands.
+void scene_renderer::impl::write_pixel(const pixel_state& st, const spectrum& v,
+                                       const std::vector<int>& bands, int col, int row,
+                                       std::uint16_t* out, std::uint8_t* m) const {
+  double cloud_tex = 1.0;
+  if (st.cloud_alpha > 0.0f) {
+    const vec2 p = s.content_point(col + 0.5, row + 0.5);
+    cloud_tex =
+        0.92 + 0.08 * fbm(s.cloud_seed ^ 0x5151ULL, p.x - w.centre.x, p.y - w.centre.y, 180.0, 3);
+  }
+  const std::uint64_t pix_hash = splitmix64(
+      s.noise_seed + static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(s.full_w) +
+      static_cast<std::uint64_t>(col));
+  for (int k = 0; k < s.band_count; ++k) {
+    const int b = bands[static_cast<std::size_t>(k)];
+    double val = v[b] * st.shadow_mul + st.haze_add * haze_weight[b];
+    val += (s.cloud_colour[b] * cloud_tex - val) * st.cloud_alpha;
+    double sig = s.gain[b] * val + s.offset[b];
+    sig += (0.01 * std::max(0.0, sig) + 20.0) *
+           hash_normal(splitmix64(pix_hash + static_cast<std::uint64_t>(b) + 1));
+    out[k] = static_cast<std::uint16_t>(std::clamp(std::lround(sig), 1L, 65535L));
+  }
+  m[0] = st.clear();
+  m[1] = 0;  // snow
+  m[2] = st.shadow;
+  m[3] = st.haze;
+  m[4] = 0;  // heavy haze
+  m[5] = st.cloud;
+  const std::uint64_t h = splitmix64(pix_hash ^ 0xC0FFEEULL);
+  m[6] = static_cast<std::uint8_t>(st.clear() ? 80 + h % 16 : 50 + h % 21);
+  m[7] = st.cloud ? 2 : 0;  // legacy UDM bit 1: cloud
+}
+
 void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::uint8_t* udm) const {
   const scene_plan& s = impl_->s;
   const std::vector<int>& bands = band_indices(s.band_count);
   const int nb = s.band_count;
   const bool cloudy = s.cloud_threshold != std::numeric_limits<double>::infinity();
-  const vec2 centre = impl_->w.centre;
-
-  // Near the sites a scene with a point-spread function (scenario tumen-hard) shows the
-  // area-averaged surfaces of the pixels around each one (the detector) weighted by the
-  // Gaussian (the optics). The neighbours' surfaces are computed once per call over the
-  // columns that need them; each pixel sums the same terms in the same order whichever rows
-  // a call covers, so the output does not depend on the strips.
-  const std::vector<double>& psf = impl_->psf;
-  const int rad = static_cast<int>(psf.size() / 2);
-  std::vector<std::uint8_t> fine;
-  int fc0 = std::numeric_limits<int>::max(), fc1 = -1;  // full-raster columns of fine pixels
-  bool near_sites = false;
-  if (rad > 0) {
-    // Most calls of a full-size scene are far from every site: skip the scan for them.
-    box picture{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
-                std::numeric_limits<double>::lowest(), std::numeric_limits<double>::lowest()};
-    const double cl = s.win_col0, cr = s.win_col0 + s.win_w;
-    const double rt = s.win_row0 + row0, rb = rt + rows;
-    for (const vec2 q : {s.content_point(cl, rt), s.content_point(cr, rt), s.content_point(cl, rb),
-                         s.content_point(cr, rb)})
-      picture.add({q.x, q.y, q.x, q.y});
-    for (const box& b : impl_->render_boxes) near_sites = near_sites || b.overlaps(picture);
-  }
-  if (near_sites) {
-    fine.resize(static_cast<std::size_t>(rows) * s.win_w);
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < s.win_w; ++c) {
-        const int col = s.win_col0 + c;
-        const bool f = impl_->fine(s.content_point(col + 0.5, s.win_row0 + row0 + r + 0.5));
-        fine[static_cast<std::size_t>(r) * s.win_w + c] = f;
-        if (f) {
-          fc0 = std::min(fc0, col);
-          fc1 = std::max(fc1, col);
-        }
-      }
-  }
-  const int near_col0 = fc0 - rad, near_row0 = s.win_row0 + row0 - rad;
-  const int near_w = fc1 >= fc0 ? fc1 - fc0 + 1 + 2 * rad : 0, near_h = rows + 2 * rad;
-  std::vector<spectrum> near(static_cast<std::size_t>(near_w) * near_h);
-  std::vector<std::uint8_t> have(near.size(), 0);
-  auto near_surface = [&](int col, int row) -> const spectrum& {
-    const std::size_t k = static_cast<std::size_t>(row - near_row0) * near_w + (col - near_col0);
-    if (!have[k]) {
-      near[k] = impl_->pixel_surface(col, row);
-      have[k] = 1;
-    }
-    return near[k];
-  };
-
+  impl::psf_strip psf(*impl_, row0, rows);
   node_cache clouds, shadows;
   for (int r = 0; r < rows; ++r) {
     const int row = s.win_row0 + row0 + r;
-    if (cloudy && r % 16 == 0) {
-      // Cloud lattice nodes for the next 16 rows, under the pixels and under their shadows
-      // (the corners bound a rotated picture too).
-      const int last = s.win_row0 + row0 + std::min(rows, r + 16) - 1;
-      const double cl = s.win_col0 + 0.5, cr = s.win_col0 + s.win_w - 0.5;
-      double x0 = std::numeric_limits<double>::max(), y0 = x0, x1 = -x0, y1 = -x0;
-      for (const vec2 q : {s.content_point(cl, row + 0.5), s.content_point(cr, row + 0.5),
-                           s.content_point(cl, last + 0.5), s.content_point(cr, last + 0.5)}) {
-        x0 = std::min(x0, q.x - centre.x);
-        x1 = std::max(x1, q.x - centre.x);
-        y0 = std::min(y0, q.y - centre.y);
-        y1 = std::max(y1, q.y - centre.y);
-      }
-      clouds.fill(s, x0, y0, x1, y1);
-      shadows.fill(s, x0 + s.shadow_shift_m.x, y0 + s.shadow_shift_m.y, x1 + s.shadow_shift_m.x,
-                   y1 + s.shadow_shift_m.y);
-    }
+    if (cloudy && r % 16 == 0)
+      impl_->fill_cloud_nodes(clouds, shadows, row, s.win_row0 + row0 + std::min(rows, r + 16) - 1);
     for (int c = 0; c < s.win_w; ++c) {
       const int col = s.win_col0 + c;
       const std::size_t px = static_cast<std::size_t>(r) * s.win_w + c;
@@ -750,47 +831,9 @@ void scene_renderer::render_rows(int row0, int rows, std::uint16_t* data, std::u
         m[7] = 1;  // legacy UDM bit 0: blackfill
         continue;
       }
-      spectrum v;
-      if (near_sites && fine[px]) {
-        std::array<double, canonical_bands> acc{};
-        for (int j = -rad; j <= rad; ++j)
-          for (int i = -rad; i <= rad; ++i) {
-            const double k =
-                psf[static_cast<std::size_t>(j + rad)] * psf[static_cast<std::size_t>(i + rad)];
-            const spectrum& n = near_surface(col + i, row + j);
-            for (int b = 0; b < canonical_bands; ++b) acc[b] += k * n[b];
-          }
-        for (int b = 0; b < canonical_bands; ++b) v[b] = static_cast<float>(acc[b]);
-      } else {
-        v = impl_->pixel_surface(col, row);
-      }
-      double cloud_tex = 1.0;
-      if (st.cloud_alpha > 0.0f) {
-        const vec2 p = s.content_point(col + 0.5, row + 0.5);
-        cloud_tex = 0.92 + 0.08 * fbm(s.cloud_seed ^ 0x5151ULL, p.x - impl_->w.centre.x,
-                                      p.y - impl_->w.centre.y, 180.0, 3);
-      }
-      const std::uint64_t pix_hash = splitmix64(
-          s.noise_seed + static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(s.full_w) +
-          static_cast<std::uint64_t>(col));
-      for (int k = 0; k < nb; ++k) {
-        const int b = bands[static_cast<std::size_t>(k)];
-        double val = v[b] * st.shadow_mul + st.haze_add * haze_weight[b];
-        val += (s.cloud_colour[b] * cloud_tex - val) * st.cloud_alpha;
-        double sig = s.gain[b] * val + s.offset[b];
-        sig += (0.01 * std::max(0.0, sig) + 20.0) *
-               hash_normal(splitmix64(pix_hash + static_cast<std::uint64_t>(b) + 1));
-        out[k] = static_cast<std::uint16_t>(std::clamp(std::lround(sig), 1L, 65535L));
-      }
-      m[0] = st.clear();
-      m[1] = 0;  // snow
-      m[2] = st.shadow;
-      m[3] = st.haze;
-      m[4] = 0;  // heavy haze
-      m[5] = st.cloud;
-      const std::uint64_t h = splitmix64(pix_hash ^ 0xC0FFEEULL);
-      m[6] = static_cast<std::uint8_t>(st.clear() ? 80 + h % 16 : 50 + h % 21);
-      m[7] = st.cloud ? 2 : 0;  // legacy UDM bit 1: cloud
+      const spectrum v =
+          psf.blurred(px) ? psf.blurred_surface(col, row) : impl_->pixel_surface(col, row);
+      impl_->write_pixel(st, v, bands, col, row, out, m);
     }
   }
 }

@@ -456,30 +456,25 @@ std::string readme(const archive_plan& plan, const synth_summary& sum) {
   return r.str();
 }
 
-}  // namespace
-
-synth_summary write_synthetic_archive(const synth_options& opt) {
-  gdal_init();
-  archive_plan plan = synth::plan_archive(opt);
-  const fs::path out(opt.out_dir);
+// Never mix two archives: stale scenes would be read without truth rows.
+void prepare_out_dir(const archive_plan& plan, const fs::path& out, const std::string& out_dir) {
   std::error_code ec;
-  // Never mix two archives: stale scenes would be read without truth rows.
   if (fs::is_directory(out / "scenes", ec) && !fs::is_empty(out / "scenes", ec))
     throw input_error(fmt::format(
         "synth: {} already holds an archive (scenes/ is not empty); remove it or choose another "
         "--out",
-        opt.out_dir));
+        out_dir));
   fs::create_directories(out / "scenes" / "metadata", ec);
   for (const scene_plan& s : plan.scenes) fs::create_directories(scene_dir(out, s), ec);
   if (!fs::is_directory(out / "scenes"))
     throw error(fmt::format("synth: cannot create the directory {}", (out / "scenes").string()));
+}
 
-  synth_summary sum;
-  sum.scenes = static_cast<int>(plan.scenes.size());
-  sum.sites = static_cast<int>(plan.world.sites.size());
-  const int n = sum.scenes;
+// Calibrates and writes every scene; returns the truth rows by scene index.
+std::vector<std::vector<truth_row>> write_scenes(archive_plan& plan, const synth_options& opt,
+                                                 const fs::path& out) {
+  const int n = static_cast<int>(plan.scenes.size());
   std::vector<std::vector<truth_row>> truth(static_cast<std::size_t>(n));
-
   tbb::task_arena arena(opt.threads > 0 ? opt.threads : tbb::task_arena::automatic);
   arena.execute([&] {
     tbb::parallel_for(
@@ -516,8 +511,12 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
           }
         }));
   });
+  return truth;
+}
 
-  // truth.csv and truth_detail.csv
+// truth.csv and truth_detail.csv, sorted so that thread scheduling cannot change them.
+// Returns the number of rows.
+int write_truth_tables(const fs::path& out, const std::vector<std::vector<truth_row>>& truth) {
   std::vector<truth_row> rows;
   for (auto& t : truth) rows.insert(rows.end(), t.begin(), t.end());
   std::sort(rows.begin(), rows.end(), [](const truth_row& a, const truth_row& b) {
@@ -539,76 +538,93 @@ synth_summary write_synthetic_archive(const synth_options& opt) {
   }
   write_file(out / "truth.csv", t);
   write_file(out / "truth_detail.csv", td);
-  sum.truth_rows = static_cast<int>(rows.size());
+  return static_cast<int>(rows.size());
+}
 
-  // scenes_truth.csv
-  {
-    const auto& names = synth::canonical_band_names();
-    std::string h = "scene_id,acquired,satellite_id,instrument,bands,product,dx_px,dy_px";
-    for (const auto& b : names) h += ",gain_" + b;
-    for (const auto& b : names) h += ",offset_" + b;
-    h += ",cloud_fraction,clear_fraction,haze_level,footprint_event,raster_shift_col,"
-         "raster_shift_row,udm2,metadata,railcar,ship,container_stack,rotation_deg,scale,"
-         "blur_sigma_px,haze_gradient,haze_gradient_azimuth_deg,parked_railcar\n";
-    for (const scene_plan& s : plan.scenes) {
-      const std::vector<int>& idx = synth::band_indices(s.band_count);
-      auto has = [&](int b) { return std::find(idx.begin(), idx.end(), b) != idx.end(); };
-      h += fmt::format("{},{},{},{},{},{},{},{}", s.id, s.acquired_full, s.satellite_id,
-                       s.instrument, s.band_count, data_file(s), fixed(s.dx_px, 3),
-                       fixed(s.dy_px, 3));
-      // Columns of bands a 4-band scene lacks stay empty.
-      for (int b = 0; b < synth::canonical_bands; ++b) {
-        h.push_back(',');
-        if (has(b)) h.append(fixed(s.gain[b], 4));
-      }
-      for (int b = 0; b < synth::canonical_bands; ++b) {
-        h.push_back(',');
-        if (has(b)) h.append(fixed(s.offset[b], 1));
-      }
-      h += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}", fixed(s.cloud_fraction, 4),
-                       fixed(s.clear_fraction, 4), fixed(s.haze_level, 0),
-                       s.footprint_event.empty() ? "none" : s.footprint_event, s.shift_col,
-                       s.shift_row, s.write_udm2 ? "present" : "missing",
-                       s.write_metadata ? "present" : "missing", s.count_railcar, s.count_ship,
-                       s.count_container_stack);
-      // The tumen-hard columns stay empty for the other scenarios.
-      if (plan.hard)
-        h += fmt::format(",{},{},{},{},{},{}\n", fixed(s.rotation_deg, 4), fixed(s.scale, 6),
-                         fixed(s.blur_sigma_px, 3), fixed(s.haze_gradient, 0),
-                         fixed(s.haze_gradient_azimuth_deg, 1), s.parked_railcar);
-      else
-        h += ",,,,,,\n";
+std::string scenes_truth_csv(const archive_plan& plan) {
+  const auto& names = synth::canonical_band_names();
+  std::string h = "scene_id,acquired,satellite_id,instrument,bands,product,dx_px,dy_px";
+  for (const auto& b : names) h += ",gain_" + b;
+  for (const auto& b : names) h += ",offset_" + b;
+  h += ",cloud_fraction,clear_fraction,haze_level,footprint_event,raster_shift_col,"
+       "raster_shift_row,udm2,metadata,railcar,ship,container_stack,rotation_deg,scale,"
+       "blur_sigma_px,haze_gradient,haze_gradient_azimuth_deg,parked_railcar\n";
+  for (const scene_plan& s : plan.scenes) {
+    const std::vector<int>& idx = synth::band_indices(s.band_count);
+    auto has = [&](int b) { return std::find(idx.begin(), idx.end(), b) != idx.end(); };
+    h += fmt::format("{},{},{},{},{},{},{},{}", s.id, s.acquired_full, s.satellite_id, s.instrument,
+                     s.band_count, data_file(s), fixed(s.dx_px, 3), fixed(s.dy_px, 3));
+    // Columns of bands a 4-band scene lacks stay empty.
+    for (int b = 0; b < synth::canonical_bands; ++b) {
+      h.push_back(',');
+      if (has(b)) h.append(fixed(s.gain[b], 4));
     }
-    write_file(out / "scenes_truth.csv", h);
-  }
-
-  // objects.csv
-  {
-    std::string o = "scene_id,acquired,site_id,class,x,y,lon,lat,length_m,width_m,heading_deg\n";
-    for (const scene_plan& s : plan.scenes) {
-      std::vector<vec2> centres;
-      for (const auto& ob : s.objects) centres.push_back(ob.r.c);
-      const std::vector<vec2> ll = synth::utm_to_lonlat(centres);
-      for (std::size_t i = 0; i < s.objects.size(); ++i) {
-        const synth::object& ob = s.objects[i];
-        double heading = std::atan2(ob.r.u.y, ob.r.u.x) * 180.0 / 3.14159265358979323846;
-        if (heading < 0) heading += 360.0;
-        o += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.id, s.acquired,
-                         plan.world.sites[static_cast<std::size_t>(ob.site)].id,
-                         synth::class_name(ob.kind), fixed(ob.r.c.x, 2), fixed(ob.r.c.y, 2),
-                         fixed(ll[i].x, 8), fixed(ll[i].y, 8), fixed(2.0 * ob.r.hl, 2),
-                         fixed(2.0 * ob.r.hw, 2), fixed(heading, 2));
-      }
+    for (int b = 0; b < synth::canonical_bands; ++b) {
+      h.push_back(',');
+      if (has(b)) h.append(fixed(s.offset[b], 1));
     }
-    write_file(out / "objects.csv", o);
+    h += fmt::format(
+        ",{},{},{},{},{},{},{},{},{},{},{}", fixed(s.cloud_fraction, 4), fixed(s.clear_fraction, 4),
+        fixed(s.haze_level, 0), s.footprint_event.empty() ? "none" : s.footprint_event, s.shift_col,
+        s.shift_row, s.write_udm2 ? "present" : "missing", s.write_metadata ? "present" : "missing",
+        s.count_railcar, s.count_ship, s.count_container_stack);
+    // The tumen-hard columns stay empty for the other scenarios.
+    if (plan.hard)
+      h += fmt::format(",{},{},{},{},{},{}\n", fixed(s.rotation_deg, 4), fixed(s.scale, 6),
+                       fixed(s.blur_sigma_px, 3), fixed(s.haze_gradient, 0),
+                       fixed(s.haze_gradient_azimuth_deg, 1), s.parked_railcar);
+    else
+      h += ",,,,,,\n";
   }
+  return h;
+}
 
+std::string objects_csv(const archive_plan& plan) {
+  std::string o = "scene_id,acquired,site_id,class,x,y,lon,lat,length_m,width_m,heading_deg\n";
+  for (const scene_plan& s : plan.scenes) {
+    std::vector<vec2> centres;
+    for (const auto& ob : s.objects) centres.push_back(ob.r.c);
+    const std::vector<vec2> ll = synth::utm_to_lonlat(centres);
+    for (std::size_t i = 0; i < s.objects.size(); ++i) {
+      const synth::object& ob = s.objects[i];
+      double heading = std::atan2(ob.r.u.y, ob.r.u.x) * 180.0 / 3.14159265358979323846;
+      if (heading < 0) heading += 360.0;
+      o += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.id, s.acquired,
+                       plan.world.sites[static_cast<std::size_t>(ob.site)].id,
+                       synth::class_name(ob.kind), fixed(ob.r.c.x, 2), fixed(ob.r.c.y, 2),
+                       fixed(ll[i].x, 8), fixed(ll[i].y, 8), fixed(2.0 * ob.r.hl, 2),
+                       fixed(2.0 * ob.r.hw, 2), fixed(heading, 2));
+    }
+  }
+  return o;
+}
+
+long long directory_bytes(const fs::path& dir) {
+  long long bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) bytes += static_cast<long long>(e.file_size());
+  return bytes;
+}
+
+}  // namespace
+
+synth_summary write_synthetic_archive(const synth_options& opt) {
+  gdal_init();
+  archive_plan plan = synth::plan_archive(opt);
+  const fs::path out(opt.out_dir);
+  prepare_out_dir(plan, out, opt.out_dir);
+
+  synth_summary sum;
+  sum.scenes = static_cast<int>(plan.scenes.size());
+  sum.sites = static_cast<int>(plan.world.sites.size());
+  const auto truth = write_scenes(plan, opt, out);
+  sum.truth_rows = write_truth_tables(out, truth);
+  write_file(out / "scenes_truth.csv", scenes_truth_csv(plan));
+  write_file(out / "objects.csv", objects_csv(plan));
   write_file(out / "sites.geojson", sites_geojson(plan));
   write_file(out / "config.toml", config_toml(plan));
   write_file(out / "README.md", readme(plan, sum));
-
-  for (const auto& e : fs::recursive_directory_iterator(out))
-    if (e.is_regular_file()) sum.bytes += static_cast<long long>(e.file_size());
+  sum.bytes = directory_bytes(out);
   return sum;
 }
 
