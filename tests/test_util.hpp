@@ -117,12 +117,14 @@ inline std::vector<csv_row> read_csv(const std::string& path) {
 // The sitewatch binary as users and outside tests call it.
 struct process_result {
   int code = -1;       // exit code; -1 when it did not exit normally
-  std::string output;  // stdout and stderr together
+  std::string output;  // stdout and stderr together (or stdout alone)
 };
 
-// Runs `sitewatch ARGS` (ARGS as a shell would split them) and waits for it.
-inline process_result run_sitewatch(const std::string& args) {
-  const std::string cmd = std::string(SW_BINARY) + " " + args + " 2>&1";
+// Runs `sitewatch ARGS` (ARGS as a shell would split them) and waits for it; `output` holds
+// stdout and stderr, or stdout only when `with_stderr` is false.
+inline process_result run_sitewatch(const std::string& args, bool with_stderr = true) {
+  const std::string cmd =
+      std::string(SW_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   process_result r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;

@@ -2,11 +2,17 @@
 // struct of host/; this file only parses, dispatches and turns exceptions into exit codes:
 // 0 success, 1 failure of the whole run, 2 bad usage or invalid input (arguments, config,
 // site catalog), 3 finished but some scenes failed.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -91,10 +97,18 @@ struct bench_cli {
 
 struct config_cli {
   bool defaults = false;
+  std::string check;  // a config file to validate
   CLI::App* cmd = nullptr;
 };
 
+// Global: where log lines go and how many (any subcommand takes them, before or after it).
+struct log_cli {
+  std::string level = "info";
+  std::string file;
+};
+
 struct commands {
+  log_cli log;
   run_cli run;
   synth_cli synth;
   export_cli exp;
@@ -120,9 +134,13 @@ void add_run_command(CLI::App& app, run_cli& c) {
                   "auto | cpu | cuda | cuda:N[,M...] | serial (the GPU's code path on the CPU, "
                   "no parallel loops within a site: for checking)")
       ->default_val("auto");
-  run->add_option("--threads", ro.threads, "Worker threads (0: all cores)")->default_val(0);
+  run->add_option("--threads", ro.threads,
+                  "Worker threads (0: the CPUs this process may use: its affinity mask, "
+                  "SLURM_CPUS_PER_TASK; more are capped to them)")
+      ->default_val(0);
   run->add_option("--memory-budget", ro.memory_budget,
-                  "Memory limit, e.g. 4G (default: a quarter of RAM)");
+                  "Memory limit, e.g. 4G (default: a quarter of RAM, or three quarters of the "
+                  "cgroup memory limit when lower; refused below what one site needs)");
   run->add_option("--shard", ro.shard, "I/N: process site i of the catalog when i % N == I");
   run->add_flag("--resume", ro.resume,
                 "Continue an interrupted run into the same output; skips finished pairs, refuses a "
@@ -131,7 +149,8 @@ void add_run_command(CLI::App& app, run_cli& c) {
   run->add_option("--csv", ro.csv_dir, "Also write site_counts.csv and detections.csv here");
   run->add_option("--rasters", ro.rasters_dir,
                   "Also write per site and scene change rasters (COG) here");
-  run->add_flag("--quiet,-q", ro.quiet, "No progress or log output");
+  run->add_flag("--quiet,-q", ro.quiet,
+                "No progress or info lines (warnings, errors and the failed scenes still show)");
   c.cmd = run;
 }
 
@@ -212,21 +231,33 @@ void add_bench_command(CLI::App& app, bench_cli& c) {
 
 void add_info_and_config_commands(CLI::App& app, commands& c) {
   c.info = app.add_subcommand("info", "Version, build options, devices found");
-  c.cfg.cmd = app.add_subcommand("config", "Configuration helpers");
-  c.cfg.cmd
-      ->add_flag("--defaults", c.cfg.defaults,
-                 "Print the default config with every key and a comment")
-      ->required();
+  c.cfg.cmd = app.add_subcommand("config", "Configuration helpers: --defaults or --check FILE");
+  auto* defaults = c.cfg.cmd->add_flag("--defaults", c.cfg.defaults,
+                                       "Print the default config with every key and a comment");
+  auto* check = c.cfg.cmd->add_option(
+      "--check", c.cfg.check,
+      "Validate FILE: print the effective config (defaults filled in) and exit 0, or every "
+      "error and exit 2");
+  defaults->excludes(check);
+  c.cfg.cmd->require_option(1);
 }
 
 // The order of add_subcommand is the order of `sitewatch --help`.
 void add_commands(CLI::App& app, commands& c) {
+  app.name("sitewatch");  // not argv[0]'s full path in the usage line
   app.require_subcommand(1);
+  app.fallthrough();  // global options also after the subcommand (set before adding them)
+  app.add_option("--log-level", c.log.level, "trace | debug | info | warn | error | off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->default_val("info");
+  app.add_option("--log-file", c.log.file, "Also append the log lines to this file");
   app.set_version_flag("--version",
                        std::string(sw::build::version) + " (git " + sw::build::git_hash + ")");
   app.footer(
+      "Log lines go to stderr (stdout is for command output), also to --log-file.\n"
       "Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
-      "but some scenes failed (see the scenes table).");
+      "but some scenes failed (see the scenes table), 130/143 stopped by SIGINT/SIGTERM "
+      "(--resume finishes it).");
   add_run_command(app, c.run);
   add_synth_command(app, c.synth);
   add_export_command(app, c.exp);
@@ -258,11 +289,63 @@ int run_merge(const merge_cli& c) {
   return 0;
 }
 
+const std::vector<std::string> k_commands{"run",   "synth", "export", "report",
+                                          "merge", "bench", "info",   "config"};
+
+// Log lines on stderr (stdout is for what a command prints: a config, info, a merge's
+// summary), and in --log-file when given. --quiet keeps warnings and errors.
+void setup_logging(const log_cli& l, bool quiet) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  if (!l.file.empty()) {
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(l.file, false));
+    } catch (const spdlog::spdlog_ex& e) {
+      throw sw::input_error(fmt::format("--log-file {}: {}", l.file, e.what()));
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("sitewatch", sinks.begin(), sinks.end());
+  spdlog::set_default_logger(logger);
+  auto level = spdlog::level::from_str(l.level);
+  if (quiet && level < spdlog::level::warn) level = spdlog::level::warn;
+  spdlog::set_level(level);
+}
+
+// `sitewatch`, `sitewatch help [COMMAND]` and an unknown command, which CLI11 would answer
+// with "A subcommand is required" only: the commands are listed. nullopt: parse as usual.
+std::optional<int> answer_without_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(app.help().c_str(), stderr);
+    return sw::exit_usage;
+  }
+  const std::string first = argv[1];
+  if (first == "help") {
+    const bool known = argc > 2 && std::find(k_commands.begin(), k_commands.end(),
+                                             std::string(argv[2])) != k_commands.end();
+    if (!known) {
+      std::fputs(app.help().c_str(), stdout);
+      return 0;
+    }
+    try {  // as `sitewatch COMMAND --help`, so the usage line has the full command
+      app.parse(std::string(argv[2]) + " --help", false);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e);
+    }
+    return 0;
+  }
+  if (!first.empty() && first[0] != '-' &&
+      std::find(k_commands.begin(), k_commands.end(), first) == k_commands.end()) {
+    std::fprintf(stderr, "sitewatch: unknown command '%s'\n\n%s", first.c_str(),
+                 app.help().c_str());
+    return sw::exit_usage;
+  }
+  return std::nullopt;
+}
+
 // The chosen subcommand's exit code; exceptions are left to main.
 int dispatch(commands& c, int argc, char** argv) {
+  setup_logging(c.log, *c.run.cmd && c.run.opts.quiet);
   if (*c.run.cmd) {
     c.run.opts.command_line = join_args(argc, argv);
-    if (c.run.opts.quiet) spdlog::set_level(spdlog::level::warn);
     return sw::run_batch(c.run.opts);
   }
   if (*c.synth.cmd) return run_synth(c.synth);
@@ -287,6 +370,10 @@ int dispatch(commands& c, int argc, char** argv) {
     return 0;
   }
   if (*c.cfg.cmd) {
+    if (!c.cfg.check.empty()) {  // throws input_error with every error found: exit 2
+      std::fputs(sw::load_config(c.cfg.check).canonical_toml().c_str(), stdout);
+      return 0;
+    }
     std::fputs(sw::default_config_toml().c_str(), stdout);
     return 0;
   }
@@ -301,6 +388,7 @@ int main(int argc, char** argv) {
       "Planet-style satellite scenes, on CPU or CUDA, into per-site tables (GeoPackage)."};
   commands cmds;
   add_commands(app, cmds);
+  if (const auto early = answer_without_command(app, argc, argv)) return *early;
 
   try {
     app.parse(argc, argv);

@@ -153,3 +153,58 @@ TEST(cli, bench_runs_both_modes_and_writes_its_json) {
   EXPECT_GT(full.at("source_blocks").at("shared").get<long long>(), 0);
   EXPECT_GT(j.at("full_over_read_only").get<double>(), 0.0);
 }
+
+// Issue 14: the command line a user meets first.
+TEST(cli, no_command_help_and_unknown_commands_list_the_commands) {
+  const auto none = run_sitewatch("");
+  EXPECT_EQ(none.code, 2);
+  const auto help = run_sitewatch("help");
+  EXPECT_EQ(help.code, 0);
+  const auto unknown = run_sitewatch("bogus");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.output.find("unknown command 'bogus'"), std::string::npos) << unknown.output;
+  for (const auto* r : {&none, &help, &unknown})
+    for (const char* cmd : {"run", "synth", "export", "report", "merge", "bench", "info", "config"})
+      EXPECT_NE(r->output.find(std::string("\n  ") + cmd + " "), std::string::npos)
+          << cmd << " not listed in: " << r->output;
+  // the usage line names the program, not the path it was started from
+  EXPECT_NE(help.output.find("Usage: sitewatch "), std::string::npos) << help.output;
+  const auto run_help = run_sitewatch("help run");
+  EXPECT_EQ(run_help.code, 0);
+  EXPECT_NE(run_help.output.find("Usage: sitewatch run"), std::string::npos) << run_help.output;
+}
+
+TEST(cli, config_check_prints_the_effective_config_or_every_error) {
+  sw::test::temp_dir d;
+  sw::test::write_text(d / "good.toml", "gsd_m = 5.0\n[reference]\nwindow = 9\n");
+  const auto good = run_sitewatch("config --check " + (d / "good.toml"), false);
+  EXPECT_EQ(good.code, 0) << good.output;
+  EXPECT_NE(good.output.find("gsd_m = 5.0"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("window = 9"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("[classes.railcar]"), std::string::npos) << "defaults filled in";
+  sw::test::write_text(d / "bad.toml", "gsd_m = \"x\"\nbogus = 1\n");
+  const auto bad = run_sitewatch("config --check " + (d / "bad.toml"));
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("unknown key 'bogus'"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("'gsd_m' is a string"), std::string::npos) << bad.output;
+  EXPECT_EQ(run_sitewatch("config").code, 2) << "--defaults or --check is required";
+}
+
+TEST(cli, log_lines_go_to_stderr_and_to_the_log_file) {
+  sw::test::temp_dir d;
+  const auto s =
+      run_sitewatch("synth --out " + (d / "a") + " --dates 3 --scale 0.05 --start 2023-10-01 -q");
+  ASSERT_EQ(s.code, 0) << s.output;
+  const std::string args = "run --scenes " + (d / "a/scenes") + " --sites " +
+                           (d / "a/sites.geojson") + " --config " + (d / "a/config.toml");
+  const auto out = run_sitewatch(args + " --out " + (d / "o1.gpkg"), false);
+  EXPECT_EQ(out.code, 0);
+  EXPECT_EQ(out.output.find("[info]"), std::string::npos) << "log lines on stdout: " << out.output;
+  const auto logged = run_sitewatch(args + " --out " + (d / "o2.gpkg") +
+                                    " --log-level debug --log-file " + (d / "run.log"));
+  EXPECT_EQ(logged.code, 0) << logged.output;
+  const std::string log = sw::test::read_text(d / "run.log");
+  EXPECT_NE(log.find("[info] indexing scenes"), std::string::npos) << log;
+  EXPECT_NE(log.find("[debug]"), std::string::npos) << "--log-level debug: " << log;
+  EXPECT_EQ(run_sitewatch(args + " --out " + (d / "o3.gpkg") + " --log-level loud").code, 2);
+}
