@@ -1,7 +1,9 @@
 // The local contrast test (kernels/cfar.cuh): the ring sums of the separable passes equal a
 // naive sum over the ring, the CPU's block-of-columns form equals the per-column (device)
 // form bit for bit, the test equals a naive z-score, and the two censored rounds find a
-// bright object among neighbours that would hide it from a plain ring.
+// bright object among neighbours that would hide it from a plain ring. Every test runs on
+// each host backend (tests/kernels/backends.hpp): serial runs the per-row and per-column
+// (device) forms, cpu the CPU's block forms.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,7 @@
 #include <vector>
 
 #include "kernels/cfar.cuh"
-#include "kernels/cpu/backend.hpp"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
@@ -52,11 +54,13 @@ std::vector<double> naive_ring(const ring_case& c) {
   return out;
 }
 
-// The ring planes by the two passes; `per_column`: the device's per-column form.
+// The ring planes by the two passes on `Backend`; `per_column`: the columns pass called
+// column by column here (the device's per-column form) rather than launched on `Backend`.
+template <class Backend>
 std::vector<float> passes(const ring_case& c, bool per_column) {
   const index_t n = static_cast<index_t>(c.w) * c.h;
   std::vector<float> rows(6 * n), ring(3 * n);
-  const sw::kern::cpu_backend be;
+  const Backend be;
   be.for_each(c.h, sw::kern::box_rows_fn{c.value.data(), c.mask.data(), c.offset, c.w, c.guard,
                                          c.outer, rows.data(), n});
   const sw::kern::box_cols_fn cols{rows.data(), c.w, c.h, c.guard, c.outer, ring.data(), n};
@@ -67,11 +71,15 @@ std::vector<float> passes(const ring_case& c, bool per_column) {
   return ring;
 }
 
-TEST(cfar, ring_sums_equal_a_naive_sum_and_both_column_forms_agree) {
+template <class Backend>
+class cfar : public ::testing::Test {};
+TYPED_TEST_SUITE(cfar, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(cfar, ring_sums_equal_a_naive_sum_and_both_column_forms_agree) {
   for (auto [w, h, g, o] : {std::tuple{1, 1, 1, 2}, std::tuple{257, 3, 1, 3},
                             std::tuple{70, 45, 4, 9}, std::tuple{13, 200, 2, 20}}) {
     const ring_case c(w, h, g, o, static_cast<unsigned>(w + h));
-    const auto a = passes(c, true), b = passes(c, false);
+    const auto a = passes<TypeParam>(c, true), b = passes<TypeParam>(c, false);
     ASSERT_EQ(a, b) << w << "x" << h;
     const auto naive = naive_ring(c);
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -82,15 +90,15 @@ TEST(cfar, ring_sums_equal_a_naive_sum_and_both_column_forms_agree) {
   }
 }
 
-TEST(cfar, the_test_equals_a_naive_z_score) {
+TYPED_TEST(cfar, the_test_equals_a_naive_z_score) {
   const ring_case c(60, 40, 2, 5, 9);
   const index_t n = static_cast<index_t>(c.w) * c.h;
-  const auto ring = passes(c, false);
+  const auto ring = passes<TypeParam>(c, false);
   std::vector<std::uint8_t> candidates(n, 1), out(n);
   for (auto pol : {sw::kern::object_polarity::brighter, sw::kern::object_polarity::darker,
                    sw::kern::object_polarity::any}) {
     const float k = 1.2f, k_censor = 0.6f, floor = 50.f, min_samples = 20.f;
-    sw::kern::cpu_backend{}.for_each(
+    TypeParam{}.for_each(
         n, sw::kern::local_contrast_fn{c.value.data(), candidates.data(), ring.data(), n, c.offset,
                                        min_samples, floor, k, k_censor, pol, out.data()});
     const auto naive = naive_ring(c);
@@ -120,7 +128,7 @@ TEST(cfar, the_test_equals_a_naive_z_score) {
   }
 }
 
-TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
+TYPED_TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
   // Flat ground of 500 with noise; a dense block of bright 2x2 objects (1500) every 4 px,
   // and one dimmer object (900) in its midst. A plain ring holds as many objects as ground
   // around the dim one: its spread hides it. The top-hat-like seed (the bright ones) and the
@@ -147,7 +155,7 @@ TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
   p.k = 6.f;
   p.k_censor = 6.f;
   p.sigma_floor = 5.f;
-  const sw::kern::cpu_backend be;
+  const TypeParam be;
   sw::kern::local_contrast(be, v.data(), all.data(), nullptr, all.data(), w, h, p, out.data());
   EXPECT_EQ(out[32 * w + 32], 0) << "without the seed the neighbours hide it";
   sw::kern::local_contrast(be, v.data(), all.data(), seed.data(), all.data(), w, h, p, out.data());

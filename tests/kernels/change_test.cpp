@@ -1,6 +1,8 @@
 // The change kernel: the CPU's tiled form equals the per-pixel (device) form bit for bit,
 // and both equal a naive formula; the reference's range within the registration tolerance
 // equals a naive neighbourhood minimum, erases a shifted thin line and keeps a new object.
+// The form comparisons launch on the CPU backend (they test both forms); the thin line runs
+// on each host backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 #include <vector>
 
 #include "kernels/change.cuh"
-#include "kernels/cpu/backend.hpp"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
@@ -127,17 +129,18 @@ void naive_envelope(const std::vector<float>& ref, const std::vector<std::uint8_
     }
 }
 
+// The reference's range launched on `Backend`.
+template <class Backend>
 std::pair<std::vector<float>, std::vector<float>> envelope(const std::vector<float>& ref,
                                                            const std::vector<std::uint8_t>& valid,
                                                            int w, int h, int nb, float r) {
   std::vector<float> lo(ref.size()), hi(ref.size());
-  sw::kern::cpu_backend{}.for_each_2d(
-      w, h,
-      sw::kern::reference_envelope_fn{{ref.data(), w, h, nb},
-                                      valid.data(),
-                                      sw::kern::make_envelope_offsets(r),
-                                      {lo.data(), w, h, nb},
-                                      {hi.data(), w, h, nb}});
+  Backend{}.for_each_2d(w, h,
+                        sw::kern::reference_envelope_fn{{ref.data(), w, h, nb},
+                                                        valid.data(),
+                                                        sw::kern::make_envelope_offsets(r),
+                                                        {lo.data(), w, h, nb},
+                                                        {hi.data(), w, h, nb}});
   return {lo, hi};
 }
 
@@ -153,7 +156,7 @@ TEST(change, reference_envelope_equals_the_naive_range_in_both_forms) {
       std::vector<std::uint8_t> valid(n);
       for (auto& x : ref) x = v(rng);
       for (auto& x : valid) x = rng() % 6 != 0;
-      const auto [lo, hi] = envelope(ref, valid, w, h, nb, r);
+      const auto [lo, hi] = envelope<sw::kern::cpu_backend>(ref, valid, w, h, nb, r);
       naive_envelope(ref, valid, w, h, nb, r, nlo, nhi);
       // the CPU's row form (above) equals the per-pixel (device) form bit for bit
       std::vector<float> plo(ref.size()), phi(ref.size());
@@ -175,27 +178,33 @@ TEST(change, reference_envelope_equals_the_naive_range_in_both_forms) {
     }
 }
 
-// One band, magnitudes of `scene` against `ref` with tolerance r (r = 0: plain differences).
+// One band, magnitudes of `scene` against `ref` with tolerance r (r = 0: plain differences),
+// both launches on `Backend`.
+template <class Backend>
 std::vector<float> magnitudes(const std::vector<float>& scene, const std::vector<float>& ref, int w,
                               int h, float r) {
   const index_t n = static_cast<index_t>(w) * h;
   std::vector<std::uint8_t> valid(n, 1);
-  const auto [lo, hi] = envelope(ref, valid, w, h, 1, r);
+  const auto [lo, hi] = envelope<Backend>(ref, valid, w, h, 1, r);
   std::vector<float> m(n), d(n), raw(n);
   const float weight = 1.0f;
-  sw::kern::cpu_backend{}.for_each(n, sw::kern::change_magnitude_fn{{scene.data(), w, h, 1},
-                                                                    {ref.data(), w, h, 1},
-                                                                    r > 0 ? lo.data() : nullptr,
-                                                                    r > 0 ? hi.data() : nullptr,
-                                                                    &weight,
-                                                                    valid.data(),
-                                                                    m.data(),
-                                                                    d.data(),
-                                                                    raw.data()});
+  Backend{}.for_each(n, sw::kern::change_magnitude_fn{{scene.data(), w, h, 1},
+                                                      {ref.data(), w, h, 1},
+                                                      r > 0 ? lo.data() : nullptr,
+                                                      r > 0 ? hi.data() : nullptr,
+                                                      &weight,
+                                                      valid.data(),
+                                                      m.data(),
+                                                      d.data(),
+                                                      raw.data()});
   return m;
 }
 
-TEST(change, a_thin_line_moved_by_the_tolerance_leaves_no_difference_a_new_object_all_of_it) {
+template <class Backend>
+class change : public ::testing::Test {};
+TYPED_TEST_SUITE(change, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(change, a_thin_line_moved_by_the_tolerance_leaves_no_difference_a_new_object_all_of_it) {
   // A one-pixel bright rail (3000 on 1000) at column 10 in the reference, at column 11 in
   // the scene: plain differences are +-2000 on both columns (a dipole); with r = 1 px both
   // vanish. A new 3 x 3 object of 2500 elsewhere keeps its full difference of 1500, edges
@@ -208,8 +217,8 @@ TEST(change, a_thin_line_moved_by_the_tolerance_leaves_no_difference_a_new_objec
   }
   for (int y = 4; y < 7; ++y)
     for (int x = 17; x < 20; ++x) scene[y * w + x] = 2500.f;
-  const auto plain = magnitudes(scene, ref, w, h, 0.f);
-  const auto proof = magnitudes(scene, ref, w, h, 1.f);
+  const auto plain = magnitudes<TypeParam>(scene, ref, w, h, 0.f);
+  const auto proof = magnitudes<TypeParam>(scene, ref, w, h, 1.f);
   for (int y = 1; y < h - 1; ++y) {
     EXPECT_EQ(plain[y * w + 10], 2000.f);
     EXPECT_EQ(plain[y * w + 11], 2000.f);

@@ -1,23 +1,26 @@
-// Histogram statistics against exact sorted answers.
+// Histogram statistics against exact sorted answers, on each host backend
+// (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/backend.hpp"
 #include "kernels/histogram.cuh"
+#include "tests/kernels/backends.hpp"
 
 namespace {
-
-using sw::kern::cpu_backend;
 
 double exact_median(std::vector<float> v) {
   std::sort(v.begin(), v.end());
   return v[(v.size() - 1) / 2];
 }
 
-TEST(histogram, median_and_mad_within_one_bin_of_exact) {
+template <class Backend>
+class histogram : public ::testing::Test {};
+TYPED_TEST_SUITE(histogram, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(histogram, median_and_mad_within_one_bin_of_exact) {
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(300.f, 40.f);
   std::vector<float> v(25001);
@@ -27,7 +30,7 @@ TEST(histogram, median_and_mad_within_one_bin_of_exact) {
   for (float x : v)
     if (x >= 0) valid.push_back(x);
   const auto st =
-      sw::kern::robust_stats(cpu_backend{}, v.data(), static_cast<sw::kern::index_t>(v.size()));
+      sw::kern::robust_stats(TypeParam{}, v.data(), static_cast<sw::kern::index_t>(v.size()));
   EXPECT_EQ(st.count, valid.size());
   const double med = exact_median(valid);
   EXPECT_NEAR(st.median, med, 1.0);
@@ -37,28 +40,27 @@ TEST(histogram, median_and_mad_within_one_bin_of_exact) {
   EXPECT_NEAR(st.mad * 1.4826, 40.0, 2.0);  // the MAD of a normal estimates its sigma
 }
 
-TEST(histogram, empty_input_gives_no_statistics) {
+TYPED_TEST(histogram, empty_input_gives_no_statistics) {
   std::vector<float> v(10, -1.f);
-  const auto st = sw::kern::robust_stats(cpu_backend{}, v.data(), 10);
+  const auto st = sw::kern::robust_stats(TypeParam{}, v.data(), 10);
   EXPECT_EQ(st.count, 0u);
   EXPECT_LT(st.median, 0);
-  const auto st0 = sw::kern::robust_stats(cpu_backend{}, v.data(), 0);
+  const auto st0 = sw::kern::robust_stats(TypeParam{}, v.data(), 0);
   EXPECT_EQ(st0.count, 0u);
 }
 
-TEST(histogram, values_beyond_the_last_bin_are_counted_in_it) {
+TYPED_TEST(histogram, values_beyond_the_last_bin_are_counted_in_it) {
   std::vector<float> v = {1.f, 2.f, 1e9f};
-  const auto h = sw::kern::histogram(cpu_backend{}, 3, sw::kern::array_value{v.data()}, 1.0f, 8);
+  const auto h = sw::kern::histogram(TypeParam{}, 3, sw::kern::array_value{v.data()}, 1.0f, 8);
   EXPECT_EQ(h[7], 1u);
   EXPECT_EQ(h[1] + h[2], 2u);
 }
 
-TEST(histogram, auto_histogram_sizes_bins_to_the_data) {
+TYPED_TEST(histogram, auto_histogram_sizes_bins_to_the_data) {
   // 8-bit numbers and reflectance 0..1 get bins as fine as reflectance x10000.
   for (float scale : {1.0f, 255.0f / 10000.0f, 1.0f / 10000.0f}) {
     std::vector<float> v = {0.0f, 1000.0f * scale, 5000.0f * scale, 10000.0f * scale, -1.0f};
-    const auto h =
-        sw::kern::auto_histogram(cpu_backend{}, 5, sw::kern::array_value{v.data()}, 1001);
+    const auto h = sw::kern::auto_histogram(TypeParam{}, 5, sw::kern::array_value{v.data()}, 1001);
     EXPECT_FLOAT_EQ(h.bin_width, 10.0f * scale);
     EXPECT_EQ(h.counts[0], 1u);
     EXPECT_EQ(h.counts[99] + h.counts[100] + h.counts[101], 1u);  // 1000 * scale

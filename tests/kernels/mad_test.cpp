@@ -2,7 +2,8 @@
 // the Jacobi eigen decomposition against its definition, the moments against naive sums,
 // the transform against what canonical correlation analysis promises (unit-variance,
 // uncorrelated variates, correlations rho, and a statistic that no affine map of the scene
-// changes), and the magnitude against a naive minimum over the tolerance's offsets.
+// changes), and the magnitude against a naive minimum over the tolerance's offsets. The
+// tests that launch kernels run on each host backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,9 +12,9 @@
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/backend.hpp"
 #include "kernels/mad.cuh"
 #include "kernels/reduce.hpp"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
@@ -92,21 +93,26 @@ struct pair_case {
   sw::kern::planar_view<const float> sv() const { return {scene.data(), w, h, nb}; }
 };
 
+template <class Backend>
 std::array<double, sw::kern::mad_terms> moments(const pair_case& c, const float* weight) {
-  sw::kern::cpu_backend be;
+  const Backend be;
   return sw::kern::chunked_sum<sw::kern::mad_terms>(
       be, static_cast<index_t>(c.w) * c.h,
       sw::kern::mad_moments_fn{c.rv(), c.sv(), c.covalid.data(), weight});
 }
 
-TEST(mad, moments_equal_naive_sums) {
+template <class Backend>
+class mad : public ::testing::Test {};
+TYPED_TEST_SUITE(mad, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(mad, moments_equal_naive_sums) {
   const pair_case c(3, 5);
   const index_t n = static_cast<index_t>(c.w) * c.h;
   std::vector<float> weight(n);
   for (index_t i = 0; i < n; ++i) weight[i] = static_cast<float>((i % 7) / 7.0);
   const std::vector<const float*> weightings = {nullptr, weight.data()};
   for (const float* wt : weightings) {
-    const auto s = moments(c, wt);
+    const auto s = moments<TypeParam>(c, wt);
     const int nv = 2 * c.nb;
     std::vector<double> naive(sw::kern::mad_terms, 0.0);
     for (index_t i = 0; i < n; ++i) {
@@ -128,23 +134,24 @@ TEST(mad, moments_equal_naive_sums) {
   }
 }
 
-// The variates of the transform, per pixel (the CPU launch of mad_variates_fn).
+// The variates of the transform, per pixel (mad_variates_fn launched on `Backend`).
+template <class Backend>
 std::vector<float> variates(const pair_case& c, const sw::kern::mad_transform& t, bool scene) {
   const index_t n = static_cast<index_t>(c.w) * c.h;
   std::vector<float> out(n * c.nb);
-  sw::kern::cpu_backend be;
+  const Backend be;
   be.for_each(n, sw::kern::mad_variates_fn{
                      scene ? c.sv() : c.rv(), t.coef.data(), scene, {out.data(), c.w, c.h, c.nb}});
   return out;
 }
 
-TEST(mad, transform_gives_unit_uncorrelated_variates_correlated_by_rho) {
+TYPED_TEST(mad, transform_gives_unit_uncorrelated_variates_correlated_by_rho) {
   for (int nb : {2, 4, 6}) {
     const pair_case c(nb, 11 + nb);
     sw::kern::mad_transform t;
-    ASSERT_TRUE(sw::kern::mad_solve(moments(c, nullptr), nb, t)) << nb;
+    ASSERT_TRUE(sw::kern::mad_solve(moments<TypeParam>(c, nullptr), nb, t)) << nb;
     for (int i = 0; i + 1 < nb; ++i) EXPECT_GE(t.rho[i], t.rho[i + 1]);
-    const auto u = variates(c, t, false), v = variates(c, t, true);
+    const auto u = variates<TypeParam>(c, t, false), v = variates<TypeParam>(c, t, true);
     const index_t n = static_cast<index_t>(c.w) * c.h;
     double cnt = 0;
     for (index_t i = 0; i < n; ++i) cnt += c.covalid[i];
@@ -170,10 +177,11 @@ TEST(mad, transform_gives_unit_uncorrelated_variates_correlated_by_rho) {
   }
 }
 
-// IR-MAD's rounds as the engine runs them (fit_irmad), on the CPU backend.
+// IR-MAD's rounds as the engine runs them (fit_irmad), on `Backend`.
+template <class Backend>
 sw::kern::mad_transform irmad(const pair_case& c) {
-  sw::kern::cpu_backend be;
-  auto coef = be.alloc<float>(sw::kern::mad_coef_size(c.nb));
+  const Backend be;
+  auto coef = be.template alloc<float>(sw::kern::mad_coef_size(c.nb));
   sw::kern::mad_transform t;
   int rounds = 0;
   EXPECT_TRUE(sw::kern::fit_irmad(be, c.rv(), c.sv(), c.covalid.data(), coef, t, &rounds));
@@ -182,10 +190,10 @@ sw::kern::mad_transform irmad(const pair_case& c) {
   return t;
 }
 
-TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) {
+TYPED_TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) {
   const int nb = 4;
   pair_case c(nb, 21);
-  const sw::kern::mad_transform t1 = irmad(c);
+  const sw::kern::mad_transform t1 = irmad<TypeParam>(c);
   const index_t n = static_cast<index_t>(c.w) * c.h;
   auto chi = [&](const sw::kern::mad_transform& t) {
     std::vector<double> z(n);
@@ -211,7 +219,7 @@ TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) {
       mapped[b * n + i] = static_cast<float>(y);
     }
   c.scene = mapped;
-  const sw::kern::mad_transform t2 = irmad(c);
+  const sw::kern::mad_transform t2 = irmad<TypeParam>(c);
   const auto z2 = chi(t2);
   for (int i = 0; i < nb; ++i) EXPECT_NEAR(t1.rho[i], t2.rho[i], 1e-6) << i;
   for (index_t i = 0; i < n; ++i) ASSERT_NEAR(z1[i], z2[i], 1e-3 * std::max(1.0, z1[i])) << i;
@@ -244,19 +252,19 @@ TEST(mad, weight_consistency_factor_matches_its_closed_forms) {
   EXPECT_NEAR(sw::kern::mad_weight_consistency(1), 0.3634, 1e-4);  // numerically (scipy)
 }
 
-TEST(mad, solve_refuses_a_constant_band_and_too_few_pixels) {
+TYPED_TEST(mad, solve_refuses_a_constant_band_and_too_few_pixels) {
   pair_case c(3, 2);
   const index_t n = static_cast<index_t>(c.w) * c.h;
   sw::kern::mad_transform t;
   for (index_t i = 0; i < n; ++i) c.scene[n + i] = 500.0f;  // band 1 constant
-  EXPECT_FALSE(sw::kern::mad_solve(moments(c, nullptr), 3, t));
+  EXPECT_FALSE(sw::kern::mad_solve(moments<TypeParam>(c, nullptr), 3, t));
   pair_case d(3, 2);
   std::fill(d.covalid.begin(), d.covalid.end(), 0);
   for (int i = 0; i < 100; ++i) d.covalid[i * 7] = 1;  // 100 pixels for 6 variables
-  EXPECT_FALSE(sw::kern::mad_solve(moments(d, nullptr), 3, t));
+  EXPECT_FALSE(sw::kern::mad_solve(moments<TypeParam>(d, nullptr), 3, t));
 }
 
-TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
+TYPED_TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
   const int w = 37, h = 23, nb = 3;
   const index_t n = static_cast<index_t>(w) * h;
   std::mt19937 rng(9);
@@ -276,7 +284,7 @@ TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
                                                   sw::kern::make_envelope_offsets(r),
                                                   {nullptr, w, h, nb},
                                                   {nullptr, w, h, nb}};
-    sw::kern::cpu_backend be;
+    const TypeParam be;
     be.for_each_2d(w, h,
                    sw::kern::mad_magnitude_fn{sampler,
                                               {v.data(), w, h, nb},

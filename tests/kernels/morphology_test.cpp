@@ -1,15 +1,14 @@
-// Separable square morphology against a naive 2-D window.
+// Separable square morphology against a naive 2-D window, on each host backend
+// (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/backend.hpp"
 #include "kernels/morphology.cuh"
+#include "tests/kernels/backends.hpp"
 
 namespace {
-
-using sw::kern::cpu_backend;
 
 std::vector<std::uint8_t> naive_binary(const std::vector<std::uint8_t>& m, int w, int h, int r,
                                        bool erosion) {
@@ -30,9 +29,10 @@ std::vector<std::uint8_t> naive_binary(const std::vector<std::uint8_t>& m, int w
   return out;
 }
 
+template <class Backend>
 std::vector<std::uint8_t> separable_binary(const std::vector<std::uint8_t>& m, int w, int h, int r,
                                            bool erosion) {
-  cpu_backend be;
+  const Backend be;
   std::vector<std::uint8_t> tmp(m.size()), out(m.size());
   be.for_each_2d(w, h,
                  sw::kern::binary_morph_pass_fn{{m.data(), w, h}, tmp.data(), r, true, erosion});
@@ -41,19 +41,24 @@ std::vector<std::uint8_t> separable_binary(const std::vector<std::uint8_t>& m, i
   return out;
 }
 
-TEST(morphology, binary_separable_equals_naive_window) {
+template <class Backend>
+class morphology : public ::testing::Test {};
+TYPED_TEST_SUITE(morphology, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(morphology, binary_separable_equals_naive_window) {
   std::mt19937 rng(5);
   for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{45, 38}}) {
     std::vector<std::uint8_t> m(static_cast<std::size_t>(w) * h);
     for (auto& v : m) v = rng() % 3 == 0;
     for (int r : {1, 2, 4})
       for (bool erosion : {true, false})
-        EXPECT_EQ(separable_binary(m, w, h, r, erosion), naive_binary(m, w, h, r, erosion))
+        EXPECT_EQ(separable_binary<TypeParam>(m, w, h, r, erosion),
+                  naive_binary(m, w, h, r, erosion))
             << w << "x" << h << " r=" << r << " erosion=" << erosion;
   }
 }
 
-TEST(morphology, grey_window_must_fit_the_domain) {
+TYPED_TEST(morphology, grey_window_must_fit_the_domain) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> val(0.f, 1000.f);
   const int w = 53, h = 41, r = 2;
@@ -64,7 +69,7 @@ TEST(morphology, grey_window_must_fit_the_domain) {
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
       dom[static_cast<std::size_t>(y) * w + x] = (x > 2 + y % 3) && (rng() % 40 != 0);
-  cpu_backend be;
+  const TypeParam be;
   for (bool erosion : {true, false}) {
     std::vector<float> tmp(img.size()), out(img.size());
     be.for_each_2d(
@@ -98,12 +103,12 @@ TEST(morphology, grey_window_must_fit_the_domain) {
   }
 }
 
-TEST(morphology, grey_second_operation_skips_the_image_border) {
+TYPED_TEST(morphology, grey_second_operation_skips_the_image_border) {
   // Without a domain, out-of-image pixels are skipped: a dilation at the corner is the max
   // of what lies inside.
   const int w = 4, h = 3;
   std::vector<float> img = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, tmp(12), out(12);
-  cpu_backend be;
+  const TypeParam be;
   be.for_each_2d(
       w, h, sw::kern::grey_morph_pass_fn{{img.data(), w, h}, nullptr, tmp.data(), 1, true, false});
   be.for_each_2d(

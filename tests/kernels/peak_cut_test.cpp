@@ -1,26 +1,32 @@
 // The peak-relative extent of reference evidence (background.cuh): two blurred dark lines
 // on tracks 5 px apart, thresholded low enough that their tails join, come apart at 0.3 of
 // their peak; a lone faint object keeps its core; nothing outside the evidence is added.
+// On each host backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "kernels/background.cuh"
-#include "kernels/cpu/backend.hpp"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
 using sw::kern::index_t;
 
 // evidence &= strength >= 0.3 * max(strength within r): the launch site_engine runs
-std::vector<std::uint8_t> peak_cut(const std::vector<float>& magnitude,
-                                   std::vector<std::uint8_t> evidence, int w, int h, int r) {
-  sw::kern::peak_cut(sw::kern::cpu_backend{}, w, h, r, magnitude.data(), evidence.data());
+template <class Backend>
+std::vector<std::uint8_t> cut_at_peaks(const std::vector<float>& magnitude,
+                                       std::vector<std::uint8_t> evidence, int w, int h, int r) {
+  sw::kern::peak_cut(Backend{}, w, h, r, magnitude.data(), evidence.data());
   return evidence;
 }
 
-TEST(peak_cut, parts_blurred_lines_that_a_low_threshold_joins) {
+template <class Backend>
+class peak_cut : public ::testing::Test {};
+TYPED_TEST_SUITE(peak_cut, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(peak_cut, parts_blurred_lines_that_a_low_threshold_joins) {
   const int w = 40, h = 20;
   std::vector<float> mag(static_cast<std::size_t>(w) * h);
   // lines along rows 7 and 12 (x 5..34), Gaussian blur sigma 1 px across (rows 9 and 10:
@@ -37,7 +43,7 @@ TEST(peak_cut, parts_blurred_lines_that_a_low_threshold_joins) {
   for (std::size_t i = 0; i < mag.size(); ++i) ev[i] = mag[i] > 100.0f;
   // the low threshold joins the lines: every row between them is evidence
   for (int y = 7; y <= 12; ++y) ASSERT_TRUE(ev[static_cast<std::size_t>(y) * w + 20]) << y;
-  const auto out = peak_cut(mag, ev, w, h, 2);
+  const auto out = cut_at_peaks<TypeParam>(mag, ev, w, h, 2);
   for (int y = 0; y < h; ++y) {
     const bool core = y == 6 || y == 7 || y == 8 || y == 11 || y == 12 || y == 13;
     EXPECT_EQ(out[static_cast<std::size_t>(y) * w + 20], core ? 1 : 0) << "row " << y;

@@ -1,15 +1,16 @@
 // The per-pixel quantile reference against a naive quantile (numpy's default: linear
 // between ranks), with members missing (cloud) at random pixels, every member count 1..15,
 // odd image sizes, and the median, lower and upper quantiles; the device form (one pixel,
-// insertion sort) and the CPU form (tiles, sorting network) give the same values.
+// insertion sort) and the CPU form (tiles, sorting network) give the same values. The
+// median runs on each host backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/backend.hpp"
 #include "kernels/reference.cuh"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
@@ -61,7 +62,11 @@ TEST(reference, quantile_of_valid_members_equals_naive_quantile) {
   }
 }
 
-TEST(reference, median_of_valid_members_equals_naive_median) {
+template <class Backend>
+class reference : public ::testing::Test {};
+TYPED_TEST_SUITE(reference, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(reference, median_of_valid_members_equals_naive_median) {
   std::mt19937 rng(8);
   std::uniform_real_distribution<float> v(0.f, 5000.f);
   for (auto [w, h] : {std::pair{1, 1}, std::pair{257, 3}, std::pair{1000, 1}, std::pair{17, 13}}) {
@@ -72,9 +77,8 @@ TEST(reference, median_of_valid_members_equals_naive_median) {
       std::vector<std::uint8_t> valid(static_cast<std::size_t>(count) * n), out_valid(n);
       for (auto& x : bands) x = v(rng);
       for (auto& x : valid) x = rng() % 4 != 0;
-      sw::kern::cpu_backend{}.for_each(
-          n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), count, nb, n, out.data(),
-                                             out_valid.data()});
+      TypeParam{}.for_each(n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), count, nb,
+                                                              n, out.data(), out_valid.data()});
       for (index_t i = 0; i < n; ++i) {
         for (int b = 0; b < nb; ++b) {
           std::vector<float> vals;

@@ -1,22 +1,27 @@
 // Water in a scene (kernels/water.cuh): Otsu on the log of the near infrared splits water
 // from land, a scene that is all water stays all water, invalid pixels are never water; and
 // the per-component context (kernels/measure.cuh) equals a naive count of a component's
-// outside neighbours, its water neighbours and its pixels on a static mask.
+// outside neighbours, its water neighbours and its pixels on a static mask. The launches run
+// on each host backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/backend.hpp"
 #include "kernels/measure.cuh"
 #include "kernels/water.cuh"
+#include "tests/kernels/backends.hpp"
 
 namespace {
 
 using sw::kern::index_t;
 
-TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_out) {
+template <class Backend>
+class water : public ::testing::Test {};
+TYPED_TEST_SUITE(water, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_out) {
   // Left half water (nir ~ 300), right half land (~ 2500 with texture); a bright ship
   // (2000) on the water is not water; column 0 is invalid.
   const int w = 40, h = 30;
@@ -32,7 +37,7 @@ TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_out) {
       if (x >= 8 && x < 14 && y >= 10 && y < 12) nir[i] = 2000.f;
       if (x == 0) valid[i] = 0;
     }
-  sw::kern::water_mask(sw::kern::cpu_backend{}, n, nir.data(), valid.data(), water.data());
+  sw::kern::water_mask(TypeParam{}, n, nir.data(), valid.data(), water.data());
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const index_t i = static_cast<index_t>(y) * w + x;
@@ -41,7 +46,7 @@ TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_out) {
     }
 }
 
-TEST(water, a_grid_that_is_all_water_stays_all_water) {
+TYPED_TEST(water, a_grid_that_is_all_water_stays_all_water) {
   // One mode (water with noise): Otsu would split it; the class means are too close.
   const index_t n = 50 * 50;
   std::mt19937 rng(2);
@@ -49,7 +54,7 @@ TEST(water, a_grid_that_is_all_water_stays_all_water) {
   std::vector<float> nir(n);
   std::vector<std::uint8_t> valid(n, 1), water(n);
   for (auto& v : nir) v = noise(rng);
-  sw::kern::water_mask(sw::kern::cpu_backend{}, n, nir.data(), valid.data(), water.data());
+  sw::kern::water_mask(TypeParam{}, n, nir.data(), valid.data(), water.data());
   for (index_t i = 0; i < n; ++i) ASSERT_EQ(water[i], 1);
 }
 
@@ -65,7 +70,11 @@ TEST(water, threshold_needs_two_separate_modes) {
   EXPECT_LT(t, 6.05);
 }
 
-TEST(component_context, equals_a_naive_count_of_neighbours) {
+template <class Backend>
+class component_context : public ::testing::Test {};
+TYPED_TEST_SUITE(component_context, sw::test::host_backends, sw::test::backend_name);
+
+TYPED_TEST(component_context, equals_a_naive_count_of_neighbours) {
   const int w = 37, h = 23;
   const index_t n = w * h;
   std::mt19937 rng(3);
@@ -79,9 +88,9 @@ TEST(component_context, equals_a_naive_count_of_neighbours) {
     stat[i] = rng() % 3 == 0;
   }
   std::vector<std::int64_t> ctx(3 * ncomp, 0);
-  sw::kern::cpu_backend{}.for_each(n, sw::kern::component_context_fn<std::int32_t>{
-                                          comp.data(), w, h, water.data(), stat.data(), ctx.data(),
-                                          ctx.data() + ncomp, ctx.data() + 2 * ncomp});
+  TypeParam{}.for_each(n, sw::kern::component_context_fn<std::int32_t>{
+                              comp.data(), w, h, water.data(), stat.data(), ctx.data(),
+                              ctx.data() + ncomp, ctx.data() + 2 * ncomp});
   std::vector<std::int64_t> want(3 * ncomp, 0);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
