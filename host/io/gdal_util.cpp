@@ -1,5 +1,7 @@
 #include "host/io/gdal_util.hpp"
 
+#include <ogr_feature.h>
+
 #include <mutex>
 
 #include <cpl_error.h>
@@ -96,6 +98,20 @@ void start_transaction(GDALDataset* ds, const std::string& path) {
 void commit_transaction(GDALDataset* ds, const std::string& path) {
   if (ds->CommitTransaction() != OGRERR_NONE)
     throw error(fmt::format("{}: cannot commit: {}", path, gdal_last_error()));
+}
+
+std::string field_text(const OGRFeature& f, int index) {
+  if (index < 0 || !f.IsFieldSetAndNotNull(index)) return {};
+  if (f.GetFieldDefnRef(index)->GetType() != OFTDateTime) return f.GetFieldAsString(index);
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, tz = 0;
+  float sec = 0;
+  f.GetFieldAsDateTime(index, &y, &mo, &d, &h, &mi, &sec, &tz);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", y, mo, d, h, mi,
+                     static_cast<int>(sec));
+}
+
+std::string field_text(const OGRFeature& f, const char* name) {
+  return field_text(f, f.GetFieldIndex(name));
 }
 
 }  // namespace sw

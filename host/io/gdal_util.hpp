@@ -8,6 +8,8 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
+class OGRFeature;
+
 namespace sw {
 
 // Registers the GDAL drivers once (thread-safe), and sets the options sitewatch relies on.
@@ -44,6 +46,11 @@ class gdal_error_scope {
 
 // Whether PATH (any GDAL path: /vsizip/, /vsis3/, ...) exists.
 bool vsi_path_exists(const std::string& path);
+
+// A field's value as text, a DateTime field as RFC 3339 in UTC to the second
+// ("2023-10-05T01:35:12Z", as sitewatch writes times everywhere else), "" when NULL.
+std::string field_text(const OGRFeature& f, int index);
+std::string field_text(const OGRFeature& f, const char* name);
 
 // The whole of a small file through GDAL's virtual file systems; throws sw::input_error
 // naming the path when it cannot be read or is larger than max_bytes.

@@ -35,6 +35,8 @@ std::string cell(const OGRFeature& f, int i) {
       return fmt::format("{}", f.GetFieldAsInteger(i));
     case OFTInteger64:
       return fmt::format("{}", f.GetFieldAsInteger64(i));
+    case OFTDateTime:  // RFC 3339, as before the GeoPackage had DateTime fields
+      return field_text(f, i);
     default:
       return csv_escape(f.GetFieldAsString(i));
   }
@@ -75,6 +77,7 @@ void write_geojson(OGRLayer* l, const std::string& name, const std::filesystem::
   if (!out) throw error(fmt::format("{}: cannot create: {}", file.string(), gdal_last_error()));
   CPLStringList opts;
   opts.SetNameValue("RFC7946", "YES");
+  opts.SetNameValue("ID_FIELD", "feature_id");  // stable_id below, not the GeoPackage's fid
   if (out->CopyLayer(l, name.c_str(), opts.List()) == nullptr)
     throw error(fmt::format("{}: cannot write: {}", file.string(), gdal_last_error()));
   out.reset();
@@ -89,6 +92,25 @@ std::string order_by(const std::string& layer) {
   if (layer == "detections") return "site_id, acquired, scene_id, class, fid";
   if (layer == "scenes") return "acquired, scene_id";
   if (layer == "sites") return "site_id, class, fid";
+  return "fid";
+}
+
+// A GeoJSON Feature's id from what the row is, not from its GeoPackage fid (which follows
+// the order pairs were committed in, and so the thread count): site/scene/class, and for
+// detections the object's rank within its pair in the engine's order (components in raster
+// order, which their fids follow within a pair).
+std::string stable_id(const std::string& layer) {
+  // the rank as a count of the pair's rows up to this one (GDAL's SQL front end cuts a
+  // window function's ORDER BY short); the (site_id, scene_id) index keeps it to the pair
+  if (layer == "site_counts") return "site_id || '/' || scene_id || '/' || class";
+  if (layer == "detections")
+    return "site_id || '/' || scene_id || '/' || class || '/' || (SELECT COUNT(*) FROM "
+           "detections AS o WHERE o.site_id = detections.site_id AND o.scene_id = "
+           "detections.scene_id AND o.class = detections.class AND o.fid <= detections.fid)";
+  if (layer == "scenes") return "scene_id";
+  if (layer == "sites")
+    return "site_id || '/' || class || '/' || (SELECT COUNT(*) FROM sites AS o WHERE o.site_id "
+           "= sites.site_id AND o.class = sites.class AND o.fid <= sites.fid)";
   return "fid";
 }
 
@@ -109,7 +131,11 @@ void export_tables(const std::string& gpkg, export_format format, const std::str
   for (const auto& name : layers) {
     if (ds->GetLayerByName(name.c_str()) == nullptr)
       throw input_error(fmt::format("{}: no layer '{}'", gpkg, name));
-    const std::string sql = fmt::format("SELECT * FROM \"{}\" ORDER BY {}", name, order_by(name));
+    const std::string sql =
+        format == export_format::csv
+            ? fmt::format("SELECT * FROM \"{}\" ORDER BY {}", name, order_by(name))
+            : fmt::format("SELECT *, {} AS feature_id FROM \"{}\" ORDER BY {}", stable_id(name),
+                          name, order_by(name));
     OGRLayer* l = ds->ExecuteSQL(sql.c_str(), nullptr, nullptr);
     if (l == nullptr) throw error(fmt::format("{}: {}: {}", gpkg, sql, gdal_last_error()));
     struct release {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <cpl_string.h>
 #include <fmt/format.h>
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
@@ -19,13 +20,18 @@ struct field_spec {
   const char* name;
   OGRFieldType type;
   OGRFieldSubType sub = OFSTNone;
+  bool not_null = false;  // the keys: a row without them is a bug, not data
 };
 
-const std::vector<field_spec> count_fields = {{"site_id", OFTString},
-                                              {"scene_id", OFTString},
-                                              {"acquired", OFTString},
-                                              {"class", OFTString},
-                                              {"observable", OFTInteger, OFSTBoolean},
+constexpr bool key = true;
+
+// Times are DateTime fields (QGIS's temporal controller and SQL date functions take them as
+// they are; the CSV export writes them as RFC 3339 text).
+const std::vector<field_spec> count_fields = {{"site_id", OFTString, OFSTNone, key},
+                                              {"scene_id", OFTString, OFSTNone, key},
+                                              {"acquired", OFTDateTime, OFSTNone, key},
+                                              {"class", OFTString, OFSTNone, key},
+                                              {"observable", OFTInteger, OFSTBoolean, key},
                                               {"count", OFTInteger64},
                                               {"components", OFTInteger64},
                                               {"valid_fraction", OFTReal},
@@ -35,21 +41,27 @@ const std::vector<field_spec> count_fields = {{"site_id", OFTString},
                                               {"shift_y_px", OFTReal},
                                               {"reference", OFTString},
                                               {"anomaly", OFTInteger, OFSTBoolean},
-                                              {"run_id", OFTString}};
+                                              {"run_id", OFTString, OFSTNone, key}};
 
-const std::vector<field_spec> detection_fields = {
-    {"site_id", OFTString},   {"scene_id", OFTString},     {"acquired", OFTString},
-    {"class", OFTString},     {"est_count", OFTInteger64}, {"area_m2", OFTReal},
-    {"length_m", OFTReal},    {"width_m", OFTReal},        {"orientation_deg", OFTReal},
-    {"mean_change", OFTReal}, {"run_id", OFTString}};
+const std::vector<field_spec> detection_fields = {{"site_id", OFTString, OFSTNone, key},
+                                                  {"scene_id", OFTString, OFSTNone, key},
+                                                  {"acquired", OFTDateTime, OFSTNone, key},
+                                                  {"class", OFTString, OFSTNone, key},
+                                                  {"est_count", OFTInteger64},
+                                                  {"area_m2", OFTReal},
+                                                  {"length_m", OFTReal},
+                                                  {"width_m", OFTReal},
+                                                  {"orientation_deg", OFTReal},
+                                                  {"mean_change", OFTReal},
+                                                  {"run_id", OFTString, OFSTNone, key}};
 
-const std::vector<field_spec> scene_fields = {{"scene_id", OFTString},
-                                              {"acquired", OFTString},
+const std::vector<field_spec> scene_fields = {{"scene_id", OFTString, OFSTNone, key},
+                                              {"acquired", OFTDateTime},
                                               {"path", OFTString},
                                               {"item_type", OFTString},
                                               {"satellite_id", OFTString},
                                               {"mask_source", OFTString},
-                                              {"status", OFTString},
+                                              {"status", OFTString, OFSTNone, key},
                                               {"error", OFTString},
                                               {"sites_seen", OFTInteger64},
                                               {"instrument", OFTString},
@@ -60,24 +72,34 @@ const std::vector<field_spec> scene_fields = {{"scene_id", OFTString},
                                               {"view_angle", OFTReal},
                                               {"sun_elevation", OFTReal}};
 
-const std::vector<field_spec> run_fields = {
-    {"run_id", OFTString},        {"started", OFTString},       {"finished", OFTString},
-    {"version", OFTString},       {"git", OFTString},           {"config", OFTString},
-    {"config_sha256", OFTString}, {"inputs_sha256", OFTString}, {"device", OFTString},
-    {"args", OFTString}};
+const std::vector<field_spec> run_fields = {{"run_id", OFTString, OFSTNone, key},
+                                            {"started", OFTDateTime, OFSTNone, key},
+                                            {"finished", OFTDateTime},
+                                            {"version", OFTString},
+                                            {"git", OFTString},
+                                            {"config", OFTString},
+                                            {"config_sha256", OFTString},
+                                            {"inputs_sha256", OFTString},
+                                            {"device", OFTString},
+                                            {"args", OFTString}};
 
-const std::vector<field_spec> journal_fields = {
-    {"site_id", OFTString}, {"scene_id", OFTString}, {"run_id", OFTString}};
+const std::vector<field_spec> journal_fields = {{"site_id", OFTString, OFSTNone, key},
+                                                {"scene_id", OFTString, OFSTNone, key},
+                                                {"run_id", OFTString, OFSTNone, key}};
 
 OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geom,
-                       const std::vector<field_spec>& fields, const std::string& path) {
+                       const std::vector<field_spec>& fields, const std::string& path,
+                       const char* description) {
   OGRSpatialReference srs = lonlat_srs();
-  OGRLayer* l = ds->CreateLayer(name, geom == wkbNone ? nullptr : &srs, geom, nullptr);
+  CPLStringList options;
+  options.SetNameValue("DESCRIPTION", description);  // gpkg_contents.description
+  OGRLayer* l = ds->CreateLayer(name, geom == wkbNone ? nullptr : &srs, geom, options.List());
   if (l == nullptr)
     throw error(fmt::format("{}: cannot create layer {}: {}", path, name, gdal_last_error()));
   for (const auto& f : fields) {
     OGRFieldDefn d(f.name, f.type);
     d.SetSubType(f.sub);
+    d.SetNullable(!f.not_null);
     if (l->CreateField(&d) != OGRERR_NONE)
       throw error(
           fmt::format("{}: cannot create field {}.{}: {}", path, name, f.name, gdal_last_error()));
@@ -177,12 +199,29 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   ds_ = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (ds_ == nullptr) throw error(fmt::format("{}: cannot create: {}", path, gdal_last_error()));
   try {
-    create_layer(ds_, "site_counts", wkbNone, count_fields, path);
-    create_layer(ds_, "detections", wkbPolygon, detection_fields, path);
-    create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path);
-    create_layer(ds_, "sites", wkbMultiPolygon, {}, path);
-    create_layer(ds_, "runs", wkbNone, run_fields, path);
-    create_layer(ds_, journal_layer, wkbNone, journal_fields, path);
+    create_layer(ds_, "site_counts", wkbNone, count_fields, path,
+                 "sitewatch: per site, scene and class: observable, count, change (SPEC 4)");
+    create_layer(ds_, "detections", wkbPolygon, detection_fields, path,
+                 "sitewatch: one oriented box per counted object (SPEC 4)");
+    create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path,
+                 "sitewatch: every scene indexed, with its status and footprint (SPEC 4)");
+    create_layer(ds_, "sites", wkbMultiPolygon, {}, path,
+                 "sitewatch: the site catalog's zones as read (SPEC 4)");
+    create_layer(ds_, "runs", wkbNone, run_fields, path,
+                 "sitewatch: each run into this file: config, inputs, version (SPEC 4)");
+    create_layer(ds_, journal_layer, wkbNone, journal_fields, path,
+                 "sitewatch: (site, scene) pairs committed, for --resume");
+    // per-site queries (a site's time series, a scene's rows) without a table scan
+    for (const char* sql :
+         {"CREATE INDEX site_counts_site_time ON site_counts (site_id, acquired)",
+          "CREATE INDEX site_counts_site_scene ON site_counts (site_id, scene_id)",
+          "CREATE INDEX detections_site_scene ON detections (site_id, scene_id)",
+          "CREATE INDEX scenes_scene ON scenes (scene_id)"}) {
+      CPLErrorReset();
+      ds_->ExecuteSQL(sql, nullptr, nullptr);
+      if (CPLGetLastErrorType() >= CE_Failure)
+        throw error(fmt::format("{}: {}: {}", path, sql, gdal_last_error()));
+    }
     GDALClose(GDALDataset::ToHandle(ds_));
     ds_ = nullptr;
     fs::rename(part, path);
@@ -339,7 +378,7 @@ void gpkg_writer::write_scenes(const std::vector<scene_row>& rows) {
     for (const auto& r : rows) {
       OGRFeature f(l->GetLayerDefn());
       set_text(f, "scene_id", r.scene_id);
-      set_text(f, "acquired", r.acquired);
+      set_text_or_null(f, "acquired", r.acquired);  // a scene that failed before its time
       set_text(f, "path", r.path);
       set_text(f, "item_type", r.item_type);
       set_text(f, "satellite_id", r.satellite_id);

@@ -238,7 +238,7 @@ std::string read_last_run(GDALDataset* ds, std::string& run_line) {
   for (auto& f : *runs) {
     config_text = f->GetFieldAsString("config");
     run_line = fmt::format("run {} started {}, sitewatch {} (git {}), device {}",
-                           f->GetFieldAsString("run_id"), f->GetFieldAsString("started"),
+                           f->GetFieldAsString("run_id"), field_text(*f, "started"),
                            f->GetFieldAsString("version"), f->GetFieldAsString("git"),
                            f->GetFieldAsString("device"));
   }
@@ -273,7 +273,7 @@ series_map read_series(GDALDataset* ds) {
   for (auto& f : *counts) {
     count_point p;
     p.scene_id = f->GetFieldAsString("scene_id");
-    p.acquired = f->GetFieldAsString("acquired");
+    p.acquired = field_text(*f, "acquired");
     p.t = parse_rfc3339(p.acquired).value_or(0);
     p.observable = f->GetFieldAsInteger("observable") != 0;
     const std::string cls = f->GetFieldAsString("class");
