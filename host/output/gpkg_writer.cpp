@@ -1,6 +1,7 @@
 #include "host/output/gpkg_writer.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
 #include <cpl_string.h>
@@ -197,7 +198,14 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
   auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
   SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
   ds_ = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-  if (ds_ == nullptr) throw error(fmt::format("{}: cannot create: {}", path, gdal_last_error()));
+  if (ds_ == nullptr) {
+    const std::string why = gdal_last_error();
+    std::error_code ec;
+    fs::remove(part, ec);  // SQLite may have written part of it (a full disk, a size limit)
+    const bool short_write = errno == EFBIG || errno == ENOSPC;
+    throw error(fmt::format("{}: cannot create: {}{}", path, why,
+                            short_write ? " (disk I/O error: no space or a file-size limit)" : ""));
+  }
   try {
     create_layer(ds_, "site_counts", wkbNone, count_fields, path,
                  "sitewatch: per site, scene and class: observable, count, change (SPEC 4)");

@@ -802,22 +802,20 @@ case("out_in_unwritable_folder", "output",
                    "exit 2")(lambda c: None)
 
 # ulimit -f (RLIMIT_FSIZE): a full disk while the output is created, at its first pages (16 KiB)
-# and while its layers are added (130 KiB; the finished file is 164 KiB). Exit 1 naming the
+# and while its layers are added (130 KiB). Exit 1 naming the
 # file and the failed write, no file left, and the same command again (no limit) succeeds.
-_CREATE_BUG = ("a failed write while the GeoPackage is made leaves a broken o.gpkg, and the "
-               "message blames the file ('{}') instead of the write; the same command again "
-               "is refused (exit 2, 'output exists') and so is --resume (exit 2): the user "
-               "must delete the file")
-for _cid, _kib, _msg in (("fsize_limit_at_output_creation", 16,
-                          "At least one of the required GeoPackage tables ... is missing"),
-                         ("fsize_limit_while_layers_are_added", 130,
-                          "layer sitewatch_journal missing: not a sitewatch output?")):
-    case(_cid, "output", exit=1, fsize=_kib * 1024, gpkg="none",
-         contains=["o.gpkg", "disk I/O error"], known_failure=_CREATE_BUG.format(_msg),
-         then=[{"exit": 0, "gpkg": "intact", "same_as_clean": True}])(lambda c: None)
-# ... and while the pairs are committed (150 KiB): exit 1 naming the file and the failed
-# commit; --resume then finishes with the tables of an uninterrupted run.
-case("fsize_limit_during_run", "output", exit=1, fsize=150 * 1024,
+case("fsize_limit_at_output_creation", "output", exit=1, fsize=16 * 1024, gpkg="none",
+     contains=["o.gpkg", "disk I/O error"],
+     known_failure="exit 1 and no file left, but the message is SQLite's follow-on error ('no "
+                   "such table: gpkg_contents') instead of the failed write",
+     then=[{"exit": 0, "gpkg": "intact", "same_as_clean": True}])(lambda c: None)
+case("fsize_limit_while_layers_are_added", "output", exit=1, fsize=130 * 1024, gpkg="none",
+     contains=["o.gpkg", "disk I/O error"],
+     then=[{"exit": 0, "gpkg": "intact", "same_as_clean": True}])(lambda c: None)
+# ... and while the pairs are committed (175 KiB; the new file with its layers and indexes
+# is about 165 KiB, the finished one 184 KiB): exit 1 naming the file and the failed commit;
+# --resume then finishes with the tables of an uninterrupted run.
+case("fsize_limit_during_run", "output", exit=1, fsize=175 * 1024,
      contains=["o.gpkg", "cannot commit", "disk I/O error"], gpkg="intact",
      then=[{"args": [STD, "--resume"], "exit": 0, "gpkg": "intact",
             "same_as_clean": True}])(lambda c: None)
@@ -882,10 +880,8 @@ def _cli(cid, args, exit, contains, **kw):
     case(cid, "cli", args=args, exit=exit, contains=contains, **kw)(lambda c: None)
 
 
-_cli("cli_no_arguments", [], 2, ["A subcommand is required"])
-_cli("cli_unknown_command", ["frobnicate"], 2, ["frobnicate"],
-     known_failure="an unknown command is answered 'A subcommand is required', without naming "
-                   "'frobnicate'")
+_cli("cli_no_arguments", [], 2, ["Subcommands:", "run ", "config "])
+_cli("cli_unknown_command", ["frobnicate"], 2, ["unknown command 'frobnicate'", "Subcommands:"])
 _cli("cli_unknown_option", [STD, "--frob"], 2, ["not expected: --frob"])
 _cli("cli_missing_sites", ["run", "--scenes", "{BASE}/scenes", "--out", "{OUT}/o.gpkg"], 2,
      ["--sites is required"])
