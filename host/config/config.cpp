@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -909,6 +910,9 @@ config parse_config(const std::string& toml_text, const std::string& origin) {
 }
 
 config load_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))  // an ifstream opens a folder and reads nothing
+    throw input_error(fmt::format("{}: is a folder, not a config file", path));
   std::ifstream f(path, std::ios::binary);
   if (!f) throw input_error(fmt::format("{}: cannot open the config file", path));
   std::ostringstream text;

@@ -88,6 +88,24 @@ bool dangling_link(const std::string& full, discovery& d) {
   return true;
 }
 
+// A named pipe, socket or device among the scenes: never opened (a FIFO's open blocks until
+// a writer comes); a failed scene when its name is a scene's data file, else a warning.
+void not_a_file(const std::string& full, discovery& d) {
+  const std::string why =
+      fmt::format("{}: not a regular file (a named pipe, socket or device), not read", full);
+  const std::string name = file_name(full);
+  const auto planet = parse_planet_name(name);
+  if (!planet || planet->role != planet_role::data) {
+    spdlog::warn("{}", why);
+    return;
+  }
+  scene_info s;
+  s.path = full;
+  if (identify_by_name(s, name)) time_from_id(s);
+  s.error = why;
+  d.failed.push_back(std::move(s));
+}
+
 // Whether the directory is searched: a local directory reached a second time (a symbolic
 // link loop such as `ln -s . a/loop`, or two links to one folder) is skipped with a warning,
 // by device and inode, so that a walk always ends.
@@ -131,6 +149,10 @@ void walk_dir(const std::string& root_in, discovery& d) {
     }
     if (VSI_ISDIR(mode)) {
       subdirs.push_back(full);
+      continue;
+    }
+    if (!VSI_ISREG(mode) && full.rfind("/vsi", 0) != 0) {  // opening a FIFO blocks forever
+      not_a_file(full, d);
       continue;
     }
     d.census.add(full);

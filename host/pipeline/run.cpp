@@ -17,6 +17,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gdal.h>
 #include <oneapi/tbb/global_control.h>
@@ -27,6 +28,8 @@
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include "build_info.hpp"
 #include "host/common/error.hpp"
@@ -147,6 +150,15 @@ void check_output_location(const std::string& out) {
         fmt::format("--out {}: folder {} is on a read-only file system", out, dir.string()));
   if (access(dir.c_str(), W_OK | X_OK) != 0)
     throw input_error(fmt::format("--out {}: folder {} is not writable", out, dir.string()));
+  // root passes access(W_OK) everywhere, and some file systems (/proc) take no new files:
+  // a file made and removed is the answer that holds
+  const fs::path probe = dir / fmt::format(".sitewatch-probe-{}", getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    throw input_error(fmt::format("--out {}: cannot create a file in {}: {}", out, dir.string(),
+                                  std::strerror(errno)));
+  ::close(fd);
+  fs::remove(probe, ec);
 }
 
 // A run with its inputs checked and its output open, before any scene is read.
@@ -186,6 +198,12 @@ prepared_run prepare(const run_options& opt) {
   if (opt.threads < 0) throw input_error("--threads must be >= 0");
   if (opt.resume && opt.overwrite) throw input_error("--resume and --overwrite exclude each other");
   check_output_location(opt.out);
+  for (const auto& [flag, dir] : {std::pair<const char*, std::string>{"--csv", opt.csv_dir},
+                                  {"--rasters", opt.rasters_dir}}) {
+    std::error_code ec;
+    if (!dir.empty() && std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+      throw input_error(fmt::format("{} {}: is a file, not a folder", flag, dir));
+  }
   const allotment cpus = available_cpus();
   const int ncpu = static_cast<int>(cpus.value);
   p.threads = opt.threads > 0 ? std::min(opt.threads, ncpu) : ncpu;

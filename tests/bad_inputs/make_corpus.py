@@ -506,9 +506,8 @@ def _(c):
 # A named pipe that looks like a scene: opening it would block forever.
 @case("fifo_named_like_a_scene", "scenes", scenes="{CASE}/scenes", exit=3, gpkg="intact",
       rows=4, status={"done": 4, "failed": 1},
-      contains=["20231004_011502_55_24a1_3B_AnalyticMS_SR.tif"], timeout=20,
-      known_failure="hangs: indexing opens the FIFO and blocks forever (killed after 20 s; "
-                    "a normal run takes 1 s)")
+      contains=["20231004_011502_55_24a1_3B_AnalyticMS_SR.tif", "not a regular file"],
+      timeout=20)
 def _(c):
     c.copy_scenes()
     os.mkfifo(os.path.join(c.p("scenes"), "20231004_011502_55_24a1_3B_AnalyticMS_SR.tif"))
@@ -771,9 +770,7 @@ _conf("config_unused_class_section", 0, [], rows=4, status={"done": 4},
 case("config_missing_file", "config", config="{CASE}/nosuch.toml", exit=2, gpkg="none",
      contains=["nosuch.toml: cannot open the config file"])(lambda c: None)
 case("config_is_a_folder", "config", config="{CASE}", exit=2, gpkg="none",
-     contains=["{CASE}"],
-     known_failure="--config naming a folder is ignored in silence: the run uses the default "
-                   "config and exits 0")(lambda c: None)
+     contains=["{CASE}", "is a folder"])(lambda c: None)
 
 
 # ===========================================================================================
@@ -796,10 +793,7 @@ def _(c):
 # /proc takes no new files, not even root's.
 case("out_in_unwritable_folder", "output",
      out="/proc/sitewatch-corpus.gpkg", args=[STD], exit=2, gpkg="none",
-     contains=["/proc"],
-     known_failure="the folder check uses access(W_OK), which root passes: the create fails "
-                   "later with exit 1 ('unable to open database file'), not the documented "
-                   "exit 2")(lambda c: None)
+     contains=["/proc"])(lambda c: None)
 
 # ulimit -f (RLIMIT_FSIZE): a full disk while the output is created, at its first pages (16 KiB)
 # and while its layers are added (130 KiB). Exit 1 naming the
@@ -859,15 +853,9 @@ case("resume_on_missing_output", "output", args=[STD, "--resume"], exit=0, gpkg=
 
 
 # --csv / --rasters naming a file: checked like --out, before any work.
-_KF = {"csv": "--csv naming a file is not checked before the run: the whole run is done, then "
-              "exit 1 with a raw 'filesystem error: cannot create directories: Not a directory "
-              "[afile]'",
-       "rasters": "--rasters naming a file is not checked before the run: every pair fails "
-                  "('site depot: filesystem error: cannot create directories: Not a directory'), "
-                  "all 4 good scenes are marked failed, exit 3"}
 for _opt in ("csv", "rasters"):
     case(f"{_opt}_folder_is_a_file", "output", args=[STD, f"--{_opt}", "{CASE}/afile"], exit=2,
-         gpkg="none", contains=[f"--{_opt}", "afile"], known_failure=_KF[_opt])(
+         gpkg="none", contains=[f"--{_opt}", "afile", "is a file"])(
         lambda c: c.write(c.p("afile"), "a file\n"))
 
 
