@@ -341,7 +341,9 @@ struct mad_transform {
 };
 
 // `weighted`: the moments were weighted by mad_weight_fn (the variances are then corrected
-// by mad_weight_consistency).
+// by mad_weight_consistency). Longer than 80 lines on purpose: it is one textbook
+// computation (Nielsen 2007, eqs. 1-9: covariances, the generalized eigenproblem by Cholesky
+// whitening, sign and order conventions, the MAD variances) written as the paper reads.
 inline bool mad_solve(const std::array<double, mad_terms>& s, int nb, mad_transform& t,
                       bool weighted = false) {
   const int nv = 2 * nb;

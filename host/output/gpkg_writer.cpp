@@ -161,6 +161,63 @@ void insert(OGRLayer* l, OGRFeature& f, const std::string& path) {
     throw error(fmt::format("{}: cannot write to {}: {}", path, l->GetName(), gdal_last_error()));
 }
 
+// A new, empty output: made under a temporary name and renamed once every layer exists.
+void create_output(const std::string& path) {
+  namespace fs = std::filesystem;
+  GDALDataset* ds = nullptr;
+  // --resume with no output yet (the run was killed before it made one): start afresh.
+  // The file is made under a temporary name and renamed once every layer exists, so a run
+  // killed while creating it leaves no half-made output behind.
+  const std::string part = path + ".part";
+  fs::remove(part);
+  auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+  SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
+  ds = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  if (ds == nullptr) {
+    const std::string why = gdal_last_error();
+    std::error_code ec;
+    fs::remove(part, ec);  // SQLite may have written part of it (a full disk, a size limit)
+    const bool short_write = errno == EFBIG || errno == ENOSPC;
+    throw error(fmt::format("{}: cannot create: {}{}", path, why,
+                            short_write ? " (disk I/O error: no space or a file-size limit)" : ""));
+  }
+  try {
+    create_layer(ds, "site_counts", wkbNone, count_fields, path,
+                 "sitewatch: per site, scene and class: observable, count, change (SPEC 4)");
+    create_layer(ds, "detections", wkbPolygon, detection_fields, path,
+                 "sitewatch: one oriented box per counted object (SPEC 4)");
+    create_layer(ds, "scenes", wkbMultiPolygon, scene_fields, path,
+                 "sitewatch: every scene indexed, with its status and footprint (SPEC 4)");
+    create_layer(ds, "sites", wkbMultiPolygon, {}, path,
+                 "sitewatch: the site catalog's zones as read (SPEC 4)");
+    create_layer(ds, "runs", wkbNone, run_fields, path,
+                 "sitewatch: each run into this file: config, inputs, version (SPEC 4)");
+    create_layer(ds, journal_layer, wkbNone, journal_fields, path,
+                 "sitewatch: (site, scene) pairs committed, for --resume");
+    // per-site queries (a site's time series, a scene's rows) without a table scan
+    for (const char* sql :
+         {"CREATE INDEX site_counts_site_time ON site_counts (site_id, acquired)",
+          "CREATE INDEX site_counts_site_scene ON site_counts (site_id, scene_id)",
+          "CREATE INDEX detections_site_scene ON detections (site_id, scene_id)",
+          "CREATE INDEX scenes_scene ON scenes (scene_id)"}) {
+      CPLErrorReset();
+      ds->ExecuteSQL(sql, nullptr, nullptr);
+      if (CPLGetLastErrorType() >= CE_Failure)
+        throw error(fmt::format("{}: {}: {}", path, sql, gdal_last_error()));
+    }
+    GDALClose(GDALDataset::ToHandle(ds));
+    ds = nullptr;
+    fs::rename(part, path);
+  } catch (...) {
+    // a half-made output would block --resume: leave nothing behind
+    if (ds != nullptr) GDALClose(GDALDataset::ToHandle(ds));
+    ds = nullptr;
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw;
+  }
+}
+
 }  // namespace
 
 gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
@@ -190,57 +247,7 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
           path));
     fs::remove(path);
   }
-  // --resume with no output yet (the run was killed before it made one): start afresh.
-  // The file is made under a temporary name and renamed once every layer exists, so a run
-  // killed while creating it leaves no half-made output behind.
-  const std::string part = path + ".part";
-  fs::remove(part);
-  auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
-  SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
-  ds_ = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-  if (ds_ == nullptr) {
-    const std::string why = gdal_last_error();
-    std::error_code ec;
-    fs::remove(part, ec);  // SQLite may have written part of it (a full disk, a size limit)
-    const bool short_write = errno == EFBIG || errno == ENOSPC;
-    throw error(fmt::format("{}: cannot create: {}{}", path, why,
-                            short_write ? " (disk I/O error: no space or a file-size limit)" : ""));
-  }
-  try {
-    create_layer(ds_, "site_counts", wkbNone, count_fields, path,
-                 "sitewatch: per site, scene and class: observable, count, change (SPEC 4)");
-    create_layer(ds_, "detections", wkbPolygon, detection_fields, path,
-                 "sitewatch: one oriented box per counted object (SPEC 4)");
-    create_layer(ds_, "scenes", wkbMultiPolygon, scene_fields, path,
-                 "sitewatch: every scene indexed, with its status and footprint (SPEC 4)");
-    create_layer(ds_, "sites", wkbMultiPolygon, {}, path,
-                 "sitewatch: the site catalog's zones as read (SPEC 4)");
-    create_layer(ds_, "runs", wkbNone, run_fields, path,
-                 "sitewatch: each run into this file: config, inputs, version (SPEC 4)");
-    create_layer(ds_, journal_layer, wkbNone, journal_fields, path,
-                 "sitewatch: (site, scene) pairs committed, for --resume");
-    // per-site queries (a site's time series, a scene's rows) without a table scan
-    for (const char* sql :
-         {"CREATE INDEX site_counts_site_time ON site_counts (site_id, acquired)",
-          "CREATE INDEX site_counts_site_scene ON site_counts (site_id, scene_id)",
-          "CREATE INDEX detections_site_scene ON detections (site_id, scene_id)",
-          "CREATE INDEX scenes_scene ON scenes (scene_id)"}) {
-      CPLErrorReset();
-      ds_->ExecuteSQL(sql, nullptr, nullptr);
-      if (CPLGetLastErrorType() >= CE_Failure)
-        throw error(fmt::format("{}: {}: {}", path, sql, gdal_last_error()));
-    }
-    GDALClose(GDALDataset::ToHandle(ds_));
-    ds_ = nullptr;
-    fs::rename(part, path);
-  } catch (...) {
-    // a half-made output would block --resume: leave nothing behind
-    if (ds_ != nullptr) GDALClose(GDALDataset::ToHandle(ds_));
-    ds_ = nullptr;
-    std::error_code ec;
-    fs::remove(part, ec);
-    throw;
-  }
+  create_output(path);
   ds_ = GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE);
   if (ds_ == nullptr)
     throw error(fmt::format("{}: cannot open for update: {}", path, gdal_last_error()));

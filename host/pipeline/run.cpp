@@ -346,6 +346,41 @@ void log_summary(const run_report& r, const run_tally& tally, const async_writer
   spdlog::info("output: {}", opt.out);
 }
 
+// What the run did, for `sitewatch bench` and the summary.
+run_report make_report(const prepared_run& p, const memory_plan& mem, const run_tally& tally,
+                       const async_writer& out, const tile_cache& tiles,
+                       std::chrono::steady_clock::time_point t_start) {
+  const run_plan& plan = p.plan;
+  run_report r;
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  r.peak_rss_bytes = static_cast<long long>(usage.ru_maxrss) * 1024;
+  r.pairs = plan.pairs();
+  r.pairs_written = tally.pairs_written;
+  r.pairs_failed = tally.pairs_failed;
+  for (const auto& w : plan.work)
+    r.grid_pixels +=
+        p.catalog.sites[w.site].grid.pixels() * static_cast<long long>(w.scenes.size());
+  r.scenes = static_cast<long long>(plan.scenes.size());
+  const stage_times& t = tally.times();
+  r.read_seconds = t.read;
+  r.compute_seconds = t.compute;
+  r.rows_seconds = t.rows;
+  r.rasters_seconds = t.rasters;
+  r.chips_seconds = t.chips;
+  r.write_seconds = out.busy_seconds();
+  r.engine = t.engine;
+  r.blocks_decoded = tiles.stats().decoded;
+  r.blocks_shared = tiles.stats().shared;
+  r.threads = p.threads;
+  r.sites_in_flight = mem.sites_in_flight;
+  r.tokens_per_site = mem.tokens_per_site;
+  r.device = p.dev.describe();
+  return r;
+}
+
 }  // namespace
 
 run_report run_archive(const run_options& opt) {
@@ -407,33 +442,10 @@ run_report run_archive(const run_options& opt) {
   p.writer->finish_run(p.row.run_id, format_rfc3339(now_unix()));
   if (!opt.csv_dir.empty()) export_tables(opt.out, export_format::csv, opt.csv_dir);
 
-  run_report r;
-  r.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  r.peak_rss_bytes = static_cast<long long>(usage.ru_maxrss) * 1024;
-  r.pairs = plan.pairs();
-  r.pairs_written = tally.pairs_written;
-  r.pairs_failed = tally.pairs_failed;
-  for (const auto& w : plan.work)
-    r.grid_pixels +=
-        p.catalog.sites[w.site].grid.pixels() * static_cast<long long>(w.scenes.size());
-  r.scenes = static_cast<long long>(plan.scenes.size());
-  const stage_times& t = tally.times();
-  r.read_seconds = t.read;
-  r.compute_seconds = t.compute;
-  r.rows_seconds = t.rows;
-  r.rasters_seconds = t.rasters;
-  r.chips_seconds = t.chips;
-  r.write_seconds = out.busy_seconds();
-  r.engine = t.engine;
-  r.blocks_decoded = tiles.stats().decoded;
-  r.blocks_shared = tiles.stats().shared;
-  r.threads = p.threads;
-  r.sites_in_flight = mem.sites_in_flight;
-  r.tokens_per_site = mem.tokens_per_site;
-  r.device = p.dev.describe();
+  run_report r = make_report(p, mem, tally, out, tiles, t_start);
+  if (r.peak_rss_bytes > p.budget)  // the plan's estimates fell short: say so, with figures
+    spdlog::warn("peak memory {} MiB exceeded the memory budget of {} MiB", r.peak_rss_bytes >> 20,
+                 p.budget >> 20);
   r.exit_code = scenes.failed > 0 ? exit_partial : exit_ok;
   if (!opt.quiet) log_summary(r, tally, out, scenes, opt, p.cfg);
   if (!opt.read_only) name_scene_problems(scenes);

@@ -94,6 +94,42 @@ site_runner::~site_runner() {
   OGRCoordinateTransformation::DestroyCT(to_lonlat_);
 }
 
+// A counted class's parameters on the site grid (pixels), from its config (metres).
+static void class_params(const class_config& cc, const site_grid& g, kern::engine_class& c) {
+  const double px_area = g.gsd * g.gsd;
+  c.local = cc.background == background_model::local;
+  c.pol = to_kernel(cc.object_polarity);
+  // The contrast test's squares: the guard holds the whole object in any orientation
+  // (half its length, plus a pixel of blur), the ring around it is as wide again.
+  c.guard_px = static_cast<int>(std::ceil(0.5 * cc.length_m / g.gsd)) + 1;
+  c.outer_px = 2 * c.guard_px;
+  c.contrast_k = cc.contrast_k;
+  c.min_contrast = cc.min_contrast;
+  c.on_water = cc.on == placement::water;
+  // Land narrower than twice the class's width (a ship moored alongside, a pier) is not
+  // land body: objects may sit on it.
+  c.body_radius_px = std::max(1, static_cast<int>(std::ceil(cc.width_m / g.gsd)));
+  c.count_static = cc.static_objects == static_rule::count;
+  c.max_length_px = cc.max_length_m / g.gsd;
+  c.max_width_px = cc.max_width_m / g.gsd;
+  c.min_elongation = cc.min_elongation;
+  c.open_px = cc.open_px;
+  c.close_px = cc.close_px;
+  c.min_area_px = cc.min_area_m2 / px_area;
+  c.max_area_px = cc.max_area_m2 / px_area;
+  // Half the nominal width: thinner components are edges and mixed pixels (a quay
+  // edge in a berth zone, a road verge), not objects. A one-pixel line measures 1 px
+  // wide, so objects narrower than two pixels (rail cars at 3 m) are never cut.
+  c.min_width_px = 0.5 * cc.width_m / g.gsd;
+  // Objects are solid: a rectangle fills 1 of its length x width, a pixelated diagonal
+  // line about 0.7. Noise pixels strung across a zone fill a few percent.
+  c.min_fill = 0.35;
+  c.split_length_px = cc.split == split_rule::length ? cc.length_m / g.gsd : 0.0;
+  // Reference classes: the object's extent relative to its peak contrast (background.cuh),
+  // the peak looked for within the object's width plus a pixel of blur.
+  if (!c.local) c.peak_radius_px = static_cast<int>(std::ceil(cc.width_m / g.gsd)) + 1;
+}
+
 kern::engine_params site_runner::make_params(int bands, const std::vector<float>& weights) const {
   kern::engine_params p;
   const site_grid& g = site_.grid;
@@ -130,7 +166,6 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.window = reference_capacity(cfg_);
   p.min_scenes = cfg_.reference.min_scenes;
   p.min_valid_fraction = cfg_.min_valid_fraction;
-  const double px_area = g.gsd * g.gsd;
   for (const auto& name : site_.classes()) {
     kern::engine_class c;
     c.name = name;
@@ -141,38 +176,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
     if (name == "change") {
       c.counts = false;
     } else {
-      const class_config& cc = cfg_.classes.at(name);
-      c.local = cc.background == background_model::local;
-      c.pol = to_kernel(cc.object_polarity);
-      // The contrast test's squares: the guard holds the whole object in any orientation
-      // (half its length, plus a pixel of blur), the ring around it is as wide again.
-      c.guard_px = static_cast<int>(std::ceil(0.5 * cc.length_m / g.gsd)) + 1;
-      c.outer_px = 2 * c.guard_px;
-      c.contrast_k = cc.contrast_k;
-      c.min_contrast = cc.min_contrast;
-      c.on_water = cc.on == placement::water;
-      // Land narrower than twice the class's width (a ship moored alongside, a pier) is not
-      // land body: objects may sit on it.
-      c.body_radius_px = std::max(1, static_cast<int>(std::ceil(cc.width_m / g.gsd)));
-      c.count_static = cc.static_objects == static_rule::count;
-      c.max_length_px = cc.max_length_m / g.gsd;
-      c.max_width_px = cc.max_width_m / g.gsd;
-      c.min_elongation = cc.min_elongation;
-      c.open_px = cc.open_px;
-      c.close_px = cc.close_px;
-      c.min_area_px = cc.min_area_m2 / px_area;
-      c.max_area_px = cc.max_area_m2 / px_area;
-      // Half the nominal width: thinner components are edges and mixed pixels (a quay
-      // edge in a berth zone, a road verge), not objects. A one-pixel line measures 1 px
-      // wide, so objects narrower than two pixels (rail cars at 3 m) are never cut.
-      c.min_width_px = 0.5 * cc.width_m / g.gsd;
-      // Objects are solid: a rectangle fills 1 of its length x width, a pixelated diagonal
-      // line about 0.7. Noise pixels strung across a zone fill a few percent.
-      c.min_fill = 0.35;
-      c.split_length_px = cc.split == split_rule::length ? cc.length_m / g.gsd : 0.0;
-      // Reference classes: the object's extent relative to its peak contrast (background.cuh),
-      // the peak looked for within the object's width plus a pixel of blur.
-      if (!c.local) c.peak_radius_px = static_cast<int>(std::ceil(cc.width_m / g.gsd)) + 1;
+      class_params(cfg_.classes.at(name), g, c);
     }
     p.classes.push_back(std::move(c));
   }

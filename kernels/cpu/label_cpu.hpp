@@ -201,6 +201,9 @@ struct run_strip {
 // Labels `mask` into `component` (compact ids in raster order of the components' first
 // pixels, background -1) and returns the count. With_moments: make_sums(count) returns the
 // zeroed sums to fill with every component's moments (change may be null).
+// Longer than 80 lines on purpose: its four phases (runs and strip-local unions in parallel,
+// seams, flattening, writing labels and sums in parallel) share the strips, the parents and
+// the counts, and a split into functions would pass them all around; the phases are marked.
 template <class Label, bool with_moments, class MakeSums>
 index_t label_runs(const std::uint8_t* mask, Label* component, const float* change, int width,
                    int height, MakeSums&& make_sums) {
