@@ -43,13 +43,6 @@ struct array_value {
   SW_HD float operator()(index_t i) const { return v[i]; }
 };
 
-// v[i] where mask[i] != 0, else -1.
-struct masked_value {
-  const float* v;
-  const std::uint8_t* mask;
-  SW_HD float operator()(index_t i) const { return mask[i] ? v[i] : -1.0f; }
-};
-
 // The q-quantile (0..1) of the histogrammed values: the centre of the first bin at which
 // the cumulative count reaches q * total. Returns -1 for an empty histogram.
 // Only bins [0, limit) take part (limit 0: all).

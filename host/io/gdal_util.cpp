@@ -39,13 +39,8 @@ void CPL_STDCALL log_gdal_message(CPLErr level, CPLErrorNum, const char* message
 
 }  // namespace
 
-gdal_error_scope::gdal_error_scope() {
-  CPLPushErrorHandler(log_gdal_message);
+gdal_error_scope::gdal_error_scope() : pusher_(log_gdal_message) {
   CPLErrorReset();
-}
-
-gdal_error_scope::~gdal_error_scope() {
-  CPLPopErrorHandler();
 }
 
 bool vsi_path_exists(const std::string& path) {

@@ -15,10 +15,8 @@ namespace sw {
 // Registers the GDAL drivers once (thread-safe), and sets the options sitewatch relies on.
 void gdal_init();
 
-struct gdal_dataset_closer {
-  void operator()(GDALDataset* d) const { GDALClose(GDALDataset::ToHandle(d)); }
-};
-using gdal_dataset_ptr = std::unique_ptr<GDALDataset, gdal_dataset_closer>;
+// GDAL's own owner (GDALClose on destruction).
+using gdal_dataset_ptr = GDALDatasetUniquePtr;
 
 // Opens a raster read-only; throws sw::error naming the path and GDAL's message.
 gdal_dataset_ptr open_raster(const std::string& path);
@@ -39,9 +37,11 @@ std::string gdal_last_error(const std::string& fallback = "unknown GDAL error");
 class gdal_error_scope {
  public:
   gdal_error_scope();
-  ~gdal_error_scope();
   gdal_error_scope(const gdal_error_scope&) = delete;
   gdal_error_scope& operator=(const gdal_error_scope&) = delete;
+
+ private:
+  CPLErrorHandlerPusher pusher_;  // GDAL's own push/pop of a handler
 };
 
 // Whether PATH (any GDAL path: /vsizip/, /vsis3/, ...) exists.

@@ -38,16 +38,6 @@ namespace {
 // a tiny grid_gsd_m), and would not fit any memory budget anyway.
 constexpr long long k_max_grid_pixels = 1LL << 30;
 
-// GDAL reports through CPLError; while we read the catalog its messages go into our own
-// exceptions instead of stderr.
-class quiet_gdal {
- public:
-  quiet_gdal() { CPLPushErrorHandler(CPLQuietErrorHandler); }
-  ~quiet_gdal() { CPLPopErrorHandler(); }
-  quiet_gdal(const quiet_gdal&) = delete;
-  quiet_gdal& operator=(const quiet_gdal&) = delete;
-};
-
 using srs_ptr = std::unique_ptr<OGRSpatialReference>;
 using geom_ptr = std::unique_ptr<OGRGeometry>;
 using ct_ptr = std::unique_ptr<OGRCoordinateTransformation>;
@@ -125,7 +115,7 @@ class catalog_reader {
 
   site_catalog read() {
     gdal_init();
-    quiet_gdal quiet;
+    gdal_error_scope quiet;  // GDAL's own messages: the debug log; ours name the feature
 
     CPLErrorReset();
     GDALDatasetUniquePtr ds(GDALDataset::Open(path_.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
