@@ -4,7 +4,10 @@
 // archive.
 #include "host/io/scene_describe.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -172,9 +175,16 @@ void check_readable_to_end(GDALDatasetH ds, const std::string& path) {
 gdal_dataset_ptr open_scene_raster(const std::string& path, CSLConstList siblings) {
   gdal_dataset_ptr ds(GDALDataset::FromHandle(
       GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, siblings)));
-  if (!ds)
+  if (!ds) {
+    // GDAL says "not recognized as a supported file format" of a file it may not read
+    if (path.rfind("/vsi", 0) != 0 && ::access(path.c_str(), R_OK) != 0 && errno == EACCES)
+      throw input_error(
+          fmt::format("{}: permission denied (the file is not readable by this "
+                      "user)",
+                      path));
     throw input_error(fmt::format("{}: cannot open as a raster: {}", path,
                                   gdal_last_error("not a format GDAL can read")));
+  }
   return ds;
 }
 

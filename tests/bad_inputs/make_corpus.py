@@ -495,9 +495,7 @@ def _(c):
 # A scene the process may not read (run as nobody: root reads anything).
 @case("permission_denied_on_a_scene", "scenes", scenes="{CASE}/scenes", exit=3, gpkg="intact",
       rows=3, status={"done": 3, "failed": 1}, contains=["{S1}", "ermission denied"],
-      user="nobody",
-      known_failure="a scene the process may not read is reported as 'cannot open as a raster: "
-                    "not a format GDAL can read', not as permission denied")
+      user="nobody")
 def _(c):
     c.copy_scenes()
     os.chmod(c.s(c.base.data[0]), 0)
