@@ -289,8 +289,10 @@ int run_merge(const merge_cli& c) {
   return 0;
 }
 
-const std::vector<std::string> k_commands{"run",   "synth", "export", "report",
-                                          "merge", "bench", "info",   "config"};
+// Whether `name` is one of the app's commands (asked of the app: no second list to keep).
+bool is_command(const CLI::App& app, const std::string& name) {
+  return !app.get_subcommands([&](const CLI::App* c) { return c->check_name(name); }).empty();
+}
 
 // Log lines on stderr (stdout is for what a command prints: a config, info, a merge's
 // summary), and in --log-file when given. --quiet keeps warnings and errors.
@@ -319,8 +321,7 @@ std::optional<int> answer_without_command(CLI::App& app, int argc, char** argv) 
   }
   const std::string first = argv[1];
   if (first == "help") {
-    const bool known = argc > 2 && std::find(k_commands.begin(), k_commands.end(),
-                                             std::string(argv[2])) != k_commands.end();
+    const bool known = argc > 2 && is_command(app, argv[2]);
     if (!known) {
       std::fputs(app.help().c_str(), stdout);
       return 0;
@@ -332,8 +333,7 @@ std::optional<int> answer_without_command(CLI::App& app, int argc, char** argv) 
     }
     return 0;
   }
-  if (!first.empty() && first[0] != '-' &&
-      std::find(k_commands.begin(), k_commands.end(), first) == k_commands.end()) {
+  if (!first.empty() && first[0] != '-' && !is_command(app, first)) {
     std::fprintf(stderr, "sitewatch: unknown command '%s'\n\n%s", first.c_str(),
                  app.help().c_str());
     return sw::exit_usage;

@@ -54,56 +54,53 @@ void walk_zips(const std::vector<std::string>& zips, discovery& d) {
   }
 }
 
+// A file a scene could not be made of (missing, a dangling link, a FIFO): a failed scene,
+// with the time its name gives, when it stands for one (`as_scene`); else a warning.
+void unusable(const std::string& path, const std::string& why, discovery& d, bool as_scene) {
+  if (!as_scene) {
+    spdlog::warn("{}", why);
+    return;
+  }
+  scene_info s;
+  s.path = path;
+  if (identify_by_name(s, file_name(path))) time_from_id(s);
+  s.error = why;
+  d.failed.push_back(std::move(s));
+}
+
+// A Planet UDM2 or metadata file, or a kind of file that is never a scene (sidecars, vectors).
+bool sidecar_or_not_a_scene(const std::string& name) {
+  const auto planet = parse_planet_name(name);
+  return (planet && planet->role != planet_role::data) || skipped_extension(extension_of(name));
+}
+
+// Local files only: a /vsi path has no symbolic links.
 bool is_link(const std::string& full) {
   struct stat lst {};
   return full.rfind("/vsi", 0) != 0 && ::lstat(full.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
 }
 
-// Local files only (a /vsi path has no symbolic links and no inodes): what a directory
-// entry that is a symbolic link points to. A link whose target does not exist is reported
-// here, as a failed scene when its name is a scene's data file, else with a warning: a
-// dangling link must not vanish from the archive in silence.
+// A symbolic link (is_link) whose target does not exist is reported here, as a failed scene
+// when its name is a scene's data file, else with a warning: a dangling link must not
+// vanish from the archive in silence. False when the target exists.
 bool dangling_link(const std::string& full, discovery& d) {
-  if (full.rfind("/vsi", 0) == 0) return false;
-  struct stat lst {};
   struct stat st {};
-  if (::lstat(full.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return false;
   if (::stat(full.c_str(), &st) == 0) return false;
   std::string target(4096, '\0');
   const ssize_t n = ::readlink(full.c_str(), target.data(), target.size() - 1);
   target.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  const std::string why =
-      fmt::format("{}: symbolic link to {}, which does not exist", full, target);
-  const std::string name = file_name(full);
-  const auto planet = parse_planet_name(name);
-  if ((planet && planet->role != planet_role::data) || skipped_extension(extension_of(name))) {
-    spdlog::warn("{} (skipped)", why);
-    return true;
-  }
-  scene_info s;
-  s.path = full;
-  if (identify_by_name(s, name)) time_from_id(s);
-  s.error = why;
-  d.failed.push_back(std::move(s));
+  unusable(full, fmt::format("{}: symbolic link to {}, which does not exist", full, target), d,
+           !sidecar_or_not_a_scene(file_name(full)));
   return true;
 }
 
 // A named pipe, socket or device among the scenes: never opened (a FIFO's open blocks until
 // a writer comes); a failed scene when its name is a scene's data file, else a warning.
 void not_a_file(const std::string& full, discovery& d) {
-  const std::string why =
-      fmt::format("{}: not a regular file (a named pipe, socket or device), not read", full);
-  const std::string name = file_name(full);
-  const auto planet = parse_planet_name(name);
-  if (!planet || planet->role != planet_role::data) {
-    spdlog::warn("{}", why);
-    return;
-  }
-  scene_info s;
-  s.path = full;
-  if (identify_by_name(s, name)) time_from_id(s);
-  s.error = why;
-  d.failed.push_back(std::move(s));
+  const auto planet = parse_planet_name(file_name(full));
+  unusable(full,
+           fmt::format("{}: not a regular file (a named pipe, socket or device), not read", full),
+           d, planet && planet->role == planet_role::data);
 }
 
 // Whether the directory is searched: a local directory reached a second time (a symbolic
@@ -139,10 +136,11 @@ void walk_dir(const std::string& root_in, discovery& d) {
     // Dot files are system or editor droppings (.DS_Store, ._x.tif AppleDouble, .git).
     if (rel.empty() || hidden_component(rel)) continue;
     const std::string full = join_path(root, rel);
-    if (dangling_link(full, d)) continue;
+    const bool link = is_link(full);
+    if (link && dangling_link(full, d)) continue;
     int mode = e->nMode;
     // a listing may give a link's own mode: what it points to decides (VSIStatL follows)
-    if (!e->bModeKnown || is_link(full)) {
+    if (!e->bModeKnown || link) {
       VSIStatBufL st;
       if (VSIStatL(full.c_str(), &st) != 0) continue;
       mode = st.st_mode;
@@ -210,22 +208,10 @@ bool looks_like_list(const std::string& path) {
   return n > 0 && std::memchr(head, '\0', n) == nullptr;
 }
 
-scene_info missing_scene(const std::string& path, const std::string& list) {
-  scene_info s;
-  s.path = path;
-  if (identify_by_name(s, file_name(path))) time_from_id(s);
-  s.error = fmt::format("{}: no such file (listed in {})", path, list);
-  return s;
-}
-
 void add_missing(const std::string& path, discovery& d, const std::string& list) {
   // A listed sidecar that is missing only costs its scene the mask or metadata.
-  const std::string name = file_name(path);
-  const auto planet = parse_planet_name(name);
-  if ((planet && planet->role != planet_role::data) || skipped_extension(extension_of(name)))
-    spdlog::warn("{}: no such file (listed in {})", path, list);
-  else
-    d.failed.push_back(missing_scene(path, list));
+  unusable(path, fmt::format("{}: no such file (listed in {})", path, list), d,
+           !sidecar_or_not_a_scene(file_name(path)));
 }
 
 void add_path(const std::string& path, discovery& d, bool allow_list, const std::string& list) {

@@ -124,23 +124,24 @@ scene_info describe_item(const nlohmann::json& item, const std::string& document
                              udm2.empty() ? "" : stac_href_to_gdal(udm2, document));
 }
 
+// An http(s) URL as GDAL reads it (/vsicurl/); anything else as it is.
+std::string with_vsicurl(const std::string& p) {
+  return p.rfind("http://", 0) == 0 || p.rfind("https://", 0) == 0 ? "/vsicurl/" + p : p;
+}
+
 }  // namespace
 
 std::string stac_href_to_gdal(const std::string& href, const std::string& document) {
-  if (href.rfind("http://", 0) == 0 || href.rfind("https://", 0) == 0) return "/vsicurl/" + href;
+  if (const std::string url = with_vsicurl(href); url != href) return url;
   if (href.rfind("s3://", 0) == 0) return "/vsis3/" + href.substr(5);
   if (href.rfind("file://", 0) == 0) return href.substr(7);
   if (!href.empty() && href.front() == '/') return href;
-  std::string doc = document;
-  if (doc.rfind("http://", 0) == 0 || doc.rfind("https://", 0) == 0) doc = "/vsicurl/" + doc;
-  return join_path(dir_name(doc), href);
+  return join_path(dir_name(with_vsicurl(document)), href);
 }
 
 std::optional<std::vector<scene_info>> index_stac(const std::string& path) {
-  std::string doc = path;
-  if (doc.rfind("http://", 0) == 0 || doc.rfind("https://", 0) == 0) doc = "/vsicurl/" + doc;
-  if (extension_of(file_name(path)) != "json" && doc.rfind("/vsicurl/", 0) != 0)
-    return std::nullopt;
+  const std::string doc = with_vsicurl(path);
+  if (extension_of(file_name(path)) != "json" && doc == path) return std::nullopt;
   if (!vsi_path_exists(doc)) return std::nullopt;
   nlohmann::json j;
   try {

@@ -1,7 +1,6 @@
 #include "host/output/gpkg_writer.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
 
 #include <cpl_string.h>
@@ -177,9 +176,7 @@ void create_output(const std::string& path) {
     const std::string why = gdal_last_error();
     std::error_code ec;
     fs::remove(part, ec);  // SQLite may have written part of it (a full disk, a size limit)
-    const bool short_write = errno == EFBIG || errno == ENOSPC;
-    throw error(fmt::format("{}: cannot create: {}{}", path, why,
-                            short_write ? " (disk I/O error: no space or a file-size limit)" : ""));
+    throw error(fmt::format("{}: cannot create: {}", path, why));
   }
   try {
     create_layer(ds, "site_counts", wkbNone, count_fields, path,

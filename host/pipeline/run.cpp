@@ -26,7 +26,6 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -144,16 +143,15 @@ void check_output_location(const std::string& out) {
     throw input_error(fmt::format("--out {}: folder {} does not exist", out, dir.string()));
   if (!fs::is_directory(dir, ec))
     throw input_error(fmt::format("--out {}: {} is not a folder", out, dir.string()));
-  struct statvfs vfs {};
-  if (statvfs(dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
-    throw input_error(
-        fmt::format("--out {}: folder {} is on a read-only file system", out, dir.string()));
-  if (access(dir.c_str(), W_OK | X_OK) != 0)
-    throw input_error(fmt::format("--out {}: folder {} is not writable", out, dir.string()));
-  // root passes access(W_OK) everywhere, and some file systems (/proc) take no new files:
-  // a file made and removed is the answer that holds
+  // Whether a file can be made there is asked by making one: access(W_OK) says yes to
+  // root everywhere, and some file systems (/proc) take no new files whatever it says.
   const fs::path probe = dir / fmt::format(".sitewatch-probe-{}", getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 && errno == EROFS)
+    throw input_error(
+        fmt::format("--out {}: folder {} is on a read-only file system", out, dir.string()));
+  if (fd < 0 && (errno == EACCES || errno == EPERM))
+    throw input_error(fmt::format("--out {}: folder {} is not writable", out, dir.string()));
   if (fd < 0)
     throw input_error(fmt::format("--out {}: cannot create a file in {}: {}", out, dir.string(),
                                   std::strerror(errno)));
