@@ -13,13 +13,12 @@
 
 #include <cstdint>
 
+#include "kernels/choices.hpp"
 #include "kernels/common.hpp"
 #include "kernels/mask_ops.cuh"
 #include "kernels/morphology.cuh"
 
 namespace sw::kern {
-
-enum class object_polarity : int { brighter = 0, darker = 1, any = 2 };
 
 // candidate = change mask and the sign of the brightness difference fits the polarity.
 struct reference_evidence_fn {

@@ -11,14 +11,9 @@
 #include <vector>
 
 #include "kernels/background.cuh"
+#include "kernels/choices.hpp"
 
 namespace sw::kern {
-
-enum class threshold_kind { fixed, kmad, otsu };
-// What decides which pixels changed: the plain change vector of the normalised bands, or
-// IR-MAD's chi-square statistic (mad.cuh).
-enum class change_method { cva, mad };
-enum class reference_kind { previous, median, fixed, archive };
 
 // What is counted in one zone class of a site.
 struct engine_class {

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev
   sqlite3 libssl-dev
+  help2man man-db  # the man page, generated at build time from --help
   python3-gdal python3-numpy
   libopencv-imgproc-dev  # bench only: the OpenCV side of the labelling comparison
 )

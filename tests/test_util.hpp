@@ -19,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "host/config/config.hpp"
+
 extern char** environ;
 
 namespace sw::test {
@@ -57,6 +59,16 @@ inline void write_text(const std::string& path, const std::string& text) {
 inline std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The config at `from` with `edit` applied to it, written to `to` by sitewatch's own writer:
+// tests change configs through the struct, so a change in the text's layout cannot break
+// them.
+template <class Edit>
+void write_edited_config(const std::string& from, const std::string& to, Edit edit) {
+  sw::config c = sw::load_config(from);
+  edit(c);
+  write_text(to, sw::config_text(c));
 }
 
 // One line of a CSV file as cells (double quotes group cells with commas; no escaped quotes).

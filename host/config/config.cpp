@@ -18,6 +18,7 @@
 #include <toml++/toml.h>
 
 #include "host/common/error.hpp"
+#include "host/io/planet_names.hpp"
 #include "kernels/reference.cuh"
 
 namespace sw {
@@ -707,6 +708,17 @@ void read_bands(reader& r, const toml::table& bands, config& cfg) {
       r.error(v, "'bands' has an empty band name");
       continue;
     }
+    // SPEC 1.1's names only: a name no scene can have would fail every scene at every site
+    // (exit 3, hours into a run) instead of the config (exit 2, before any work).
+    if (canonical_band_name(name) != name) {
+      const std::vector<std::string_view> allowed(known_band_names().begin(),
+                                                  known_band_names().end());
+      const std::string canonical = canonical_band_name(name);
+      const std::string near = canonical.empty() ? closest(name, allowed) : canonical;
+      r.error(v, fmt::format("'{}' is not a band name (allowed: {}){}", path, join(allowed, ", "),
+                             near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      continue;
+    }
     double w = 1.0;
     if (!r.number_at(*v, path, w, k_non_negative, ">= 0")) continue;
     any_positive = any_positive || w > 0.0;
@@ -890,8 +902,12 @@ config default_config() {
   return cfg;
 }
 
+std::string config_text(const config& cfg) {
+  return write_toml(cfg, true);
+}
+
 std::string default_config_toml() {
-  return write_toml(default_config(), true);
+  return config_text(default_config());
 }
 
 config parse_config(const std::string& toml_text, const std::string& origin) {

@@ -7,12 +7,18 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/choices.hpp"
+
 namespace sw {
 
-enum class reference_strategy { previous, median, fixed, archive };
-enum class threshold_rule { fixed, kmad, otsu };
-enum class change_rule { cva, mad };
-enum class polarity { brighter, darker, any };
+// The choices the kernels act on are the kernels' own types (kernels/choices.hpp): a config
+// value goes to the engine as it is.
+using reference_strategy = kern::reference_kind;
+using threshold_rule = kern::threshold_kind;
+using change_rule = kern::change_method;
+using polarity = kern::object_polarity;
+// Choices the host acts on (how objects are found and counted is set per class by the
+// host in engine_class fields).
 enum class background_model { reference, local };
 enum class split_rule { length, none };
 enum class placement { anywhere, water };
@@ -113,8 +119,10 @@ struct config {
 // container_stack.
 config default_config();
 
-// The text `sitewatch config --defaults` prints: every key, its default, a one-line comment.
-// Parsing this text gives default_config().
+// cfg as commented TOML: every key, its value, a one-line comment. Parsing it gives cfg.
+std::string config_text(const config& cfg);
+
+// The text `sitewatch config --defaults` prints: config_text(default_config()).
 std::string default_config_toml();
 
 // Parses and validates a config file. Keys missing from the file take their defaults; a

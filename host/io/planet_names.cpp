@@ -100,6 +100,12 @@ const std::vector<std::string>& planet_band_names(int band_count) {
   throw error(fmt::format("wrong band count {}, expected 4 or 8", band_count));
 }
 
+const std::vector<std::string>& known_band_names() {
+  static const std::vector<std::string> names{
+      "coastal_blue", "blue", "green_i", "green", "yellow", "red", "rededge", "nir", "pan"};
+  return names;
+}
+
 std::string canonical_band_name(std::string_view description) {
   std::string n = lower(description);
   for (auto& c : n)

@@ -41,4 +41,8 @@ const std::vector<std::string>& planet_band_names(int band_count);
 // anything else.
 std::string canonical_band_name(std::string_view description);
 
+// The canonical names canonical_band_name returns (what [bands] may name), in Planet's
+// 8-band order, then pan.
+const std::vector<std::string>& known_band_names();
+
 }  // namespace sw

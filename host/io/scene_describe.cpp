@@ -347,6 +347,11 @@ void read_bands(scene_info& s, GDALDatasetH h, bool is_planet) {
       s.alpha_band = b;
       continue;
     }
+    // GDAL would hand over the real part of a complex pixel in silence: it is no reflectance.
+    const GDALDataType type = GDALGetRasterDataType(band);
+    if (GDALDataTypeIsComplex(type))
+      throw input_error(fmt::format("{}: band {} has complex pixels ({}), not reflectance", s.path,
+                                    b, GDALGetDataTypeName(type)));
     s.data_bands.push_back(b);
     if (!is_planet) s.band_names.push_back(generic_band_name(band));
   }

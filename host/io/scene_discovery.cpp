@@ -122,11 +122,25 @@ bool first_visit(const std::string& dir, discovery& d) {
   return false;
 }
 
+// Whether `zip` is a valid zip archive with no entries. GDAL's /vsizip/ cannot open one as a
+// folder, exactly as it cannot open a broken zip, so the end-of-central-directory record
+// (PKWARE APPNOTE 4.3.16: signature PK\5\6, then the entry count at offset 10) is read here:
+// an empty zip is that record alone (22 bytes, or more with a comment).
+bool empty_zip(const std::string& zip) {
+  VSILFILE* f = VSIFOpenL(zip.c_str(), "rb");
+  if (f == nullptr) return false;
+  unsigned char eocd[22] = {};
+  const bool read = VSIFReadL(eocd, 1, sizeof eocd, f) == sizeof eocd;
+  VSIFCloseL(f);
+  return read && std::memcmp(eocd, "PK\x05\x06", 4) == 0 && eocd[10] == 0 && eocd[11] == 0;
+}
+
 // One directory level at a time (GDAL's own recursion follows links into loops forever).
 void walk_dir(const std::string& root_in, discovery& d) {
   const std::string root = strip_trailing_slashes(root_in);
   if (!first_visit(root, d)) return;
   VSIDIR* dir = VSIOpenDir(root.c_str(), 0, nullptr);
+  if (!dir && root.rfind("/vsizip/", 0) == 0 && empty_zip(root.substr(8))) return;  // no files
   if (!dir)
     throw input_error(
         fmt::format("{}: cannot list directory: {}", root, gdal_last_error("listing failed")));
@@ -216,6 +230,8 @@ void add_missing(const std::string& path, discovery& d, const std::string& list)
 
 void add_path(const std::string& path, discovery& d, bool allow_list, const std::string& list) {
   VSIStatBufL st;
+  // GDAL cannot stat /vsizip/ of an empty zip: it is an empty folder, not a missing one
+  if (path.rfind("/vsizip/", 0) == 0 && empty_zip(strip_trailing_slashes(path).substr(8))) return;
   if (VSIStatL(path.c_str(), &st) != 0) {
     if (!allow_list) {
       add_missing(path, d, list);

@@ -16,76 +16,168 @@ namespace {
 
 constexpr const char* journal_layer = "sitewatch_journal";
 
+// A column: its type, whether it is a key, and what it means (gpkg_data_columns: every
+// column of the output's layers is described in the file itself, with its unit).
 struct field_spec {
   const char* name;
   OGRFieldType type;
+  const char* title;        // short human title, unit in brackets: gpkg_data_columns.title
+  const char* description;  // what it means: gpkg_data_columns.description
   OGRFieldSubType sub = OFSTNone;
   bool not_null = false;  // the keys: a row without them is a bug, not data
 };
 
 constexpr bool key = true;
+constexpr OGRFieldSubType boolean = OFSTBoolean;
+constexpr OGRFieldSubType plain = OFSTNone;
+
+// The pair's keys, shared by site_counts and detections.
+const field_spec site_id_field = {"site_id", OFTString, "site", "the site's id in the catalog",
+                                  plain,     key};
+const field_spec scene_id_field = {"scene_id", OFTString, "scene", "the scene's id", plain, key};
+const field_spec acquired_field = {
+    "acquired", OFTDateTime, "acquired (UTC)", "when the scene was acquired, UTC", plain, key};
+const field_spec class_field = {
+    "class", OFTString, "class", "the object class (change for change-only zones)", plain, key};
+const field_spec run_id_field = {
+    "run_id", OFTString, "run", "the run that wrote the row (runs.run_id)", plain, key};
 
 // Times are DateTime fields (QGIS's temporal controller and SQL date functions take them as
-// they are; the CSV export writes them as RFC 3339 text).
-const std::vector<field_spec> count_fields = {{"site_id", OFTString, OFSTNone, key},
-                                              {"scene_id", OFTString, OFSTNone, key},
-                                              {"acquired", OFTDateTime, OFSTNone, key},
-                                              {"class", OFTString, OFSTNone, key},
-                                              {"observable", OFTInteger, OFSTBoolean, key},
-                                              {"count", OFTInteger64},
-                                              {"components", OFTInteger64},
-                                              {"valid_fraction", OFTReal},
-                                              {"changed_area_m2", OFTReal},
-                                              {"changed_fraction", OFTReal},
-                                              {"shift_x_px", OFTReal},
-                                              {"shift_y_px", OFTReal},
-                                              {"reference", OFTString},
-                                              {"anomaly", OFTInteger, OFSTBoolean},
-                                              {"run_id", OFTString, OFSTNone, key}};
+// they are; the CSV export writes them as RFC 3339 text). Descriptions follow docs/OUTPUT.md.
+const std::vector<field_spec> count_fields = {
+    site_id_field,
+    scene_id_field,
+    acquired_field,
+    class_field,
+    {"observable", OFTInteger, "observable",
+     "the class's zones had at least min_valid_fraction clear coverage", boolean, key},
+    {"count", OFTInteger64, "count [objects]",
+     "objects counted; NULL when not observable or without a background yet"},
+    {"components", OFTInteger64, "components", "connected components counted"},
+    {"valid_fraction", OFTReal, "valid fraction [0-1]", "clear share of the class's zones"},
+    {"changed_area_m2", OFTReal, "changed area [m2]",
+     "changed valid pixels in the zones; NULL without a reference"},
+    {"changed_fraction", OFTReal, "changed fraction [0-1]",
+     "changed share of the valid pixels in the zones; NULL without a reference"},
+    {"shift_x_px", OFTReal, "shift x [px]",
+     "co-registration shift along x on the site grid (scene(x + d) shows reference(x))"},
+    {"shift_y_px", OFTReal, "shift y [px]",
+     "co-registration shift along y on the site grid (scene(y + d) shows reference(y))"},
+    {"reference", OFTString, "reference",
+     "what the scene was compared with, e.g. median:id1+id2+id3; NULL without a reference"},
+    {"anomaly", OFTInteger, "anomaly",
+     "robust z-score of the count (changed area for change) against the site's history "
+     "beyond anomaly.z; NULL with too little history",
+     boolean},
+    run_id_field};
 
-const std::vector<field_spec> detection_fields = {{"site_id", OFTString, OFSTNone, key},
-                                                  {"scene_id", OFTString, OFSTNone, key},
-                                                  {"acquired", OFTDateTime, OFSTNone, key},
-                                                  {"class", OFTString, OFSTNone, key},
-                                                  {"est_count", OFTInteger64},
-                                                  {"area_m2", OFTReal},
-                                                  {"length_m", OFTReal},
-                                                  {"width_m", OFTReal},
-                                                  {"orientation_deg", OFTReal},
-                                                  {"mean_change", OFTReal},
-                                                  {"run_id", OFTString, OFSTNone, key}};
+const std::vector<field_spec> detection_fields = {
+    site_id_field,
+    scene_id_field,
+    acquired_field,
+    class_field,
+    {"est_count", OFTInteger64, "objects [count]", "objects this component counts"},
+    {"area_m2", OFTReal, "area [m2]", "the component's area"},
+    {"length_m", OFTReal, "length [m]",
+     "long side of the uniform rectangle with the component's second moments"},
+    {"width_m", OFTReal, "width [m]",
+     "short side of the uniform rectangle with the component's second moments"},
+    {"orientation_deg", OFTReal, "orientation [deg]",
+     "major axis, counter-clockwise from east, 0-180"},
+    {"mean_change", OFTReal, "mean change [reflectance x 10000]",
+     "mean change magnitude over the component; NULL without a reference"},
+    run_id_field};
 
-const std::vector<field_spec> scene_fields = {{"scene_id", OFTString, OFSTNone, key},
-                                              {"acquired", OFTDateTime},
-                                              {"path", OFTString},
-                                              {"item_type", OFTString},
-                                              {"satellite_id", OFTString},
-                                              {"mask_source", OFTString},
-                                              {"status", OFTString, OFSTNone, key},
-                                              {"error", OFTString},
-                                              {"sites_seen", OFTInteger64},
-                                              {"instrument", OFTString},
-                                              {"quality_category", OFTString},
-                                              {"cloud_cover", OFTReal},
-                                              {"clear_percent", OFTReal},
-                                              {"gsd", OFTReal},
-                                              {"view_angle", OFTReal},
-                                              {"sun_elevation", OFTReal}};
+const std::vector<field_spec> scene_fields = {
+    {"scene_id", OFTString, "scene", "the scene's id", plain, key},
+    {"acquired", OFTDateTime, "acquired (UTC)", "when the scene was acquired, UTC"},
+    {"path", OFTString, "path", "the scene's data file as read (absolute or a GDAL /vsi path)"},
+    {"item_type", OFTString, "item type", "Planet item type or STAC item type"},
+    {"satellite_id", OFTString, "satellite", "the satellite that took it"},
+    {"mask_source", OFTString, "mask source", "udm2, mask (an alpha or mask band) or none"},
+    {"status", OFTString, "status", "done, failed or skipped", plain, key},
+    {"error", OFTString, "error", "why the scene failed or was skipped"},
+    {"sites_seen", OFTInteger64, "sites seen [count]", "sites whose zones the footprint meets"},
+    {"instrument", OFTString, "instrument", "from the scene's metadata"},
+    {"quality_category", OFTString, "quality category", "from the scene's metadata"},
+    {"cloud_cover", OFTReal, "cloud cover [0-1]", "from the scene's metadata"},
+    {"clear_percent", OFTReal, "clear [%]", "from the scene's metadata (0-100)"},
+    {"gsd", OFTReal, "GSD [m]", "ground sample distance, from the scene's metadata"},
+    {"view_angle", OFTReal, "view angle [deg]", "from the scene's metadata"},
+    {"sun_elevation", OFTReal, "sun elevation [deg]", "from the scene's metadata"}};
 
-const std::vector<field_spec> run_fields = {{"run_id", OFTString, OFSTNone, key},
-                                            {"started", OFTDateTime, OFSTNone, key},
-                                            {"finished", OFTDateTime},
-                                            {"version", OFTString},
-                                            {"git", OFTString},
-                                            {"config", OFTString},
-                                            {"config_sha256", OFTString},
-                                            {"inputs_sha256", OFTString},
-                                            {"device", OFTString},
-                                            {"args", OFTString}};
+const std::vector<field_spec> run_fields = {
+    {"run_id", OFTString, "run", "UTC start time and a random suffix", plain, key},
+    {"started", OFTDateTime, "started (UTC)", "when the run started", plain, key},
+    {"finished", OFTDateTime, "finished (UTC)",
+     "when the run finished; NULL while running or if it was killed"},
+    {"version", OFTString, "version", "sitewatch version"},
+    {"git", OFTString, "git", "the build's git commit"},
+    {"config", OFTString, "config", "the canonical TOML of every config key"},
+    {"config_sha256", OFTString, "config SHA-256", "hash of the canonical config text"},
+    {"inputs_sha256", OFTString, "inputs SHA-256",
+     "hash over the scene files' paths, sizes and modification times and the catalog's"},
+    {"device", OFTString, "device", "cpu or the CUDA devices used"},
+    {"args", OFTString, "arguments", "the command line"}};
 
-const std::vector<field_spec> journal_fields = {{"site_id", OFTString, OFSTNone, key},
-                                                {"scene_id", OFTString, OFSTNone, key},
-                                                {"run_id", OFTString, OFSTNone, key}};
+const std::vector<field_spec> journal_fields = {
+    {"site_id", OFTString, "site", "a committed pair's site", plain, key},
+    {"scene_id", OFTString, "scene", "a committed pair's scene", plain, key},
+    run_id_field};
+
+// SQL text literal: the quotes doubled.
+std::string sql_text(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+void execute(GDALDataset* ds, const std::string& sql, const std::string& path) {
+  CPLErrorReset();
+  ds->ExecuteSQL(sql.c_str(), nullptr, nullptr);
+  if (CPLGetLastErrorType() >= CE_Failure)
+    throw error(fmt::format("{}: {}: {}", path, sql, gdal_last_error()));
+}
+
+// The GeoPackage schema extension (OGC 12-128r18, F.9): gpkg_data_columns describes each
+// column. GDAL 3.6 writes neither the table nor the descriptions, so they are made here
+// with the specification's DDL (and the constraints table the extension requires).
+void create_data_columns(GDALDataset* ds, const std::string& path) {
+  execute(ds,
+          "CREATE TABLE gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+          "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+          "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), "
+          "CONSTRAINT gdc_tn UNIQUE (table_name, name))",
+          path);
+  execute(ds,
+          "CREATE TABLE gpkg_data_column_constraints (constraint_name TEXT NOT NULL, "
+          "constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, "
+          "max NUMERIC, max_is_inclusive BOOLEAN, description TEXT, "
+          "CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))",
+          path);
+  execute(ds,
+          "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+          "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+          "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))",
+          path);
+  for (const char* t : {"gpkg_data_columns", "gpkg_data_column_constraints"})
+    execute(ds,
+            fmt::format("INSERT INTO gpkg_extensions VALUES ('{}', NULL, 'gpkg_schema', "
+                        "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
+                        t),
+            path);
+}
+
+void describe_column(GDALDataset* ds, const std::string& table, const std::string& column,
+                     const std::string& title, const std::string& description,
+                     const std::string& path) {
+  execute(ds,
+          fmt::format("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, "
+                      "title, description) VALUES ({}, {}, {}, {}, {})",
+                      sql_text(table), sql_text(column), sql_text(column), sql_text(title),
+                      sql_text(description)),
+          path);
+}
 
 OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geom,
                        const std::vector<field_spec>& fields, const std::string& path,
@@ -103,6 +195,7 @@ OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geo
     if (l->CreateField(&d) != OGRERR_NONE)
       throw error(
           fmt::format("{}: cannot create field {}.{}: {}", path, name, f.name, gdal_last_error()));
+    describe_column(ds, name, f.name, f.title, f.description, path);
   }
   return l;
 }
@@ -171,14 +264,19 @@ void create_output(const std::string& path) {
   fs::remove(part);
   auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
   SW_EXPECTS(drv != nullptr, "GDAL GPKG driver missing");
+  CPLErrorReset();
   ds = drv->Create(part.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-  if (ds == nullptr) {
+  // GDAL may hand back a dataset after a failed write (a full disk: "COMMIT failed: disk
+  // I/O error"); the next call would then fail with a follow-on error that hides the cause.
+  if (ds == nullptr || CPLGetLastErrorType() >= CE_Failure) {
     const std::string why = gdal_last_error();
+    if (ds != nullptr) GDALClose(GDALDataset::ToHandle(ds));
     std::error_code ec;
     fs::remove(part, ec);  // SQLite may have written part of it (a full disk, a size limit)
     throw error(fmt::format("{}: cannot create: {}", path, why));
   }
   try {
+    create_data_columns(ds, path);
     create_layer(ds, "site_counts", wkbNone, count_fields, path,
                  "sitewatch: per site, scene and class: observable, count, change (SPEC 4)");
     create_layer(ds, "detections", wkbPolygon, detection_fields, path,
@@ -196,12 +294,8 @@ void create_output(const std::string& path) {
          {"CREATE INDEX site_counts_site_time ON site_counts (site_id, acquired)",
           "CREATE INDEX site_counts_site_scene ON site_counts (site_id, scene_id)",
           "CREATE INDEX detections_site_scene ON detections (site_id, scene_id)",
-          "CREATE INDEX scenes_scene ON scenes (scene_id)"}) {
-      CPLErrorReset();
-      ds->ExecuteSQL(sql, nullptr, nullptr);
-      if (CPLGetLastErrorType() >= CE_Failure)
-        throw error(fmt::format("{}: {}: {}", path, sql, gdal_last_error()));
-    }
+          "CREATE INDEX scenes_scene ON scenes (scene_id)"})
+      execute(ds, sql, path);
     GDALClose(GDALDataset::ToHandle(ds));
     ds = nullptr;
     fs::rename(part, path);
@@ -318,6 +412,8 @@ void gpkg_writer::write_sites(const site_catalog& catalog) {
       if (l->CreateField(&d) != OGRERR_NONE)
         throw error(
             fmt::format("{}: cannot create field sites.{}: {}", path_, n, gdal_last_error()));
+      describe_column(ds_, "sites", n, n, "a property of the site catalog's feature, as text",
+                      path_);
     }
     for (const auto& s : catalog.sites)
       for (const auto& z : s.zones) {

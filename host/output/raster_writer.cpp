@@ -8,20 +8,29 @@
 
 #include "host/common/error.hpp"
 #include "host/io/gdal_util.hpp"
+#include "host/io/scene_time.hpp"
 
 namespace sw {
 
-void write_change_raster(const std::string& dir, const std::string& site_id,
-                         const std::string& scene_id, const site_grid& grid,
-                         const std::vector<float>& magnitude,
+std::string tiff_datetime(std::int64_t unix_seconds) {
+  // RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" to TIFF's "YYYY:MM:DD HH:MM:SS"
+  std::string t = format_rfc3339(unix_seconds).substr(0, 19);
+  t[4] = ':';
+  t[7] = ':';
+  t[10] = ' ';
+  return t;
+}
+
+void write_change_raster(const std::string& dir, const change_raster_tags& tags,
+                         const site_grid& grid, const std::vector<float>& magnitude,
                          const std::vector<std::uint8_t>& change_mask,
                          const std::vector<std::uint8_t>& valid) {
   gdal_init();
   namespace fs = std::filesystem;
-  const fs::path folder = fs::path(dir) / site_id;
+  const fs::path folder = fs::path(dir) / tags.site_id;
   fs::create_directories(folder);
-  const fs::path final_path = folder / (scene_id + ".tif");
-  const fs::path tmp_path = folder / (scene_id + ".tif.part");
+  const fs::path final_path = folder / (tags.scene_id + ".tif");
+  const fs::path tmp_path = folder / (tags.scene_id + ".tif.part");
 
   auto* mem = GetGDALDriverManager()->GetDriverByName("MEM");
   gdal_dataset_ptr ds(mem->Create("", grid.width, grid.height, 3, GDT_Float32, nullptr));
@@ -29,6 +38,12 @@ void write_change_raster(const std::string& dir, const std::string& site_id,
   auto gt = grid.geotransform();
   ds->SetGeoTransform(gt.data());
   ds->SetProjection(grid.crs_wkt.c_str());
+  // The COG driver copies these: TIFFTAG_* as TIFF tags, the rest into GDAL_METADATA.
+  ds->SetMetadataItem("TIFFTAG_DATETIME", tiff_datetime(tags.acquired_unix).c_str());
+  ds->SetMetadataItem("site_id", tags.site_id.c_str());
+  ds->SetMetadataItem("scene_id", tags.scene_id.c_str());
+  ds->SetMetadataItem("acquired", format_rfc3339(tags.acquired_unix).c_str());
+  if (!tags.reference.empty()) ds->SetMetadataItem("reference", tags.reference.c_str());
   const auto n = static_cast<std::size_t>(grid.pixels());
   std::vector<float> tmp(n);
   auto put = [&](int band, const char* desc, auto fill) {

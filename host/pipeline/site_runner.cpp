@@ -23,17 +23,6 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-kern::object_polarity to_kernel(polarity p) {
-  switch (p) {
-    case polarity::brighter:
-      return kern::object_polarity::brighter;
-    case polarity::darker:
-      return kern::object_polarity::darker;
-    default:
-      return kern::object_polarity::any;
-  }
-}
-
 }  // namespace
 
 int reference_capacity(const config& cfg) {
@@ -98,7 +87,7 @@ site_runner::~site_runner() {
 static void class_params(const class_config& cc, const site_grid& g, kern::engine_class& c) {
   const double px_area = g.gsd * g.gsd;
   c.local = cc.background == background_model::local;
-  c.pol = to_kernel(cc.object_polarity);
+  c.pol = cc.object_polarity;
   // The contrast test's squares: the guard holds the whole object in any orientation
   // (half its length, plus a pixel of blur), the ring around it is as wide again.
   c.guard_px = static_cast<int>(std::ceil(0.5 * cc.length_m / g.gsd)) + 1;
@@ -139,30 +128,15 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.weights = weights;
   const auto nir = std::find(bands_.names.begin(), bands_.names.end(), "nir");
   p.water_band = nir != bands_.names.end() ? static_cast<int>(nir - bands_.names.begin()) : -1;
-  p.threshold = cfg_.change.threshold == threshold_rule::fixed  ? kern::threshold_kind::fixed
-                : cfg_.change.threshold == threshold_rule::otsu ? kern::threshold_kind::otsu
-                                                                : kern::threshold_kind::kmad;
-  p.method =
-      cfg_.change.method == change_rule::mad ? kern::change_method::mad : kern::change_method::cva;
+  p.threshold = cfg_.change.threshold;  // the config's choices are the kernels' own types
+  p.method = cfg_.change.method;
   p.k = cfg_.change.k;
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
   p.tolerance_px = cfg_.change.edge_tolerance_px;
-  switch (cfg_.reference.strategy) {
-    case reference_strategy::median:
-      p.reference = kern::reference_kind::median;
-      break;
-    case reference_strategy::previous:
-      p.reference = kern::reference_kind::previous;
-      break;
-    case reference_strategy::fixed:
-      p.reference = kern::reference_kind::fixed;
-      break;
-    case reference_strategy::archive:
-      p.reference = kern::reference_kind::archive;
-      p.reference_quantile = archive_quantile(site_, cfg_);
-      break;
-  }
+  p.reference = cfg_.reference.strategy;
+  if (p.reference == reference_strategy::archive)
+    p.reference_quantile = archive_quantile(site_, cfg_);
   p.window = reference_capacity(cfg_);
   p.min_scenes = cfg_.reference.min_scenes;
   p.min_valid_fraction = cfg_.min_valid_fraction;
@@ -342,7 +316,9 @@ pair_rows site_runner::compute(const scene_info& scene, const site_scene& d, boo
 
   if (want_rasters) {
     t0 = clock_type::now();
-    write_change_raster(rasters_dir_, site_.id, scene.id, g, r.magnitude, r.change_mask, r.valid);
+    const change_raster_tags tags{site_.id, scene.id, scene.acquired_unix,
+                                  r.has_reference ? r.reference : std::string()};
+    write_change_raster(rasters_dir_, tags, g, r.magnitude, r.change_mask, r.valid);
     t.rasters += seconds_since(t0);
   }
   return out;

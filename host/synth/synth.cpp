@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/error.hpp"
+#include "host/config/config.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/synth/random.hpp"
 #include "host/synth/render.hpp"
@@ -261,68 +262,24 @@ std::string sites_geojson(const archive_plan& plan) {
   return fc.dump(1) + "\n";
 }
 
+// The archive's config: the built-in one (gsd 3 m, median of 7, kmad k = 4, a 4 px
+// co-registration search, the three classes) with the archive's min_valid_fraction, and rail
+// cars as this generator draws them: 14.6 m long at a 15.2 m pitch, darker than the ballast,
+// a train one component split by length. Written by the config writer itself, every key with
+// its comment, so the file cannot drift from what sitewatch reads.
+config synth_config(const archive_plan& plan) {
+  config cfg = default_config();
+  cfg.min_valid_fraction = plan.options.min_valid_fraction;
+  class_config& rail = cfg.classes.at("railcar");
+  rail.length_m = 15.2;
+  rail.object_polarity = polarity::darker;
+  return cfg;
+}
+
 std::string config_toml(const archive_plan& plan) {
-  return fmt::format(
-      R"(# sitewatch config for the synthetic archive written by `sitewatch synth` (docs/SYNTH.md)
-gsd_m = 3.0
-min_valid_fraction = {}
-
-[reference]
-strategy = "median"
-window = 7
-min_scenes = 3
-
-[change]
-threshold = "kmad"
-k = 4.0
-
-[coregistration]
-search_radius_px = 4
-
-[anomaly]
-window = 20
-z = 4.0
-
-# Rail cars: 14.6 m long at a 15.2 m pitch; a train is one dark component, split by length.
-[classes.railcar]
-length_m = 15.2
-width_m = 3.2
-polarity = "darker"
-background = "reference"
-min_area_m2 = 25
-max_area_m2 = 20000
-split = "length"
-open_px = 0
-close_px = 0
-
-[classes.ship]
-length_m = 120
-width_m = 20
-polarity = "brighter"
-background = "local"
-min_area_m2 = 300
-max_area_m2 = 20000
-split = "none"
-open_px = 1
-close_px = 1
-on = "water"
-max_length_m = 450
-max_width_m = 90
-
-# Stacks stand for weeks: counted whether or not the reference has them.
-[classes.container_stack]
-length_m = 36
-width_m = 12
-polarity = "brighter"
-background = "local"
-min_area_m2 = 150
-max_area_m2 = 3000
-split = "none"
-open_px = 1
-close_px = 0
-static_objects = "count"
-)",
-      plan.options.min_valid_fraction);
+  return "# sitewatch config for the synthetic archive written by `sitewatch synth` "
+         "(docs/SYNTH.md)\n" +
+         config_text(synth_config(plan));
 }
 
 // ---- truth ------------------------------------------------------------------------------

@@ -38,12 +38,11 @@ const std::string& hard_archive() {
 void check_tumen_hard(const std::string& strategy, int window, bool quiet_control) {
   sw::test::temp_dir dir;
   const std::string archive = hard_archive();
-  std::string config = sw::test::read_text(archive + "/config.toml");
-  const auto at = config.find("strategy = \"median\"\nwindow = 7");
-  ASSERT_NE(at, std::string::npos);
-  config.replace(at, std::string("strategy = \"median\"\nwindow = 7").size(),
-                 "strategy = \"" + strategy + "\"\nwindow = " + std::to_string(window));
-  sw::test::write_text(dir / "config.toml", config);
+  sw::test::write_edited_config(archive + "/config.toml", dir / "config.toml", [&](sw::config& c) {
+    c.reference.strategy =
+        strategy == "archive" ? sw::reference_strategy::archive : sw::reference_strategy::median;
+    c.reference.window = window;
+  });
   sw::run_options o;
   o.scenes = archive + "/scenes";
   o.sites = archive + "/sites.geojson";

@@ -49,11 +49,10 @@ TEST_P(resume, killed_runs_resume_to_the_same_tables) {
                 {"synth", "--out", a, "--dates", "30", "--scale", "0.05", "--seed", "3", "-q"})),
             0);
   const std::string strategy = GetParam();
-  std::string config = sw::test::read_text(a + "/config.toml");
-  const std::string median = "strategy = \"median\"";
-  ASSERT_NE(config.find(median), std::string::npos);
-  config.replace(config.find(median), median.size(), "strategy = \"" + strategy + "\"");
-  sw::test::write_text(d / "config.toml", config);
+  sw::test::write_edited_config(a + "/config.toml", d / "config.toml", [&](sw::config& c) {
+    c.reference.strategy = strategy == std::string("archive") ? sw::reference_strategy::archive
+                                                              : sw::reference_strategy::median;
+  });
   const std::vector<std::string> common = {
       "run",      "--scenes",        a + "/scenes", "--sites", a + "/sites.geojson",
       "--config", d / "config.toml", "--threads",   "2",       "-q"};
@@ -118,9 +117,8 @@ TEST(resume_config, refuses_a_different_config) {
       wait_exit(spawn_sitewatch({"run", "--scenes", a + "/scenes", "--sites", a + "/sites.geojson",
                                  "--config", a + "/config.toml", "--out", d / "o.gpkg", "-q"})),
       0);
-  std::string text = sw::test::read_text(a + "/config.toml");
-  text.replace(text.find("k = 4.0"), 7, "k = 5.0");
-  sw::test::write_text(d / "other.toml", text);
+  sw::test::write_edited_config(a + "/config.toml", d / "other.toml",
+                                [](sw::config& c) { c.change.k = 5.0; });
   EXPECT_EQ(wait_exit(spawn_sitewatch({"run", "--scenes", a + "/scenes", "--sites",
                                        a + "/sites.geojson", "--config", d / "other.toml", "--out",
                                        d / "o.gpkg", "--resume", "-q"})),

@@ -91,14 +91,11 @@ TEST(serial_engine, equals_the_cpu_engine_on_the_hard_archive_with_every_strateg
   const std::string archive = make_archive(dir, "tumen-hard");
   expect_serial_equals_cpu(archive, archive + "/config.toml");
   // the archive reference (two passes, quantile by polarity) and IR-MAD change
-  std::string config = sw::test::read_text(archive + "/config.toml");
-  const auto s = config.find("strategy = \"median\"");
-  const auto c = config.find("[change]\n");
-  ASSERT_NE(s, std::string::npos);
-  ASSERT_NE(c, std::string::npos);
-  config.replace(c, 9, "[change]\nmethod = \"mad\"\n");
-  config.replace(s, 19, "strategy = \"archive\"");
-  sw::test::write_text(dir / "archive-mad.toml", config);
+  sw::test::write_edited_config(archive + "/config.toml", dir / "archive-mad.toml",
+                                [](sw::config& c) {
+                                  c.change.method = sw::change_rule::mad;
+                                  c.reference.strategy = sw::reference_strategy::archive;
+                                });
   expect_serial_equals_cpu(archive, dir / "archive-mad.toml");
 }
 

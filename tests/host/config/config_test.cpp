@@ -323,6 +323,12 @@ TEST(config, out_of_range_values_are_errors) {
                   "'anomaly.min_history' = 5 is larger than 'anomaly.window' = 3");
   EXPECT_CONTAINS(error_of("[bands]\nred = -1\n"), "'bands.red' = -1 is out of range");
   EXPECT_CONTAINS(error_of("[bands]\nred = 0\nnir = 0\n"), "every weight in [bands] is 0");
+  // SPEC 1.1's band names only, refused before any work rather than failing every scene
+  EXPECT_CONTAINS(error_of("[bands]\nswir = 1\n"),
+                  "'bands.swir' is not a band name (allowed: coastal_blue, blue, green_i, green, "
+                  "yellow, red, rededge, nir, pan)");
+  EXPECT_CONTAINS(error_of("[bands]\nred_edge = 1\n"), "did you mean 'rededge'?");
+  EXPECT_CONTAINS(error_of("[bands]\nnri = 1\n"), "did you mean 'nir'?");
   EXPECT_CONTAINS(error_of("[classes.boat]\nlength_m = 0\n"),
                   "'classes.boat.length_m' = 0 is out of range (allowed: > 0)");
   EXPECT_CONTAINS(error_of("[classes.boat]\nwidth_m = -2\n"), "'classes.boat.width_m' = -2");
@@ -439,7 +445,7 @@ TEST(config, canonical_text_is_stable_and_tells_configs_apart) {
   d.gsd_m = 0.1 + 0.2;
   d.change.value = 1e-7;
   d.classes.at("ship").length_m = 123.456789012345678;
-  d.band_weights = {{"red", 1.0 / 3.0}, {"Band 4", 2.0}};  // a key that needs quotes
+  d.band_weights = {{"red", 1.0 / 3.0}, {"rededge", 2.0}};
   const config back = parse_config(d.canonical_toml(), "d");
   EXPECT_EQ(back, d);
   EXPECT_EQ(back.canonical_toml(), d.canonical_toml());

@@ -566,6 +566,29 @@ TEST(scene_index, zip_archives_are_read_in_place) {
   }
 }
 
+// GDAL cannot open an empty zip as a folder, nor a broken one: the empty one has no raster,
+// the broken one cannot be listed.
+TEST(scene_index, an_empty_zip_has_no_raster_and_a_broken_one_cannot_be_listed) {
+  temp_dir dir;
+  const auto error_of = [](const std::string& path) -> std::string {
+    try {
+      sw::index_scenes(path);
+    } catch (const sw::input_error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string empty = dir / "empty.zip";
+  ASSERT_EQ(CPLCloseZip(CPLCreateZip(empty.c_str(), nullptr)), CE_None);
+  for (const std::string& path : {empty, "/vsizip/" + empty}) {
+    const std::string what = error_of(path);
+    EXPECT_TRUE(contains(what, "no raster found")) << path << ": " << what;
+  }
+  sw::test::write_text(dir / "broken.zip", "this is not a zip file\n");
+  const std::string what = error_of(dir / "broken.zip");
+  EXPECT_TRUE(contains(what, "cannot list directory")) << what;
+}
+
 TEST(scene_index, result_does_not_depend_on_listing_order) {
   temp_dir dir;
   std::vector<std::string> names;

@@ -3,6 +3,7 @@
 // RFC 3339 text; GeoJSON Feature ids follow from the rows, not from thread timing.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -87,6 +88,47 @@ TEST_F(gpkg_schema, times_are_datetime_keys_not_null_with_indexes_and_descriptio
   ds->ReleaseResultSet(idx);
   EXPECT_TRUE(names.count("site_counts_site_time")) << "per-site time series";
   EXPECT_TRUE(names.count("detections_site_scene"));
+}
+
+// The GeoPackage schema extension: every column of every layer has a title and a
+// description in gpkg_data_columns (read with SQL: GDAL 3.6 does not expose them), and the
+// extension is registered in gpkg_extensions.
+TEST_F(gpkg_schema, every_column_is_described_in_gpkg_data_columns) {
+  sw::gdal_init();
+  sw::gdal_dataset_ptr ds(
+      GDALDataset::Open((*dir_ / "t1.gpkg").c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+  ASSERT_TRUE(ds);
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> described;
+  OGRLayer* dc =
+      ds->ExecuteSQL("SELECT table_name, column_name, title, description FROM gpkg_data_columns",
+                     nullptr, nullptr);
+  ASSERT_NE(dc, nullptr);
+  for (auto& f : *dc)
+    described[{f->GetFieldAsString(0), f->GetFieldAsString(1)}] = {f->GetFieldAsString(2),
+                                                                   f->GetFieldAsString(3)};
+  ds->ReleaseResultSet(dc);
+  int columns = 0;
+  for (const char* layer :
+       {"site_counts", "detections", "scenes", "sites", "runs", "sitewatch_journal"}) {
+    OGRFeatureDefn* d = ds->GetLayerByName(layer)->GetLayerDefn();
+    for (int i = 0; i < d->GetFieldCount(); ++i, ++columns) {
+      const auto it = described.find({layer, d->GetFieldDefn(i)->GetNameRef()});
+      ASSERT_NE(it, described.end()) << layer << "." << d->GetFieldDefn(i)->GetNameRef();
+      EXPECT_FALSE(it->second.first.empty()) << "title of " << layer << "." << i;
+      EXPECT_GE(it->second.second.size(), 6u) << "description of " << layer << "." << i;
+    }
+  }
+  EXPECT_EQ(described.size(), static_cast<std::size_t>(columns)) << "no stale rows";
+  EXPECT_EQ(described.at({"site_counts", "changed_area_m2"}).first, "changed area [m2]")
+      << "units in the title";
+  OGRLayer* ext =
+      ds->ExecuteSQL("SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'",
+                     nullptr, nullptr);
+  ASSERT_NE(ext, nullptr);
+  std::set<std::string> tables;
+  for (auto& f : *ext) tables.insert(f->GetFieldAsString(0));
+  ds->ReleaseResultSet(ext);
+  EXPECT_EQ(tables, (std::set<std::string>{"gpkg_data_columns", "gpkg_data_column_constraints"}));
 }
 
 TEST_F(gpkg_schema, csv_times_stay_rfc3339) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/error.hpp"
+#include "host/config/config.hpp"
 #include "host/synth/render.hpp"
 #include "host/synth/scenario.hpp"
 #include "host/synth/synth.hpp"
@@ -164,6 +165,20 @@ TEST_F(synth, writes_planet_named_assets) {
   for (const auto& [id, path] : f.metadata)
     in_metadata_dir += fs::path(path).parent_path().filename() == "metadata";
   EXPECT_LE(in_metadata_dir, 1);
+}
+
+// The archive's config is the built-in one but for what this generator draws differently
+// (rail cars at a 15.2 m pitch, darker than the ballast) and the archive's
+// min_valid_fraction; it is written by the config writer, so it parses back as it was meant.
+TEST_F(synth, config_is_the_built_in_one_with_the_generators_rail_cars) {
+  const sw::config cfg = sw::load_config((out() / "config.toml").string());
+  sw::config want = sw::default_config();
+  want.min_valid_fraction = small_options(dir_->path().string(), 8).min_valid_fraction;
+  want.classes.at("railcar").length_m = 15.2;
+  want.classes.at("railcar").object_polarity = sw::polarity::darker;
+  EXPECT_EQ(cfg, want);
+  EXPECT_EQ(sw::test::read_text((out() / "config.toml").string()).rfind("# sitewatch config", 0),
+            0u);
 }
 
 TEST_F(synth, rasters_are_planet_like) {
