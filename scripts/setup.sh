@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of sitewatch from Debian packages.
 # Idempotent: when everything is present it prints one line and touches nothing.
-# Usage: scripts/setup.sh [--peers]
+# Usage: scripts/setup.sh [--peers] [--browser]
 set -euo pipefail
 
 packages=(
@@ -17,9 +17,16 @@ packages=(
 )
 
 # --peers: also what scripts/compare-peers.sh runs (the Python and Orfeo ToolBox peers)
-if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-opencv otb-bin)
-fi
+# --browser: also Debian's chromium, for the report's browser test (tests/report/) and
+# scripts/report-screenshot.sh; they run this when chromium is missing, so CI installs it
+# only when those run (about 290 MB)
+for arg in "$@"; do
+  case "$arg" in
+    --peers) packages+=(python3-opencv otb-bin) ;;
+    --browser) packages+=(chromium) ;;
+    *) echo "setup: unknown option $arg (allowed: --peers, --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -90,9 +90,19 @@ axis nice_axis(double data_lo, double data_hi, int target_ticks, bool integer) {
 }
 
 std::string tick_label(double value, double step) {
-  const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
   if (std::fabs(value) < step * 1e-9) value = 0;  // no "-0"
-  return fmt::format("{:.{}f}", value, decimals);
+  const char* suffix = "";
+  if (step >= 1000) {  // thousands: "5k", "10k", "2.5k" fit a small chart's margin
+    value /= 1000;
+    step /= 1000;
+    suffix = "k";
+  }
+  if (value == 0) return "0";
+  int decimals = 0;  // as many as the step has: 0.25 -> 2, 2.5 -> 1, 20 -> 0
+  while (decimals < 6 && std::fabs(step * std::pow(10.0, decimals) -
+                                   std::round(step * std::pow(10.0, decimals))) > 1e-6)
+    ++decimals;
+  return fmt::format("{:.{}f}{}", value, decimals, suffix);
 }
 
 std::string iso_date(std::int64_t t) {

@@ -34,7 +34,8 @@ struct axis {
 };
 axis nice_axis(double data_lo, double data_hi, int target_ticks, bool integer);
 
-// A tick value with as many decimals as the step needs ("0.5", "20", "1500").
+// A tick value with as many decimals as the step needs ("0.5", "20", "1500"); steps of a
+// thousand or more in thousands ("5k", "10k", "2.5k" for a step of 2500).
 std::string tick_label(double value, double step);
 
 // A dated axis: ticks on calendar boundaries (UTC): days, Mondays, first days of months, of

@@ -62,8 +62,12 @@ TEST(report_ticks, real_axes_and_flat_series) {
   EXPECT_DOUBLE_EQ(a.step, 0.1);
   EXPECT_EQ(a.ticks.size(), 5u);
   EXPECT_EQ(tick_label(a.ticks[3], a.step), "0.3");
-  EXPECT_EQ(tick_label(-1e-17, 0.1), "0.0");
+  EXPECT_EQ(tick_label(-1e-17, 0.1), "0");
   EXPECT_EQ(tick_label(1500, 500), "1500");
+  EXPECT_EQ(tick_label(10000, 5000), "10k");
+  EXPECT_EQ(tick_label(7500, 2500), "7.5k");
+  EXPECT_EQ(tick_label(0, 2000), "0");
+  EXPECT_EQ(tick_label(0.75, 0.25), "0.75");
   const axis flat = nice_axis(0, 0, 5, true);  // all zero: still 0 and 1
   EXPECT_EQ(flat.ticks, (std::vector<double>{0, 1}));
 }
