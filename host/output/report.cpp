@@ -183,10 +183,14 @@ std::string marks_svg(const chart_frame& f, const std::string& site, const std::
                        f.X(p.t) - 3, f.b.top, f.base() - f.b.top);
   for (const auto& r : report::value_runs(pts)) {
     if (r.end - r.begin < 2) continue;
-    std::string line;
-    for (std::size_t i = r.begin; i < r.end; ++i)
+    std::string line, scenes;
+    for (std::size_t i = r.begin; i < r.end; ++i) {
       line += fmt::format("{:.1f},{:.1f} ", f.X(pts[i].t), f.Y(*pts[i].value));
-    s += "<polyline class='series' points='" + line + "'/>";
+      scenes += (i > r.begin ? " " : "") + html_escape(pts[i].scene_id);
+    }
+    s += fmt::format(
+        "<polyline class='series' points='{}' data-site='{}' data-class='{}' data-scenes='{}'/>",
+        line, html_escape(site), html_escape(cls), scenes);
   }
   const double dot = small ? 2.2 : 3;
   for (const auto& p : pts) {
@@ -499,27 +503,34 @@ figure{margin:0;max-width:280px}figcaption{font-size:12px;color:#333}.sid{color:
 </style></head><body>)";
 
 // One anomaly sentence per flagged row, in time order (then by site), each linking to its
-// site's section.
+// site's section; `lead`: among the headlines of the first screen (report::headlines).
 struct sentence {
   std::int64_t t;
   std::string site, html;
+  bool lead = false;
 };
 
-std::vector<sentence> anomaly_sentences(const series_map& series) {
+std::vector<sentence> anomaly_sentences(const series_map& series, std::size_t headline_count) {
   std::vector<sentence> out;
+  std::vector<std::string> groups;
+  std::vector<double> departures;
   for (const auto& [site_id, classes] : series)
     for (const auto& [cls, pts] : classes)
       for (std::size_t i = 0; i < pts.size(); ++i) {
         const point& p = pts[i];
         if (!p.anomaly || !has_value(p)) continue;
-        const std::string text =
-            report::anomaly_sentence(site_id, cls, p, report::history_before(pts, i));
+        const auto h = report::history_before(pts, i);
+        const std::string text = report::anomaly_sentence(site_id, cls, p, h);
         out.push_back({p.t, site_id,
                        fmt::format("<li class='sentence' data-site='{0}' data-class='{1}' "
                                    "data-scene='{2}'><a href='#site-{0}'>{3}</a></li>",
                                    html_escape(site_id), html_escape(cls), html_escape(p.scene_id),
                                    html_escape(text))});
+        groups.push_back(site_id + "/" + cls);
+        departures.push_back(report::departure(*p.value, h));
       }
+  for (const std::size_t i : report::headlines(groups, departures, headline_count))
+    out[i].lead = true;
   std::stable_sort(out.begin(), out.end(), [](const sentence& a, const sentence& b) {
     return std::tie(a.t, a.site) < std::tie(b.t, b.site);
   });
@@ -537,24 +548,21 @@ const char* const legend_html =
     "observable, no count yet (no reference). History: the site's earlier observable dates of "
     "that class, flagged ones left out. Click a site for its scenes.</div>";
 
-// The first screen: what stands out, then a small chart per site and class.
+// The first screen: what stands out (up to six sentences, every site's anomalies taking
+// turns, in time order), then a small chart per site and class.
 std::string story_html(const report_tables& t, const std::vector<const site*>& sites) {
-  const auto sentences = anomaly_sentences(t.series);
+  constexpr std::size_t shown = 6;  // the rest fold away under "N more anomalies"
+  const auto sentences = anomaly_sentences(t.series, shown);
   std::string html = "<section id='story'>";
-  if (sentences.empty()) {
+  if (sentences.empty())
     html += "<p class='calm'>No anomalies: every count is within its site's own history.</p>";
-  } else {
-    constexpr std::size_t shown = 6;
-    html += "<ul class='sentences'>";
-    for (std::size_t i = 0; i < std::min(shown, sentences.size()); ++i) html += sentences[i].html;
-    html += "</ul>";
-    if (sentences.size() > shown) {
-      html += fmt::format("<details><summary>{} more anomalies</summary><ul class='sentences'>",
-                          sentences.size() - shown);
-      for (std::size_t i = shown; i < sentences.size(); ++i) html += sentences[i].html;
-      html += "</ul></details>";
-    }
-  }
+  std::string lead, more;
+  for (const auto& s : sentences) (s.lead ? lead : more) += s.html;
+  if (!lead.empty()) html += "<ul class='sentences'>" + lead + "</ul>";
+  if (!more.empty())
+    html += fmt::format(
+        "<details><summary>{} more anomalies</summary><ul class='sentences'>{}</ul></details>",
+        sentences.size() - shown, more);
   html += legend_html;
   html += "<div class='multiples'>";
   for (const site* s : sites) {

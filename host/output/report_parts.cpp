@@ -208,6 +208,35 @@ std::string anomaly_sentence(const std::string& site_id, const std::string& cls,
                 : std::string(", no earlier history"));
 }
 
+double departure(double value, const std::optional<history>& h) {
+  if (!h) return 1e9;
+  return std::fabs(value - h->median) / std::max(h->max - h->median, 1.0);
+}
+
+std::vector<std::size_t> headlines(const std::vector<std::string>& groups,
+                                   const std::vector<double>& departures, std::size_t cap) {
+  std::map<std::string, std::vector<std::size_t>> by_group;  // each by departure, largest last
+  for (std::size_t i = 0; i < groups.size(); ++i) by_group[groups[i]].push_back(i);
+  for (auto& [g, idx] : by_group)
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](std::size_t a, std::size_t b) { return departures[a] < departures[b]; });
+  std::vector<std::size_t> out;
+  while (out.size() < cap) {
+    // this round: every group's next, the largest departures first
+    std::vector<std::size_t> round;
+    for (auto& [g, idx] : by_group)
+      if (!idx.empty()) {
+        round.push_back(idx.back());
+        idx.pop_back();
+      }
+    if (round.empty()) break;
+    std::stable_sort(round.begin(), round.end(),
+                     [&](std::size_t a, std::size_t b) { return departures[a] > departures[b]; });
+    for (std::size_t i = 0; i < round.size() && out.size() < cap; ++i) out.push_back(round[i]);
+  }
+  return out;
+}
+
 reference parse_reference(const std::string& text) {
   reference r;
   const auto colon = text.find(':');

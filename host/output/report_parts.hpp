@@ -76,6 +76,17 @@ std::string class_noun(const std::string& cls, double n);
 std::string anomaly_sentence(const std::string& site_id, const std::string& cls, const point& p,
                              const std::optional<history>& h);
 
+// How far an anomaly departs from its history: |value - median| / max(max - median, 1),
+// so 73 cars against a median of 6 and a maximum of 20 is 4.8; a value without history 1e9.
+double departure(double value, const std::optional<history>& h);
+
+// Which anomalies lead the first screen: the (site, class) groups take turns, each giving its
+// largest departure not yet taken, until `cap` are chosen; so one busy series (a depot that
+// fills up) does not push every other site's anomaly below the fold. Returns indices into
+// `groups` / `departures` (parallel vectors), in the order chosen.
+std::vector<std::size_t> headlines(const std::vector<std::string>& groups,
+                                   const std::vector<double>& departures, std::size_t cap);
+
 // The `reference` column read back: "median:a+b+c" -> {"median", {a, b, c}}; kinds are
 // median, previous, fixed, archive, "archive q0.25". Empty ids when the text has no ':'.
 struct reference {

@@ -300,7 +300,7 @@ TEST_F(synth_run, report_shows_every_site_with_charts_and_chips) {
   ASSERT_NE(story, std::string::npos);
   EXPECT_LT(story, html.find("<table"));
   EXPECT_NE(html.find("tumangang_rail: ", story), std::string::npos);
-  EXPECT_NE(html.find(" rail cars on 2023-10-0", story), std::string::npos) << "the 73-car day";
+  EXPECT_NE(html.find(" railcars on 2023-10-0", story), std::string::npos) << "the 73-car day";
   EXPECT_NE(html.find(", history median ", story), std::string::npos);
   EXPECT_GE(occurrences("class='chart small'"), 7u) << "a small multiple per site and class";
   EXPECT_GE(occurrences("class='gap'"), 1u) << "unobservable dates marked";

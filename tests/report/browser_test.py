@@ -12,7 +12,8 @@ report and opens it in Debian's headless Chromium:
 - the numbers in the charts equal the table's: every plotted point's data-value equals
   site_counts' count (changed_area_m2 for `change`) for its site, scene and class, every
   observable row with a value is plotted (small multiple and site chart), every
-  unobservable row is a gap mark and never a value;
+  unobservable row is a gap mark and never a value, and every line joins only dates that
+  follow each other in the series and both have a value (never across a gap);
 - the page makes no network request: Chromium's net log (--log-net-log) has no request
   and no name resolution made for the page (Chromium's own background requests, which it
   makes even with --disable-background-networking, are told apart by their initiator), and
@@ -103,6 +104,7 @@ class page_reader(HTMLParser):
     def __init__(self):
         super().__init__()
         self.points = []      # (site, class, scene, value) of every plotted value
+        self.lines = []       # (site, class, [scene, ...]) of every polyline
         self.gaps = []        # (site, class, scene) of every unobservable mark
         self.sentences = []   # (site, class, scene, text)
         self.cards, self.sections = set(), set()
@@ -114,6 +116,8 @@ class page_reader(HTMLParser):
         a = dict(attrs)
         cls = a.get("class", "") or ""
         key = (a.get("data-site"), a.get("data-class"), a.get("data-scene"))
+        if tag == "polyline" and "data-scenes" in a:
+            self.lines.append((a.get("data-site"), a.get("data-class"), a["data-scenes"].split()))
         if "data-value" in a:
             self.points.append((*key, float(a["data-value"])))
         elif a.get("data-observable") == "0":
@@ -141,15 +145,34 @@ class page_reader(HTMLParser):
 
 
 def read_site_counts(path):
-    """(site, scene, class) -> (observable, value or None, anomaly)."""
+    """(site, scene, class) -> (observable, value or None, anomaly, acquired)."""
     rows = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             field = "changed_area_m2" if r["class"] == "change" else "count"
             value = float(r[field]) if r[field] != "" else None
             rows[(r["site_id"], r["scene_id"], r["class"])] = (
-                r["observable"] == "true", value, r["anomaly"] == "true")
+                r["observable"] == "true", value, r["anomaly"] == "true", r["acquired"])
     return rows
+
+
+def check_lines(page, rows):
+    """Every line joins dates that follow each other in the series and both have a value:
+    none crosses an unobservable date (or one without a count)."""
+    series = {}
+    for (site, scene, cls), (_, _, _, acquired) in rows.items():
+        series.setdefault((site, cls), []).append((acquired, scene))
+    order = {k: {scene: i for i, (_, scene) in enumerate(sorted(v))} for k, v in series.items()}
+    bad = []
+    for site, cls, scenes in page.lines:
+        idx = [order.get((site, cls), {}).get(s) for s in scenes]
+        vals = [rows.get((site, s, cls), (False, None))[:2] for s in scenes]
+        if (len(scenes) < 2 or None in idx or any(not o or v is None for o, v in vals)
+                or any(b - a != 1 for a, b in zip(idx, idx[1:]))):
+            bad.append((site, cls, scenes[:4]))
+    check(not bad, f"{len(bad)} lines join across a gap or a row without a value, e.g. {bad[:2]}")
+    joined = sum(len(s) - 1 for *_, s in page.lines)
+    print(f"lines: {len(page.lines)} lines, {joined} joins checked")
 
 
 def check_numbers(page, rows):
@@ -163,16 +186,16 @@ def check_numbers(page, rows):
             if row is None or not row[0] or row[1] is None or abs(v - row[1]) > 1e-9 * max(1, abs(row[1])):
                 wrong.append((key, v, row))
     check(not wrong, f"{len(wrong)} plotted values differ from site_counts, e.g. {wrong[:3]}")
-    missing = [k for k, (obs, v, _) in rows.items() if obs and v is not None
+    missing = [k for k, (obs, v, *_) in rows.items() if obs and v is not None
                and len(plotted.get(k, [])) < 2]
     check(not missing, f"{len(missing)} observable rows with a value not plotted in both the "
           f"small multiple and the site chart, e.g. {missing[:3]}")
     gaps = {(s, sc, c) for s, c, sc in page.gaps}
-    unobservable = {k for k, (obs, _, _) in rows.items() if not obs}
+    unobservable = {k for k, (obs, *_) in rows.items() if not obs}
     check(unobservable <= gaps, f"{len(unobservable - gaps)} unobservable rows without a gap mark")
     check(not (unobservable & set(plotted)), "an unobservable row is plotted as a value")
-    print(f"charts: {len(page.points)} plotted values ({len(plotted)} rows) equal site_counts; "
-          f"{len(unobservable)} unobservable rows drawn as gaps")
+    print(f"charts: {len(page.points)} plotted values ({len(plotted)} rows) and "
+          f"{len(unobservable)} unobservable rows compared with site_counts")
     return len(unobservable)
 
 
@@ -185,7 +208,7 @@ def check_dom(dom, rows):
         check(s in page.cards, f"site {s}: no card on the first screen")
         check(s in page.sections, f"site {s}: no section")
         check(s in text, f"site {s}: not in the page's text")
-    anomalies = sorted(k for k, (_, v, a) in rows.items() if a)
+    anomalies = sorted(k for k, (_, v, a, _) in rows.items() if a)
     said = {(s, sc, c): t for s, c, sc, t in page.sentences}
     for site, scene, cls in anomalies:
         t = said.get((site, scene, cls))
@@ -196,6 +219,7 @@ def check_dom(dom, rows):
     print(f"DOM: {len(sites)} sites, {len(page.sentences)} anomaly sentences "
           f"({'; '.join(t for *_, t in page.sentences[:2])})")
     check_numbers(page, rows)
+    check_lines(page, rows)
     return len(anomalies)
 
 

@@ -150,6 +150,20 @@ TEST(report_anomaly, sentences_read_like_the_issue) {
   EXPECT_EQ(class_noun("tray", 3), "trays");
 }
 
+TEST(report_anomaly, headlines_give_every_series_its_turn) {
+  EXPECT_NEAR(departure(73, history{30, 6, 20}), 67.0 / 14, 1e-12);
+  EXPECT_DOUBLE_EQ(departure(3, history{5, 0, 0}), 3);    // a flat history: over 1
+  EXPECT_DOUBLE_EQ(departure(0, history{5, 10, 12}), 5);  // a drop counts too
+  EXPECT_GT(departure(1, std::nullopt), 1e6);
+  // a depot that fills up (five anomalies) against one rail day and one port day
+  const std::vector<std::string> g = {"depot", "depot", "rail", "depot", "port", "depot", "depot"};
+  const std::vector<double> d = {2.0, 4.0, 4.8, 5.0, 3.0, 8.0, 6.0};
+  EXPECT_EQ(headlines(g, d, 4), (std::vector<std::size_t>{5, 2, 4, 6}));
+  EXPECT_EQ(headlines(g, d, 100).size(), 7u);
+  EXPECT_TRUE(headlines(g, d, 0).empty());
+  EXPECT_TRUE(headlines({}, {}, 5).empty());
+}
+
 TEST(report_reference, read_back_and_the_chip_that_stands_for_it) {
   const auto m = parse_reference("median:a+b+c");
   EXPECT_EQ(m.kind, "median");
