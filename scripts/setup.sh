@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of sitewatch from Debian packages.
 # Idempotent: when everything is present it prints one line and touches nothing.
-# Usage: scripts/setup.sh [--peers]
+# Usage: scripts/setup.sh [--peers] [--browser]
 set -euo pipefail
 
 packages=(
@@ -18,9 +18,16 @@ packages=(
 )
 
 # --peers: also what scripts/compare-peers.sh runs (the Python and Orfeo ToolBox peers)
-if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-opencv otb-bin)
-fi
+# --browser: also Debian's chromium, for the report's browser test (tests/report/) and
+# scripts/report-screenshot.sh; they run this when chromium is missing, so CI installs it
+# only when those run (chromium and 22 libraries, about 360 MB installed; 73 s here)
+for arg in "$@"; do
+  case "$arg" in
+    --peers) packages+=(python3-opencv otb-bin) ;;
+    --browser) packages+=(chromium) ;;
+    *) echo "setup: unknown option $arg (allowed: --peers, --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,7 +42,9 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # waits for another apt (a second build on the machine) rather than failing at once
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    "${missing[@]}" >/dev/null
 fi
 
 # CCCL (Thrust, CUB, libcu++): the CUDA toolkit's copy is preferred; CMake finds it

@@ -295,6 +295,17 @@ TEST_F(synth_run, report_shows_every_site_with_charts_and_chips) {
   EXPECT_GE(occurrences("class='det'"), 1u) << "detections drawn on chips";
   EXPECT_NE(html.find("<h2>Anomalies"), std::string::npos) << "the 73-car day";
   EXPECT_EQ(html.find("class='note'"), std::string::npos) << "every chip scene readable";
+  // the story first: the anomaly sentences and the small multiples before any table
+  const auto story = html.find("<section id='story'>");
+  ASSERT_NE(story, std::string::npos);
+  EXPECT_LT(story, html.find("<table"));
+  EXPECT_NE(html.find("tumangang_rail: ", story), std::string::npos);
+  EXPECT_NE(html.find(" railcars on 2023-10-0", story), std::string::npos) << "the 73-car day";
+  EXPECT_NE(html.find(", history median ", story), std::string::npos);
+  EXPECT_GE(occurrences("class='chart small'"), 7u) << "a small multiple per site and class";
+  EXPECT_GE(occurrences("class='gap'"), 1u) << "unobservable dates marked";
+  EXPECT_GE(occurrences("<figure class='ref'>"), 1u) << "a reference chip beside a scene";
+  EXPECT_GE(occurrences("reference: median of "), 1u) << "chips captioned with the reference";
 }
 
 TEST_F(synth_run, shards_merged_equal_the_whole_run) {
