@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "host/common/error.hpp"
+#include "host/io/scene_paths.hpp"
 
 namespace sw {
 
@@ -43,6 +44,25 @@ gdal_error_scope::gdal_error_scope() : pusher_(log_gdal_message) {
   CPLErrorReset();
 }
 
+namespace {
+constexpr const char* k_readdir_option = "GDAL_DISABLE_READDIR_ON_OPEN";
+}
+
+network_open_scope::network_open_scope(const std::string& path) {
+  if (!is_network_path(path) || CPLGetConfigOption(k_readdir_option, nullptr) != nullptr) return;
+  if (const char* own = CPLGetThreadLocalConfigOption(k_readdir_option, nullptr)) {
+    had_previous_ = true;
+    previous_ = own;
+  }
+  CPLSetThreadLocalConfigOption(k_readdir_option, "EMPTY_DIR");
+  active_ = true;
+}
+
+network_open_scope::~network_open_scope() {
+  if (active_)
+    CPLSetThreadLocalConfigOption(k_readdir_option, had_previous_ ? previous_.c_str() : nullptr);
+}
+
 bool vsi_path_exists(const std::string& path) {
   VSIStatBufL st;
   return VSIStatExL(path.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0;
@@ -62,6 +82,7 @@ std::string vsi_read_file(const std::string& path, GIntBig max_bytes) {
 
 gdal_dataset_ptr open_raster(const std::string& path) {
   gdal_init();
+  const network_open_scope network(path);
   CPLErrorReset();
   auto* ds =
       GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);

@@ -44,6 +44,28 @@ class gdal_error_scope {
   CPLErrorHandlerPusher pusher_;  // GDAL's own push/pop of a handler
 };
 
+// While alive, GDAL opens on this thread of a file on a network file system
+// (is_network_path: /vsicurl/, /vsis3/, ...) see the file alone in its folder, as with
+// GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR (set thread-locally), unless the user set that
+// option (environment, --config file): otherwise GDAL asks for the folder's listing (a plain
+// HTTP server refuses it) and then for every sidecar any driver might use (.aux.xml, .msk,
+// .IMD, _RPC.TXT, ... about 90 names a scene), one HEAD request each. Measured over http on a
+// 6-scene archive: 638 requests for a run without it, 88 with it (docs/SCENES.md, "Remote
+// archives"). The cost: an external .msk, .ovr or .aux.xml beside a remote scene is not
+// seen. Does nothing for other paths.
+class network_open_scope {
+ public:
+  explicit network_open_scope(const std::string& path);
+  ~network_open_scope();
+  network_open_scope(const network_open_scope&) = delete;
+  network_open_scope& operator=(const network_open_scope&) = delete;
+
+ private:
+  bool active_ = false;
+  bool had_previous_ = false;
+  std::string previous_;  // this thread's own value before, restored after
+};
+
 // Whether PATH (any GDAL path: /vsizip/, /vsis3/, ...) exists.
 bool vsi_path_exists(const std::string& path);
 

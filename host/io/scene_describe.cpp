@@ -173,6 +173,7 @@ void check_readable_to_end(GDALDatasetH ds, const std::string& path) {
 // Unlike the shared open_raster, takes the sibling list the walk already has, and reports
 // an unopenable file as a scene error (sw::input_error) in the words of the `scenes` table.
 gdal_dataset_ptr open_scene_raster(const std::string& path, CSLConstList siblings) {
+  const network_open_scope network(path);
   gdal_dataset_ptr ds(GDALDataset::FromHandle(
       GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, siblings)));
   if (!ds) {

@@ -178,14 +178,11 @@ void walk_dir(const std::string& root_in, discovery& d) {
   walk_zips(zips, d);
 }
 
-bool is_absolute_gdal_path(const std::string& p) {
-  return (!p.empty() && p.front() == '/') || p.find("://") != std::string::npos;
-}
-
 void add_path(const std::string& path, discovery& d, bool allow_list, const std::string& list);
 
-// A text file with one path per line; # comments and blank lines skipped; relative paths
-// resolved against the list file's directory.
+// A text file with one path per line; # comments and blank lines skipped; URLs read through
+// GDAL's network file systems (http(s):// through /vsicurl/, s3:// through /vsis3/), relative
+// paths resolved against the list file's directory.
 void read_list(const std::string& list_path, discovery& d) {
   const std::string text = vsi_read_file(list_path, 256 << 20);
   const std::string base = dir_name(list_path);
@@ -199,8 +196,7 @@ void read_list(const std::string& list_path, discovery& d) {
     if (first == std::string::npos) continue;
     line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
     if (line.front() == '#') continue;
-    const std::string p = is_absolute_gdal_path(line) ? line : join_path(base, line);
-    add_path(p, d, false, list_path);
+    add_path(resolve_listed_path(line, base), d, false, list_path);
   }
 }
 
@@ -211,7 +207,9 @@ bool looks_like_list(const std::string& path) {
   const std::string ext = extension_of(name);
   if (ext == "txt" || ext == "lst" || ext == "list") return true;
   if (skipped_extension(ext)) return false;
-  if (GDALIdentifyDriverEx(path.c_str(), GDAL_OF_RASTER, nullptr, nullptr)) return false;
+  if (const network_open_scope network(path);
+      GDALIdentifyDriverEx(path.c_str(), GDAL_OF_RASTER, nullptr, nullptr))
+    return false;
   // Anything else that reads as text is taken for a list (a raster GDAL cannot identify
   // would fail anyway); binary content is not.
   VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
@@ -254,7 +252,7 @@ void add_path(const std::string& path, discovery& d, bool allow_list, const std:
 
 discovery discover(const std::string& path) {
   discovery d;
-  add_path(path, d, true, {});
+  add_path(url_to_gdal_path(path), d, true, {});
   d.census.freeze();
   // The same file reached twice (a list naming it twice, a folder and a file inside it).
   std::sort(d.files.begin(), d.files.end(), [](const candidate& a, const candidate& b) {

@@ -148,6 +148,7 @@ std::optional<scene_info> describe_generic(const work& w, const file_census& cen
   scene_info s = describe(w.data, w.udm2, w.metadata, &census, &open_failed);
   if (!open_failed) return s;
   gdal_error_scope quiet;
+  const network_open_scope network(w.data);
   GDALDriverH drv =
       GDALIdentifyDriverEx(w.data.c_str(), GDAL_OF_RASTER, nullptr, census.siblings(w.data));
   if (!drv) {

@@ -49,6 +49,26 @@ std::string extension_of(const std::string& name) {
   return dot == std::string::npos || dot == 0 ? std::string() : lower(name.substr(dot + 1));
 }
 
+std::string url_to_gdal_path(const std::string& p) {
+  if (istarts_with(p, "http://") || istarts_with(p, "https://")) return "/vsicurl/" + p;
+  if (istarts_with(p, "s3://")) return "/vsis3/" + p.substr(5);
+  if (istarts_with(p, "file://")) return p.substr(7);
+  return p;
+}
+
+std::string resolve_listed_path(const std::string& ref, const std::string& dir) {
+  if (std::string g = url_to_gdal_path(ref); g != ref) return g;
+  if ((!ref.empty() && ref.front() == '/') || ref.find("://") != std::string::npos) return ref;
+  return join_path(dir, ref);
+}
+
+bool is_network_path(const std::string& path) {
+  for (const char* prefix : {"/vsicurl/", "/vsicurl?", "/vsis3/", "/vsigs/", "/vsiaz/", "/vsiadls/",
+                             "/vsioss/", "/vsiswift/", "/vsiwebhdfs/"})
+    if (path.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 bool skipped_extension(const std::string& ext) {
   static const std::unordered_set<std::string> skip{
       "json", "geojson",      "xml",      "ovr",      "hdr",    "txt", "csv", "md",  "aux", "prj",

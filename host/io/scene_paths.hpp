@@ -19,6 +19,20 @@ std::string join_path(const std::string& dir, const std::string& name);
 std::string stem_of(const std::string& name);
 std::string extension_of(const std::string& name);  // lower case, without the dot
 
+// A URL as a GDAL path: http(s):// through /vsicurl/, s3:// through /vsis3/, file:// as the
+// local path it names; anything else (a GDAL or local path) as it is.
+std::string url_to_gdal_path(const std::string& p);
+
+// A path named in a list file or a catalogue, as a GDAL path: a URL as url_to_gdal_path, an
+// absolute path (or one with another scheme) as it is, a relative one against `dir` (the
+// naming document's folder, itself a GDAL path, so a list or catalogue read through
+// /vsicurl/ resolves its relative paths through /vsicurl/ too).
+std::string resolve_listed_path(const std::string& ref, const std::string& dir);
+
+// Whether a GDAL path is on a network file system (/vsicurl/, /vsis3/, /vsigs/, /vsiaz/,
+// /vsiadls/, /vsioss/, /vsiswift/, /vsiwebhdfs/), where every stat is a request.
+bool is_network_path(const std::string& path);
+
 // Sidecars, catalogs, documents: never scenes, and cheaper to drop by name than to hand to
 // every GDAL driver's Identify (which would read their first bytes).
 bool skipped_extension(const std::string& ext);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
+#include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -124,25 +126,33 @@ scene_info describe_item(const nlohmann::json& item, const std::string& document
                              udm2.empty() ? "" : stac_href_to_gdal(udm2, document));
 }
 
-// An http(s) URL as GDAL reads it (/vsicurl/); anything else as it is.
-std::string with_vsicurl(const std::string& p) {
-  return p.rfind("http://", 0) == 0 || p.rfind("https://", 0) == 0 ? "/vsicurl/" + p : p;
+// Whether a document's first bytes open a JSON object: a URL without a .json name (a STAC
+// API's items endpoint, or a raster or list file) is read whole only when it does.
+bool starts_like_json(const std::string& path) {
+  VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
+  if (!f) return false;
+  char head[512];
+  const std::size_t n = VSIFReadL(head, 1, sizeof head, f);
+  VSIFCloseL(f);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isspace(static_cast<unsigned char>(head[i]))) return head[i] == '{';
+  return false;
 }
 
 }  // namespace
 
 std::string stac_href_to_gdal(const std::string& href, const std::string& document) {
-  if (const std::string url = with_vsicurl(href); url != href) return url;
-  if (href.rfind("s3://", 0) == 0) return "/vsis3/" + href.substr(5);
-  if (href.rfind("file://", 0) == 0) return href.substr(7);
-  if (!href.empty() && href.front() == '/') return href;
-  return join_path(dir_name(with_vsicurl(document)), href);
+  return resolve_listed_path(href, dir_name(url_to_gdal_path(document)));
 }
 
 std::optional<std::vector<scene_info>> index_stac(const std::string& path) {
-  const std::string doc = with_vsicurl(path);
-  if (extension_of(file_name(path)) != "json" && doc == path) return std::nullopt;
+  const std::string doc = url_to_gdal_path(path);
+  const bool json_name = extension_of(file_name(path)) == "json";
+  if (!json_name && doc == path) return std::nullopt;  // a local file not named .json
   if (!vsi_path_exists(doc)) return std::nullopt;
+  // A URL under another name: a STAC API serves JSON under any name, but a raster or a list
+  // file there must not be read whole.
+  if (!json_name && !starts_like_json(doc)) return std::nullopt;
   nlohmann::json j;
   try {
     j = read_json(doc);

@@ -20,6 +20,7 @@
 #include "host/common/error.hpp"
 #include "host/io/planet_names.hpp"
 #include "host/io/scene.hpp"
+#include "host/io/scene_paths.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -530,6 +531,37 @@ TEST(scene_index, list_file_with_comments_and_relative_paths) {
   EXPECT_TRUE(contains(scenes[0].error, "missing.tif") && contains(scenes[0].error, "scenes.txt"))
       << scenes[0].error;
   EXPECT_EQ(scenes[3].udm2_path, dir / ("p/" + std::string(k_a) + "_3B_udm2.tif"));
+}
+
+TEST(scene_paths, urls_in_lists_become_gdal_paths) {
+  EXPECT_EQ(sw::url_to_gdal_path("http://h:8080/a/b.tif"), "/vsicurl/http://h:8080/a/b.tif");
+  EXPECT_EQ(sw::url_to_gdal_path("HTTPS://h/b.tif"), "/vsicurl/HTTPS://h/b.tif");
+  EXPECT_EQ(sw::url_to_gdal_path("s3://bucket/k/b.tif"), "/vsis3/bucket/k/b.tif");
+  EXPECT_EQ(sw::url_to_gdal_path("file:///d/b.tif"), "/d/b.tif");
+  for (const char* same : {"/vsicurl/http://h/b.tif", "/d/b.tif", "b.tif", "/vsigs/b/k.tif"})
+    EXPECT_EQ(sw::url_to_gdal_path(same), same);
+  EXPECT_EQ(sw::resolve_listed_path("b.tif", "/lists"), "/lists/b.tif");
+  EXPECT_EQ(sw::resolve_listed_path("../s/b.tif", "/vsicurl/http://h/lists"),
+            "/vsicurl/http://h/lists/../s/b.tif");
+  EXPECT_EQ(sw::resolve_listed_path("http://h/b.tif", "/lists"), "/vsicurl/http://h/b.tif");
+  EXPECT_EQ(sw::resolve_listed_path("/vsiaz/c/b.tif", "/lists"), "/vsiaz/c/b.tif");
+  EXPECT_EQ(sw::resolve_listed_path("ftp://h/b.tif", "/lists"), "ftp://h/b.tif");
+}
+
+// A list line that is an http(s) URL is read through /vsicurl/ (before: stat'ed as a local
+// path, "no such file"); file:// lines are local paths. Port 9 (discard) refuses at once.
+TEST(scene_index, list_file_urls_are_read_through_gdal) {
+  temp_dir dir;
+  write_tif(dir / "s/g1.tif", tif_spec().with_datetime("2023:09:01 00:00:00"));
+  write_file(dir / "scenes.txt",
+             "file://" + (dir / "s/g1.tif") + "\n" + "http://127.0.0.1:9/archive/g2.tif\n");
+  const auto scenes = sw::index_scenes(dir / "scenes.txt");
+  ASSERT_EQ(scenes.size(), 2u);
+  EXPECT_EQ(ids_of(scenes), (std::vector<std::string>{"g2", "g1"}));
+  EXPECT_EQ(scenes[0].path, "/vsicurl/http://127.0.0.1:9/archive/g2.tif");
+  EXPECT_TRUE(contains(scenes[0].error, "no such file (listed in")) << scenes[0].error;
+  EXPECT_EQ(scenes[1].path, dir / "s/g1.tif");
+  EXPECT_EQ(scenes[1].error, "");
 }
 
 TEST(scene_index, zip_archives_are_read_in_place) {
