@@ -46,10 +46,14 @@ csv_dir=${SW_CSV_DIR:-}
 extra=()
 
 usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+  exit 0
 }
 while (($#)); do
+  [[ "$1" == --gpus || "$1" == -- || "$1" == -h || "$1" == --help || $# -ge 2 ]] || {
+    echo "submit.sh: $1 needs a value" >&2
+    exit 2
+  }
   case "$1" in
     --scenes) scenes=$2; shift 2 ;;
     --sites) sites=$2; shift 2 ;;
@@ -66,7 +70,7 @@ while (($#)); do
     --csv) csv_dir=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     -h | --help) usage ;;
-    *) echo "submit.sh: unknown option $1" >&2; usage ;;
+    *) echo "submit.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
 done
 

@@ -14,7 +14,8 @@
 #   5. waits for the merge job; the merged site_counts and detections against one plain
 #      `sitewatch run` of the same archive: identical (site_counts by
 #      scripts/compare_tables.py, detections row for row, run_id left out)
-# Everything it started is stopped and the folder removed on exit, failure included.
+# Everything it started is stopped and the folder removed on exit, failure included
+# (SW_SLURM_TEST_KEEP=1 keeps the folder, logs and outputs, for a look).
 # Usage: scripts/slurm/test-slurm.sh [SITEWATCH_BINARY]   (default build/cpu/sitewatch)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,7 +91,8 @@ ours() {
 cleanup() {
   local rc=$? i pids
   set +e
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
+  trap '' PIPE # a closed stdout (| head) must not stop the clean-up half-way
   if ((${#jobs_submitted[@]})); then
     scancel "${jobs_submitted[@]}" >/dev/null 2>&1
     for ((i = 0; i < 20; ++i)); do
@@ -116,13 +118,18 @@ cleanup() {
       [[ -f $f ]] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }
     done
   fi
-  rm -rf "$tmp"
+  if [[ ${SW_SLURM_TEST_KEEP:-0} == 1 ]]; then
+    echo "slurm test: kept $tmp (SW_SLURM_TEST_KEEP=1)"
+  else
+    rm -rf "$tmp"
+  fi
   ((rc == 0)) || echo "slurm test FAILED (exit $rc) after $((SECONDS - t_start)) s" >&2
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 fail() {
   echo "slurm test: FAIL: $*" >&2
   exit 1
@@ -258,7 +265,8 @@ if [[ -z $first_exit ]]; then
 elif [[ $first_exit == 0 ]]; then
   how="had already finished (exit 0); the requeued attempt resumed a finished output"
 else
-  how="was stopped mid-run (sitewatch exit $first_exit) and the requeued attempt resumed it"
+  done_before=$(sed -n 's/.* \([0-9]*\) pairs (\([0-9]*\) already done).*/\2 of \1/p' "$log0" | tail -n 1)
+  how="was stopped mid-run (sitewatch exit $first_exit); the requeued attempt resumed it with ${done_before:-?} pairs already done"
 fi
 ((restarts >= 1)) || fail "shard 0 shows Restarts=${restarts:-?} after the requeue"
 grep -q "resuming $tmp/out/shard-0.gpkg" "$log0" || fail "the requeued shard 0 did not --resume"
