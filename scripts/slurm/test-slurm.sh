@@ -15,7 +15,8 @@
 #      `sitewatch run` of the same archive: identical (site_counts by
 #      scripts/compare_tables.py, detections row for row, run_id left out)
 # Everything it started is stopped and the folder removed on exit, failure included
-# (SW_SLURM_TEST_KEEP=1 keeps the folder, logs and outputs, for a look).
+# (SW_SLURM_TEST_KEEP=1 keeps the folder, logs and outputs, for a look;
+# SW_SLURM_TEST_REQUEUE=done requeues shard 0 once it has finished, the other path).
 # Usage: scripts/slurm/test-slurm.sh [SITEWATCH_BINARY]   (default build/cpu/sitewatch)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,23 +49,23 @@ if ! have_all; then
   say "installing slurm-wlm and munge (apt-get)"
   # Debian starts services on install; keep them from starting (we run our own daemons).
   policy=/usr/sbin/policy-rc.d
-  made_policy=0
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
     "${sudo_cmd[@]}" chmod 755 "$policy"
-    made_policy=1
+    trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT
   fi
-  install() {
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-      slurm-wlm munge >/dev/null 2>&1
-  }
+  apt=("${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300)
+  install() { "${apt[@]}" install -y --no-install-recommends slurm-wlm munge >/dev/null 2>&1; }
   ok=1
-  install || { "${sudo_cmd[@]}" apt-get update -qq >/dev/null 2>&1 && install; } || ok=0
-  ((made_policy)) && "${sudo_cmd[@]}" rm -f "$policy"
+  install || { "${apt[@]}" update >/dev/null 2>&1 && install; } || ok=0
+  if [[ $(trap -p EXIT) ]]; then
+    "${sudo_cmd[@]}" rm -f "$policy"
+    trap - EXIT
+  fi
   ((ok)) || skip "apt-get could not install slurm-wlm and munge"
 fi
 [[ $(id -u) -eq 0 ]] || skip "slurmd must run as root to start jobs (run this test as root)"
-for cmd in munged slurmctld slurmd sbatch scontrol squeue; do
+for cmd in munged munge unmunge slurmctld slurmd sbatch scontrol squeue sinfo scancel; do
   command -v "$cmd" >/dev/null || skip "$cmd not found after installing slurm-wlm and munge"
 done
 say "$(slurmctld -V), munge $(munged -V 2>&1 | awk '{print $1}' | sed 's/munge-//')"
@@ -229,16 +230,45 @@ jobs_submitted=("$array_job" "$merge_job")
 job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n 1; }
 
 # --- 4. requeue shard 0 while it runs -----------------------------------------------------
+# Once its first attempt has committed a pair (so that the requeued one has something to
+# resume): the journal is read without taking a lock (immutable), so the run is not
+# disturbed; a half-written page only means "try again". The poller is started at once so
+# that it is watching before the task starts.
 task="${array_job}_0"
-for ((i = 0; i < 600; ++i)); do
-  st=$(job_state "$task")
-  [[ $st == RUNNING && -e $tmp/out/shard-0.gpkg ]] && break
-  [[ $st == COMPLETED || $st == FAILED || $st == CANCELLED ]] && break
-  sleep 0.05
-done
-say "shard 0 is $st$([[ -e $tmp/out/shard-0.gpkg ]] && echo ', its output exists'): scontrol requeue $task"
+when=${SW_SLURM_TEST_REQUEUE:-running} # "done": requeue after shard 0 finished instead
+committed=$(python3 - "$tmp/out/shard-0.gpkg" "$tmp/out/logs/shard-0.log" "$when" <<'EOF'
+import os, sqlite3, sys, time
+db, log, when = sys.argv[1:4]
+n, t0 = 0, time.time()
+def ended():
+    return os.path.exists(log) and "sitewatch exit" in open(log).read()
+while time.time() - t0 < 120:
+    if os.path.exists(db):
+        try:
+            c = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
+            n = c.execute("SELECT COUNT(*) FROM sitewatch_journal").fetchone()[0]
+            c.close()
+        except sqlite3.Error:
+            pass
+    if (n > 0 and when != "done") or ended():
+        break
+    time.sleep(0.01)
+print(n)
+EOF
+)
+st=$(job_state "$task")
+if [[ $when == "done" ]]; then
+  for ((i = 0; i < 300; ++i)); do
+    [[ $st == COMPLETED || $st == FAILED ]] && break
+    sleep 0.1
+    st=$(job_state "$task")
+  done
+fi
+say "shard 0 is $st ($committed pairs committed when looked at): scontrol requeue $task"
 scontrol requeue "$task" || fail "scontrol requeue $task refused"
-# Slurm holds a requeued job back (BeginTime, about two minutes); release it now.
+# Slurm holds a requeued job back (its EligibleTime, about two minutes); release it sooner,
+# but not at once: started in the second it was requeued in, slurmd refuses it ("Job
+# credential revoked") and the task fails.
 for ((i = 0; i < 300; ++i)); do
   st=$(job_state "$task")
   [[ $st == PENDING ]] && break
@@ -246,8 +276,8 @@ for ((i = 0; i < 300; ++i)); do
 done
 [[ $st == PENDING ]] || fail "shard 0 is $st after the requeue, not PENDING"
 begin=$(scontrol show job "$task" | sed -n 's/.*EligibleTime=\([^ ]*\).*/\1/p' | head -n 1)
-scontrol update JobId="$task" StartTime=now || fail "could not release the requeued $task"
-say "shard 0 requeued (eligible from $begin, released now)"
+scontrol update JobId="$task" StartTime=now+2 || fail "could not release the requeued $task"
+say "shard 0 requeued (eligible from $begin, released to start in 2 s)"
 
 # --- 5. wait for the merge, compare -------------------------------------------------------
 for ((i = 0; i < 1200; ++i)); do
