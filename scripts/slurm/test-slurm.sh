@@ -71,6 +71,9 @@ done
 say "$(slurmctld -V), munge $(munged -V 2>&1 | awk '{print $1}' | sed 's/munge-//')"
 
 # --- 2. the cluster -----------------------------------------------------------------------
+# The daemons run in sessions of their own (setsid), so that a signal to this script's
+# process group (timeout, Ctrl-C) reaches this script, whose clean-up then cancels the
+# jobs through them before stopping them.
 tmp=$(mktemp -d /tmp/sw-slurm.XXXXXX)
 chmod 755 "$tmp"
 export SW_SLURM_TEST_DIR=$tmp # marks every process this test starts (daemons, steps, jobs)
@@ -78,37 +81,37 @@ export SLURM_CONF=$tmp/etc/slurm.conf
 daemons=()
 jobs_submitted=()
 
-# Processes that carry this test's marker in their environment: what we started, and the
-# job steps and jobs slurmd started for us (they are not our children).
+# The processes of this test: those with its marker in their environment (the daemons,
+# the jobs), and those with a file open under its folder (slurmstepd, which slurmd starts
+# with an environment of its own and which is not our child). Each is a single scan.
+# The list of processes is taken before the scan's own pipeline starts, which it leaves out.
 ours() {
-  local d pid
-  for d in /proc/[0-9]*; do
-    pid=${d#/proc/}
-    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    grep -qxzF "SW_SLURM_TEST_DIR=$tmp" "$d/environ" 2>/dev/null && echo "$pid"
-  done
-  return 0
+  local procs=(/proc/[0-9]*)
+  {
+    grep -lsxzF "SW_SLURM_TEST_DIR=$tmp" "${procs[@]/%//environ}" | cut -d/ -f3
+    find "${procs[@]/%//fd}" -maxdepth 1 -lname "$tmp/*" 2>/dev/null | cut -d/ -f3
+  } | sort -u | grep -vx -e "$$" -e "$BASHPID" || true
 }
 cleanup() {
   local rc=$? i pids
   set +e
   trap - EXIT INT TERM HUP
   trap '' PIPE # a closed stdout (| head) must not stop the clean-up half-way
+  # The jobs first, while slurmctld and slurmd are there to end their steps cleanly.
   if ((${#jobs_submitted[@]})); then
-    scancel "${jobs_submitted[@]}" >/dev/null 2>&1
-    for ((i = 0; i < 20; ++i)); do
-      [[ -z $(squeue -h -j "$(
-        IFS=,
-        echo "${jobs_submitted[*]}"
-      )" 2>/dev/null) ]] && break
+    timeout 5 scancel "${jobs_submitted[@]}" >/dev/null 2>&1
+    for ((i = 0; i < 30; ++i)); do
+      # no job left, no step nor job process writing its log
+      [[ -z $(timeout 5 squeue -h 2>/dev/null) && -z $(find /proc/[0-9]*/fd -maxdepth 1 \
+        -lname "$tmp/out/*" 2>/dev/null) ]] && break
       sleep 0.5
     done
   fi
   ((${#daemons[@]})) && kill -TERM "${daemons[@]}" 2>/dev/null
-  for ((i = 0; i < 20; ++i)); do
+  for ((i = 0; i < 10; ++i)); do
     pids=$(ours)
     [[ -z $pids ]] && break
-    sleep 0.25
+    sleep 0.3
   done
   pids=$(ours)
   # shellcheck disable=SC2086
@@ -140,7 +143,7 @@ mkdir -p "$tmp"/{etc,munge,log,state,spool,out}
 chmod 755 "$tmp/munge"
 dd if=/dev/urandom of="$tmp/etc/munge.key" bs=1024 count=1 status=none
 chmod 600 "$tmp/etc/munge.key"
-munged -F -f --socket="$tmp/munge/munge.sock" --key-file="$tmp/etc/munge.key" \
+setsid munged -F -f --socket="$tmp/munge/munge.sock" --key-file="$tmp/etc/munge.key" \
   --pid-file="$tmp/munge/munged.pid" --seed-file="$tmp/munge/munged.seed" \
   --log-file="$tmp/log/munged.log" >>"$tmp/log/munged.log" 2>&1 &
 daemons+=($!)
@@ -202,9 +205,9 @@ SlurmdTimeout=30
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
-slurmctld -D -i -f "$SLURM_CONF" >>"$tmp/log/slurmctld.out" 2>&1 &
+setsid slurmctld -D -i -f "$SLURM_CONF" >>"$tmp/log/slurmctld.out" 2>&1 &
 daemons+=($!)
-slurmd -D -N "$node" -f "$SLURM_CONF" >>"$tmp/log/slurmd.out" 2>&1 &
+setsid slurmd -D -N "$node" -f "$SLURM_CONF" >>"$tmp/log/slurmd.out" 2>&1 &
 daemons+=($!)
 for ((i = 0; i < 150; ++i)); do
   state=$(sinfo -h -n "$node" -o %T 2>/dev/null || true)
