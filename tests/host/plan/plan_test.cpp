@@ -148,7 +148,9 @@ TEST(make_plan, shards_split_the_sites_by_pairs_and_together_are_the_whole_plan)
       const auto p = sw::make_plan(scenes, catalog, i, n);
       EXPECT_EQ(p.sites_seen, whole.sites_seen) << i << "/" << n;  // of the whole catalog
       for (std::size_t k = 0; k < p.work.size(); ++k) {
-        if (k > 0) EXPECT_LT(p.work[k - 1].site, p.work[k].site) << "site order";
+        if (k > 0) {
+          EXPECT_LT(p.work[k - 1].site, p.work[k].site) << "site order";
+        }
         EXPECT_EQ(p.work[k].scenes, whole.work[p.work[k].site].scenes);
         sites.insert(p.work[k].site);
       }
