@@ -296,13 +296,17 @@ restarts=$(scontrol show job "$task" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p' |
 if [[ -z $first_exit ]]; then
   fail "no sitewatch exit in $log0"
 elif [[ $first_exit == 0 ]]; then
-  how="had already finished (exit 0); the requeued attempt resumed a finished output"
+  how="had already finished (exit 0); the requeued attempt found it done (shard-0.done) and exited"
 else
   done_before=$(sed -n 's/.* \([0-9]*\) pairs (\([0-9]*\) already done).*/\2 of \1/p' "$log0" | tail -n 1)
   how="was stopped mid-run (sitewatch exit $first_exit); the requeued attempt resumed it with ${done_before:-?} pairs already done"
 fi
 ((restarts >= 1)) || fail "shard 0 shows Restarts=${restarts:-?} after the requeue"
-grep -q "resuming $tmp/out/shard-0.gpkg" "$log0" || fail "the requeued shard 0 did not --resume"
+if [[ $first_exit == 0 ]]; then
+  grep -q "already finished with these inputs" "$log0" || fail "the requeued, finished shard 0 ran again"
+else
+  grep -q "resuming $tmp/out/shard-0.gpkg" "$log0" || fail "the requeued shard 0 did not --resume"
+fi
 say "merge job done; shard 0 $how (Restarts=$restarts, $attempts sitewatch runs logged)"
 
 "$bin" export "$tmp/out/merged.gpkg" --format csv --out "$tmp/merged-csv"
