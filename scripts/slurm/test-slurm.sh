@@ -5,12 +5,12 @@
 #      when they cannot be installed: one line "slurm test skipped: ..." and exit 0
 #   2. in a temporary folder: a munge key and munged on its own socket; slurm.conf (this
 #      host as controller and only node, no cgroups, free ports); slurmctld and slurmd in
-#      the foreground (-D), as children of this script
+#      the foreground (-D), in the background of this script, each in a session of its own
 #   3. `sitewatch synth` (8 dates, scale 0.05), then scripts/slurm/submit.sh with 3 shards
 #      of 1 CPU each (the node runs as many at once as it has CPUs)
-#   4. while shard 0 runs (its output exists), `scontrol requeue` of that task: Slurm
-#      stops it (SIGTERM), queues it again, and the new attempt `--resume`s; says whether the
-#      first attempt was stopped mid-run or had already finished
+#   4. while shard 0 runs, once it has committed a pair, `scontrol requeue` of that task:
+#      Slurm stops it (SIGTERM), queues it again, and the new attempt `--resume`s; says
+#      whether the first attempt was stopped mid-run or had already finished
 #   5. waits for the merge job; the merged site_counts and detections against one plain
 #      `sitewatch run` of the same archive: identical (site_counts by
 #      scripts/compare_tables.py, detections row for row, run_id left out)
