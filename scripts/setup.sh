@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of sitewatch from Debian packages.
+# Installs every build and test dependency of sitewatch from Debian packages (but Slurm:
+# scripts/slurm/test-slurm.sh installs slurm-wlm and munge itself, keeping their services
+# from starting).
 # Idempotent: when everything is present it prints one line and touches nothing.
 # Usage: scripts/setup.sh [--peers] [--browser]
 set -euo pipefail

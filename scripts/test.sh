@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds and tests sitewatch on this machine, the way CI does:
 #   1. scripts/setup.sh (dependencies, idempotent)
-#   2. the `cpu` preset: build, all tests
+#   2. the `cpu` preset: build, all tests; then (not with --quick) a real single-node Slurm
+#      cluster running a sharded run, one shard requeued, merged = a plain run
+#      (scripts/slurm/test-slurm.sh: installs slurm-wlm and munge itself; skips, exit 0,
+#      only when they cannot be installed)
 #   3. the `cuda` preset when nvcc is present: build the binary, the GPU tests and the
 #      benchmarks (must compile and link with -Werror), run the tests labelled `gpu` (they
 #      skip without a device) and the CUDA build's binary end to end on a small archive.
@@ -10,7 +13,7 @@
 #      (docs/TESTING.md); skipping it keeps CI inside its time
 #   4. the `asan` preset: build, the tests under AddressSanitizer + UBSan (four repetitive
 #      ones left to step 2, see below)
-# Usage: scripts/test.sh [--quick]   (--quick: cpu preset only)
+# Usage: scripts/test.sh [--quick]   (--quick: cpu preset only, no slurm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +31,11 @@ cmake --preset cpu >/dev/null
 cmake --build --preset cpu -j "$jobs"
 step "cpu: tests"
 ctest --preset cpu -j "$jobs"
+
+if ((quick == 0)); then
+  step "slurm: a real single-node cluster"
+  timeout --kill-after=30 600 scripts/slurm/test-slurm.sh build/cpu/sitewatch
+fi
 
 if ((quick == 0)); then
   nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}

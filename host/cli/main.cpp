@@ -141,7 +141,9 @@ void add_run_command(CLI::App& app, run_cli& c) {
   run->add_option("--memory-budget", ro.memory_budget,
                   "Memory limit, e.g. 4G (default: a quarter of RAM, or three quarters of the "
                   "cgroup memory limit when lower; refused below what one site needs)");
-  run->add_option("--shard", ro.shard, "I/N: process site i of the catalog when i % N == I");
+  run->add_option("--shard", ro.shard,
+                  "I/N: process shard I of N (each site whole in one shard, the shards balanced "
+                  "by their (site, scene) pairs)");
   run->add_flag("--resume", ro.resume,
                 "Continue an interrupted run into the same output; skips finished pairs, refuses a "
                 "different config");

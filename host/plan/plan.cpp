@@ -1,7 +1,11 @@
 #include "host/plan/plan.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
+#include <numeric>
+#include <queue>
+#include <utility>
 
 #include <ogr_geometry.h>
 
@@ -11,6 +15,26 @@ long long run_plan::pairs() const {
   long long n = 0;
   for (const auto& w : work) n += static_cast<long long>(w.scenes.size());
   return n;
+}
+
+std::vector<int> assign_shards(const std::vector<long long>& site_pairs, int shard_count) {
+  std::vector<int> shard(site_pairs.size(), 0);
+  if (shard_count <= 1) return shard;
+  std::vector<std::size_t> order(site_pairs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return site_pairs[a] > site_pairs[b]; });
+  // (load, shard): the top is the least loaded shard, the lower index among equals.
+  using load = std::pair<long long, int>;
+  std::priority_queue<load, std::vector<load>, std::greater<>> shards;
+  for (int i = 0; i < shard_count; ++i) shards.emplace(0, i);
+  for (const std::size_t s : order) {
+    auto [pairs, i] = shards.top();
+    shards.pop();
+    shard[s] = i;
+    shards.emplace(pairs + site_pairs[s], i);
+  }
+  return shard;
 }
 
 namespace {
@@ -36,6 +60,7 @@ run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, 
   for (std::size_t i = 0; i < plan.scenes.size(); ++i)
     if (plan.scenes[i].error.empty()) foot[i] = from_wkt(plan.scenes[i].footprint_wkt);
 
+  std::vector<site_work> all(catalog.sites.size());
   for (std::size_t s = 0; s < catalog.sites.size(); ++s) {
     std::unique_ptr<OGRGeometry> area;
     for (const auto& z : catalog.sites[s].zones) {
@@ -43,16 +68,20 @@ run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, 
       if (!g) continue;
       area = area ? std::unique_ptr<OGRGeometry>(area->Union(g.get())) : std::move(g);
     }
-    site_work w;
+    site_work& w = all[s];
     w.site = s;
     for (std::size_t i = 0; i < plan.scenes.size(); ++i) {
       if (!foot[i] || !area || !foot[i]->Intersects(area.get())) continue;
       ++plan.sites_seen[i];
       w.scenes.push_back(i);
     }
-    if (static_cast<int>(s % static_cast<std::size_t>(shard_count)) == shard_index)
-      plan.work.push_back(std::move(w));
   }
+  std::vector<long long> site_pairs(all.size());
+  for (std::size_t s = 0; s < all.size(); ++s)
+    site_pairs[s] = static_cast<long long>(all[s].scenes.size());
+  const std::vector<int> shard = assign_shards(site_pairs, shard_count);
+  for (std::size_t s = 0; s < all.size(); ++s)
+    if (shard[s] == shard_index) plan.work.push_back(std::move(all[s]));
   return plan;
 }
 

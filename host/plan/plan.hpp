@@ -22,9 +22,19 @@ struct run_plan {
   long long pairs() const;
 };
 
+// The shard of each site, balanced by (site, scene) pairs with every site whole in one
+// shard: longest processing time first. Sites in order of their pairs, most first (ties:
+// lower site index first), each to the shard with the fewest pairs so far (ties: lower
+// shard index). Deterministic: the same pairs give the same shards on every machine, so
+// the N runs of `--shard I/N` over the same archive split the catalog between them. The
+// largest shard holds at most the average plus the largest site's pairs (and at most 4/3
+// of the best split's largest shard).
+std::vector<int> assign_shards(const std::vector<long long>& site_pairs, int shard_count);
+
 // Matches scenes to sites by footprint (EPSG:4326 footprint against the union of the
 // site's zones). Scenes with an error match nothing. shard_index/shard_count select the
-// sites of one shard (site i of the sorted catalog goes to shard i % shard_count).
+// sites of one shard (assign_shards over every site's pair count); work keeps them in
+// site order.
 run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, int shard_index = 0,
                    int shard_count = 1);
 
