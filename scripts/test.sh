@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Builds and tests sitewatch on this machine, the way CI does:
 #   1. scripts/setup.sh (dependencies, idempotent)
-#   2. the `cpu` preset: build, all tests; then (not with --quick) a real single-node Slurm
-#      cluster running a sharded run, one shard requeued, merged = a plain run
-#      (scripts/slurm/test-slurm.sh: installs slurm-wlm and munge itself; skips, exit 0,
-#      only when they cannot be installed)
-#   3. the `cuda` preset when nvcc is present: build the binary, the GPU tests and the
-#      benchmarks (must compile and link with -Werror), run the tests labelled `gpu` (they
-#      skip without a device) and the CUDA build's binary end to end on a small archive.
-#      The host test suite is not built again here: it is the same source the cpu preset
-#      ran, and the device's code path runs on every machine through the serial engine
-#      (docs/TESTING.md); skipping it keeps CI inside its time
-#   4. the `asan` preset: build, the tests under AddressSanitizer + UBSan (four repetitive
-#      ones left to step 2, see below)
-# Usage: scripts/test.sh [--quick]   (--quick: cpu preset only, no slurm)
+#   2. one full build and every test in it: the `cuda` preset where nvcc is present (the
+#      CPU and CUDA backends in one binary; nvcc -Werror; the tests labelled `gpu` skip
+#      without a device, every other test runs on the CPU backend exactly as in a CPU-only
+#      build, and `--device auto` falls back to it), else the `cpu` preset. The CPU-only
+#      configuration is still built and tested in step 3 (asan has no CUDA), so each
+#      configuration compiles once: a separate cpu build cost CI about 10 minutes.
+#      Then the binary end to end with `--device auto` against `--device cpu`, and (not
+#      with --quick) a real single-node Slurm cluster running a sharded run, one shard
+#      requeued, merged = a plain run (scripts/slurm/test-slurm.sh: installs slurm-wlm and
+#      munge itself; skips, exit 0, only when they cannot be installed)
+#   3. the `asan` preset (CPU only, no benchmarks): build, the tests under
+#      AddressSanitizer + UBSan (those listed below left to step 2)
+# Usage: scripts/test.sh [--quick]   (--quick: the cpu preset only, no slurm, no asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,48 +26,46 @@ scripts/setup.sh
 step() { printf '\n==> %s\n' "$*"; }
 t0=$SECONDS
 
-step "cpu: configure and build"
-cmake --preset cpu >/dev/null
-cmake --build --preset cpu -j "$jobs"
-step "cpu: tests"
-ctest --preset cpu -j "$jobs"
-
-if ((quick == 0)); then
-  step "slurm: a real single-node cluster"
-  timeout --kill-after=30 600 scripts/slurm/test-slurm.sh build/cpu/sitewatch
+preset=cpu
+nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}
+if ((quick == 0)) && { command -v nvcc >/dev/null 2>&1 || [[ -x "$nvcc" ]]; }; then
+  preset=cuda
 fi
+step "$preset: configure and build$([[ $preset == cuda ]] && echo ' (nvcc, -Werror)')"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$jobs"
+step "$preset: tests (the gpu ones skip without a device)"
+ctest --preset "$preset" -j "$jobs"
+bin=build/$preset/sitewatch
 
 if ((quick == 0)); then
-  nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}
-  if command -v nvcc >/dev/null 2>&1 || [[ -x "$nvcc" ]]; then
-    step "cuda: configure and build (nvcc, -Werror)"
-    cmake --preset cuda >/dev/null
-    cmake --build --preset cuda -j "$jobs" --target sitewatch sw_gpu_tests sw_bench
-    step "cuda: gpu tests (skip without a device), and the binary end to end"
-    ctest --preset cuda -L gpu -j "$jobs"
-    smoke=$(mktemp -d)
-    build/cuda/sitewatch info
-    build/cuda/sitewatch synth --out "$smoke/archive" --dates 6 --scale 0.05 -q
-    build/cuda/sitewatch run --scenes "$smoke/archive/scenes" --sites "$smoke/archive/sites.geojson" \
-      --config "$smoke/archive/config.toml" --out "$smoke/out.gpkg" --csv "$smoke/csv" -q
-    build/cpu/sitewatch run --scenes "$smoke/archive/scenes" --sites "$smoke/archive/sites.geojson" \
-      --config "$smoke/archive/config.toml" --out "$smoke/cpu.gpkg" --csv "$smoke/cpu-csv" -q
-    /usr/bin/python3 scripts/compare_tables.py "$smoke/cpu-csv/site_counts.csv" "$smoke/csv/site_counts.csv"
-    rm -rf "$smoke"
-  else
-    step "cuda: skipped (no nvcc on this machine)"
-  fi
+  step "$preset: the binary end to end, --device auto against --device cpu"
+  smoke=$(mktemp -d)
+  "$bin" info
+  "$bin" synth --out "$smoke/archive" --dates 6 --scale 0.05 -q
+  for device in auto cpu; do
+    "$bin" run --scenes "$smoke/archive/scenes" --sites "$smoke/archive/sites.geojson" \
+      --config "$smoke/archive/config.toml" --out "$smoke/$device.gpkg" --csv "$smoke/$device" \
+      --device "$device" -q
+  done
+  /usr/bin/python3 scripts/compare_tables.py "$smoke/cpu/site_counts.csv" "$smoke/auto/site_counts.csv"
+  rm -rf "$smoke"
+
+  step "slurm: a real single-node cluster"
+  timeout --kill-after=30 600 scripts/slurm/test-slurm.sh "$bin"
 
   step "asan: configure and build"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
   step "asan: tests"
-  # Under the sanitizers, all but four tests the cpu preset has just run, whose code the
-  # sanitized suite runs elsewhere and whose cost is repetition (kept CI near 40 minutes;
+  # Under the sanitizers, all but the tests below, which step 2 has just run and whose
+  # sitewatch code the sanitized suite runs elsewhere (kept CI under 40 minutes;
   # docs/TESTING.md): the SIGKILL/resume loops (the resume path: bad_input.sigterm_...), the
-  # same archive at several thread counts, and the serial engine on every strategy and
-  # method (the serial engine: engine_serial tests).
-  asan_skip='^strategies/resume\.|^synth_run\.same_answer_for_any_thread_count|^serial_engine\.equals_the_cpu_engine_on_the_hard_archive'
+  # same archive at several thread counts, the serial engine on every strategy and method
+  # (the serial engine: engine_serial tests), and the tests of what surrounds the binary:
+  # packaging (install.), a browser (report.browser; the report itself: synth_run.report_...)
+  # and an HTTP server (remote.; the URL paths: scene_paths and scene_index tests).
+  asan_skip='^strategies/resume\.|^synth_run\.same_answer_for_any_thread_count|^serial_engine\.equals_the_cpu_engine_on_the_hard_archive|^install\.|^report\.browser|^remote\.'
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
   LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
