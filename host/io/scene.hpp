@@ -66,7 +66,11 @@ struct scene_info {
 // Scenes that cannot be used are returned with `error` set, not thrown. The result is
 // sorted by (acquired_unix, id), so it does not depend on listing order.
 // Throws sw::input_error when PATH itself does not exist or holds no raster at all.
-std::vector<scene_info> index_scenes(const std::string& path);
+// `area_wkt` (lon/lat WKT, e.g. every site's zones), when given, lets a catalogue skip what
+// misses it unopened: a STAC item whose geometry does not meet the area is returned with its
+// facts from the item (id, time, footprint, metadata, the data asset's path) and its raster
+// never opened; the plan then finds it overlaps no site, as it would have.
+std::vector<scene_info> index_scenes(const std::string& path, const std::string& area_wkt = {});
 
 // Reads one scene's facts. `udm2_path` / `metadata_path` may be empty.
 scene_info describe_scene(const std::string& path, const std::string& udm2_path,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -252,7 +253,12 @@ void add_path(const std::string& path, discovery& d, bool allow_list, const std:
 
 discovery discover(const std::string& path) {
   discovery d;
-  add_path(url_to_gdal_path(path), d, true, {});
+  std::string top = url_to_gdal_path(path);
+  // A local path is made absolute first, so that every path found under it is: the scenes
+  // table then names files (a zip's /vsizip/ members included) that `report` finds from any
+  // folder.
+  if (!top.empty() && top.front() != '/') top = std::filesystem::absolute(top).string();
+  add_path(top, d, true, {});
   d.census.freeze();
   // The same file reached twice (a list naming it twice, a folder and a file inside it).
   std::sort(d.files.begin(), d.files.end(), [](const candidate& a, const candidate& b) {

@@ -218,18 +218,20 @@ void refuse_duplicate_ids(std::vector<scene_info>& scenes) {
 
 }  // namespace
 
-std::vector<scene_info> index_scenes(const std::string& path) {
+std::vector<scene_info> index_scenes(const std::string& path, const std::string& area_wkt) {
   gdal_init();
   gdal_error_scope errors;
   const auto start = std::chrono::steady_clock::now();
   std::vector<scene_info> scenes;
-  if (auto stac = index_stac(path)) {  // a STAC ItemCollection or Item (host/io/stac.hpp)
+  if (auto stac = index_stac(path, area_wkt)) {  // a STAC ItemCollection or Item (host/io/stac.hpp)
     scenes = std::move(*stac);
   } else {
     discovery d = discover(path);
     grouped_files g = group_files(d.files);
     const std::vector<work> todo = plan_work(g);
-    scenes = describe_all(todo, d.census);
+    std::optional<std::vector<scene_info>> items;
+    if (todo.empty()) items = index_stac_folder(path, area_wkt);  // no raster: STAC items?
+    scenes = items ? std::move(*items) : describe_all(todo, d.census);
     for (auto& s : d.failed) scenes.push_back(std::move(s));
   }
   if (scenes.empty())

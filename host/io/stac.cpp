@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
+#include <memory>
 
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <ogr_geometry.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <nlohmann/json.hpp>
 
@@ -101,7 +104,16 @@ scene_info known_facts(const nlohmann::json& item, const std::string& document) 
   return s;
 }
 
-scene_info describe_item(const nlohmann::json& item, const std::string& document) {
+// A lon/lat geometry from WKT; null for "" or text OGR cannot read.
+std::unique_ptr<OGRGeometry> geometry_of(const std::string& wkt) {
+  OGRGeometry* g = nullptr;
+  if (wkt.empty() || OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE)
+    return nullptr;
+  return std::unique_ptr<OGRGeometry>(g);
+}
+
+scene_info describe_item(const nlohmann::json& item, const std::string& document,
+                         const OGRGeometry* area) {
   scene_info known;
   try {
     known = known_facts(item, document);
@@ -122,6 +134,19 @@ scene_info describe_item(const nlohmann::json& item, const std::string& document
   std::string udm2;
   for (const char* key : k_udm2_keys)
     if (udm2.empty()) udm2 = href_of(assets, key);
+  // Outside every site: the item's facts are all the plan needs (it will skip the scene), so
+  // the raster, perhaps a download away, is not opened.
+  if (area != nullptr) {
+    const auto footprint = geometry_of(known.footprint_wkt);
+    // a copy per item: the items are described in parallel, and OGR's methods are not
+    // documented safe for concurrent use of one object
+    const std::unique_ptr<OGRGeometry> mine(area->clone());
+    if (footprint && !footprint->Intersects(mine.get())) {
+      known.path = stac_href_to_gdal(data, document);
+      known.mask = udm2.empty() ? mask_source::none : mask_source::udm2;
+      return known;
+    }
+  }
   return describe_catalogued(known, stac_href_to_gdal(data, document),
                              udm2.empty() ? "" : stac_href_to_gdal(udm2, document));
 }
@@ -145,7 +170,8 @@ std::string stac_href_to_gdal(const std::string& href, const std::string& docume
   return resolve_listed_path(href, dir_name(url_to_gdal_path(document)));
 }
 
-std::optional<std::vector<scene_info>> index_stac(const std::string& path) {
+std::optional<std::vector<scene_info>> index_stac(const std::string& path,
+                                                  const std::string& area_wkt) {
   const std::string doc = url_to_gdal_path(path);
   const bool json_name = extension_of(file_name(path)) == "json";
   if (!json_name && doc == path) return std::nullopt;  // a local file not named .json
@@ -169,9 +195,34 @@ std::optional<std::vector<scene_info>> index_stac(const std::string& path) {
   } else {
     return std::nullopt;
   }
+  const auto area = geometry_of(area_wkt);
   std::vector<scene_info> scenes(items.size());
   tbb::parallel_for(std::size_t{0}, items.size(),
-                    [&](std::size_t i) { scenes[i] = describe_item(*items[i], path); });
+                    [&](std::size_t i) { scenes[i] = describe_item(*items[i], path, area.get()); });
+  return scenes;
+}
+
+std::optional<std::vector<scene_info>> index_stac_folder(const std::string& dir,
+                                                         const std::string& area_wkt) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (dir.rfind("/vsi", 0) == 0 || !fs::is_directory(dir, ec)) return std::nullopt;
+  // Links are not followed (no loops); the documents in path order, so the scenes do not
+  // depend on the listing order.
+  std::vector<std::string> docs;
+  const fs::path root = fs::absolute(dir);
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (extension_of(it->path().filename().string()) == "json" && it->is_regular_file(ec))
+      docs.push_back(it->path().string());
+  std::sort(docs.begin(), docs.end());
+  std::optional<std::vector<scene_info>> scenes;
+  for (const auto& doc : docs)
+    if (auto items = index_stac(doc, area_wkt)) {
+      if (!scenes) scenes.emplace();
+      for (auto& s : *items) scenes->push_back(std::move(s));
+    }
   return scenes;
 }
 

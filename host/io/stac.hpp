@@ -18,7 +18,16 @@ namespace sw {
 // The scenes of a STAC document, described (their rasters opened); nullopt when `path` is
 // not a JSON document of type Feature with assets or FeatureCollection of such (then it is a
 // directory, list or raster as before). An item that cannot be used comes back with `error`.
-std::optional<std::vector<scene_info>> index_stac(const std::string& path);
+// `area_wkt`: as index_scenes' (items whose geometry misses it are not opened).
+std::optional<std::vector<scene_info>> index_stac(const std::string& path,
+                                                  const std::string& area_wkt = {});
+
+// The scenes of a local folder of STAC Item or ItemCollection files (*.json, searched
+// recursively, links not followed), in the order of their paths; nullopt when it holds
+// none. index_scenes asks for them only when the folder holds no raster candidate, so a Planet
+// archive's metadata JSONs (Features without assets) are never taken for items.
+std::optional<std::vector<scene_info>> index_stac_folder(const std::string& dir,
+                                                         const std::string& area_wkt = {});
 
 // An href of an asset as a GDAL path: http(s) through /vsicurl/, s3:// through /vsis3/,
 // relative ones against the folder of the document that names them.

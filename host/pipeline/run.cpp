@@ -215,7 +215,9 @@ prepared_run prepare(const run_options& opt) {
   const std::string config_sha = sha256_hex(config_text);
 
   if (!opt.quiet) spdlog::info("indexing scenes under {}", opt.scenes);
-  p.plan = make_plan(index_scenes(opt.scenes), p.catalog, p.shard_index, p.shard_count);
+  // catalogue items outside every site are planned from their facts, their rasters unopened
+  p.plan = make_plan(index_scenes(opt.scenes, catalog_area_wkt(p.catalog)), p.catalog,
+                     p.shard_index, p.shard_count);
   p.mem = plan_memory(p.budget, p.threads, p.plan, p.catalog, p.cfg);
   if (p.budget < minimum_budget(p.mem))
     throw input_error(fmt::format(

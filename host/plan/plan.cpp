@@ -7,6 +7,7 @@
 #include <queue>
 #include <utility>
 
+#include <cpl_conv.h>
 #include <ogr_geometry.h>
 
 namespace sw {
@@ -45,6 +46,22 @@ std::unique_ptr<OGRGeometry> from_wkt(const std::string& wkt) {
   return std::unique_ptr<OGRGeometry>(g);
 }
 }  // namespace
+
+std::string catalog_area_wkt(const site_catalog& catalog) {
+  std::unique_ptr<OGRGeometry> area;
+  for (const auto& site : catalog.sites)
+    for (const auto& z : site.zones) {
+      auto g = from_wkt(z.wkt_lonlat);
+      if (!g) continue;
+      area = area ? std::unique_ptr<OGRGeometry>(area->Union(g.get())) : std::move(g);
+    }
+  if (!area) return {};
+  char* text = nullptr;
+  if (area->exportToWkt(&text) != OGRERR_NONE) return {};
+  std::string wkt(text);
+  CPLFree(text);
+  return wkt;
+}
 
 run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, int shard_index,
                    int shard_count) {

@@ -31,6 +31,10 @@ struct run_plan {
 // of the best split's largest shard).
 std::vector<int> assign_shards(const std::vector<long long>& site_pairs, int shard_count);
 
+// Every zone of the catalog as one lon/lat geometry, as WKT ("" for an empty catalog): the
+// area index_scenes may skip catalogue items outside of (host/io/scene.hpp).
+std::string catalog_area_wkt(const site_catalog& catalog);
+
 // Matches scenes to sites by footprint (EPSG:4326 footprint against the union of the
 // site's zones). Scenes with an error match nothing. shard_index/shard_count select the
 // sites of one shard (assign_shards over every site's pair count); work keeps them in

@@ -621,6 +621,41 @@ TEST(scene_index, an_empty_zip_has_no_raster_and_a_broken_one_cannot_be_listed) 
   EXPECT_TRUE(contains(what, "cannot list directory")) << what;
 }
 
+// A relative --scenes (a folder or a zip) is recorded absolute, /vsizip/ paths included, so
+// that `report` run from another folder still finds the scenes (issue 13).
+TEST(scene_index, relative_paths_are_recorded_absolute) {
+  temp_dir dir;
+  const std::string id = k_a;
+  write_tif(dir / ("p/" + id + "_3B_AnalyticMS_SR.tif"));
+  {
+    void* z = CPLCreateZip((dir / "order.zip").c_str(), nullptr);
+    ASSERT_NE(z, nullptr);
+    const std::string bytes = sw::test::read_text(dir / ("p/" + id + "_3B_AnalyticMS_SR.tif"));
+    ASSERT_EQ(CPLCreateFileInZip(z, ("PSScene/" + id + "_3B_AnalyticMS_SR.tif").c_str(), nullptr),
+              CE_None);
+    ASSERT_EQ(CPLWriteFileInZip(z, bytes.data(), static_cast<int>(bytes.size())), CE_None);
+    ASSERT_EQ(CPLCloseFileInZip(z), CE_None);
+    ASSERT_EQ(CPLCloseZip(z), CE_None);
+  }
+  const fs::path before = fs::current_path();
+  fs::current_path(dir.path());
+  std::vector<sw::scene_info> folder, zip;
+  try {
+    folder = sw::index_scenes("p");
+    zip = sw::index_scenes("order.zip");
+  } catch (...) {
+    fs::current_path(before);
+    throw;
+  }
+  fs::current_path(before);
+  ASSERT_EQ(folder.size(), 1u);
+  ASSERT_EQ(zip.size(), 1u);
+  EXPECT_EQ(folder[0].path, dir / ("p/" + id + "_3B_AnalyticMS_SR.tif"));
+  EXPECT_EQ(zip[0].path,
+            "/vsizip/" + (dir / "order.zip") + "/PSScene/" + id + "_3B_AnalyticMS_SR.tif");
+  EXPECT_EQ(zip[0].error, "");
+}
+
 TEST(scene_index, result_does_not_depend_on_listing_order) {
   temp_dir dir;
   std::vector<std::string> names;

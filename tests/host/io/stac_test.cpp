@@ -13,8 +13,10 @@
 
 #include "host/io/planet_names.hpp"
 #include "host/io/scene.hpp"
+#include "host/io/sites.hpp"
 #include "host/io/stac.hpp"
 #include "host/pipeline/run.hpp"
+#include "host/plan/plan.hpp"
 #include "synth_archive.hpp"
 #include "test_util.hpp"
 
@@ -133,6 +135,72 @@ TEST(stac, an_item_collection_gives_the_tables_of_the_folder) {
   EXPECT_TRUE(scenes[0].error.empty()) << scenes[0].error;
   EXPECT_EQ(scenes[0].mask, features[0]["assets"].contains("ortho_udm2") ? sw::mask_source::udm2
                                                                          : sw::mask_source::none);
+}
+
+// A folder of Item files (one per scene, two of them in a subfolder), as a STAC catalogue
+// keeps them on disk: the same tables as the archive's folder.
+TEST(stac, a_folder_of_items_gives_the_tables_of_the_folder) {
+  sw::test::temp_dir d;
+  const std::string archive = sw::test::synth_archive(d.path().string(), "tumen", 8, 5);
+  const std::string items = archive + "/items";
+  fs::create_directories(items + "/more");
+  const json top = items_of(archive + "/scenes", items + "/x.json");
+  const json more = items_of(archive + "/scenes", items + "/more/x.json");
+  ASSERT_EQ(top.size(), 8u);
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    const bool nested = i % 4 == 1;  // two of eight
+    const json& item = nested ? more[i] : top[i];
+    sw::test::write_text(
+        items + (nested ? "/more/" : "/") + item["id"].get<std::string>() + ".json", item.dump(1));
+  }
+  sw::test::write_text(items + "/catalog.json", R"({"type": "Catalog", "id": "c"})");
+  const std::string folder = run_to_csv(d, archive + "/scenes", archive, "folder");
+  const std::string stac = run_to_csv(d, items, archive, "stac_folder");
+  const auto a = rows(folder + "/site_counts.csv"), b = rows(stac + "/site_counts.csv");
+  ASSERT_GE(a.size(), 20u);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(rows(folder + "/detections.csv"), rows(stac + "/detections.csv"));
+}
+
+// Footprint prefilter (issue 13): an item whose geometry misses every site is planned from
+// its facts, its raster never opened. Its data asset here does not exist: opened, it would
+// be a failed scene; unopened, the plan skips it as overlapping no site. The other items are
+// described exactly as without the filter.
+TEST(stac, items_outside_every_site_are_not_opened) {
+  sw::test::temp_dir d;
+  const std::string archive = sw::test::synth_archive(d.path().string(), "tumen", 4, 5);
+  const std::string doc = archive + "/items.json";
+  json features = items_of(archive + "/scenes", doc);
+  json far = features[0];
+  far["id"] = "far_away";
+  far["geometry"] = {{"type", "Polygon"},
+                     {"coordinates", {{{0, 0}, {0.01, 0}, {0.01, 0.01}, {0, 0.01}, {0, 0}}}}};
+  far["assets"] = {{"ortho_analytic_4b_sr", {{"href", "missing.tif"}, {"roles", {"data"}}}}};
+  features.push_back(far);
+  sw::test::write_text(doc, json{{"type", "FeatureCollection"}, {"features", features}}.dump(1));
+  const sw::site_catalog catalog =
+      sw::load_sites(archive + "/sites.geojson", sw::load_config(archive + "/config.toml"));
+  const std::string area = sw::catalog_area_wkt(catalog);
+  ASSERT_FALSE(area.empty());
+
+  const auto all = sw::index_scenes(doc);
+  const auto filtered = sw::index_scenes(doc, area);
+  ASSERT_EQ(all.size(), filtered.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(all[i].id, filtered[i].id);
+    if (all[i].id == "far_away") {
+      EXPECT_FALSE(all[i].error.empty()) << "opened: a missing raster fails";
+      EXPECT_EQ(filtered[i].error, "") << "not opened";
+      EXPECT_EQ(filtered[i].path, archive + "/missing.tif");
+      const auto plan = sw::make_plan({filtered[i]}, catalog);
+      EXPECT_EQ(plan.sites_seen.at(0), 0) << "the plan skips it";
+    } else {
+      EXPECT_EQ(filtered[i].error, all[i].error);
+      EXPECT_EQ(filtered[i].crs_wkt, all[i].crs_wkt);
+      EXPECT_EQ(filtered[i].band_count, all[i].band_count);
+      EXPECT_EQ(filtered[i].footprint_wkt, all[i].footprint_wkt);
+    }
+  }
 }
 
 TEST(stac, items_without_a_data_asset_or_a_time_are_failed_scenes) {
