@@ -710,10 +710,9 @@ void read_bands(reader& r, const toml::table& bands, config& cfg) {
     }
     // SPEC 1.1's names only: a name no scene can have would fail every scene at every site
     // (exit 3, hours into a run) instead of the config (exit 2, before any work).
-    if (canonical_band_name(name) != name) {
+    if (const std::string canonical = canonical_band_name(name); canonical != name) {
       const std::vector<std::string_view> allowed(known_band_names().begin(),
                                                   known_band_names().end());
-      const std::string canonical = canonical_band_name(name);
       const std::string near = canonical.empty() ? closest(name, allowed) : canonical;
       r.error(v, fmt::format("'{}' is not a band name (allowed: {}){}", path, join(allowed, ", "),
                              near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));

@@ -63,6 +63,13 @@ network_open_scope::~network_open_scope() {
     CPLSetThreadLocalConfigOption(k_readdir_option, had_previous_ ? previous_.c_str() : nullptr);
 }
 
+std::unique_ptr<OGRGeometry> geometry_from_wkt(const std::string& wkt) {
+  OGRGeometry* g = nullptr;
+  if (wkt.empty() || OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE)
+    return nullptr;
+  return std::unique_ptr<OGRGeometry>(g);
+}
+
 bool vsi_path_exists(const std::string& path) {
   VSIStatBufL st;
   return VSIStatExL(path.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <gdal_priv.h>
+#include <ogr_geometry.h>
 #include <ogr_spatialref.h>
 
 class OGRFeature;
@@ -65,6 +66,9 @@ class network_open_scope {
   bool had_previous_ = false;
   std::string previous_;  // this thread's own value before, restored after
 };
+
+// A geometry from WKT, no SRS attached; null for "" or text OGR cannot read.
+std::unique_ptr<OGRGeometry> geometry_from_wkt(const std::string& wkt);
 
 // Whether PATH (any GDAL path: /vsizip/, /vsis3/, ...) exists.
 bool vsi_path_exists(const std::string& path);

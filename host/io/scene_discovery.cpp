@@ -136,12 +136,19 @@ bool empty_zip(const std::string& zip) {
   return read && std::memcmp(eocd, "PK\x05\x06", 4) == 0 && eocd[10] == 0 && eocd[11] == 0;
 }
 
+// Whether a GDAL path is /vsizip/ of an empty zip: an empty folder, which GDAL can neither
+// list nor stat.
+bool empty_zip_root(const std::string& path) {
+  const std::string root = strip_trailing_slashes(path);
+  return root.rfind("/vsizip/", 0) == 0 && empty_zip(root.substr(8));
+}
+
 // One directory level at a time (GDAL's own recursion follows links into loops forever).
 void walk_dir(const std::string& root_in, discovery& d) {
   const std::string root = strip_trailing_slashes(root_in);
   if (!first_visit(root, d)) return;
   VSIDIR* dir = VSIOpenDir(root.c_str(), 0, nullptr);
-  if (!dir && root.rfind("/vsizip/", 0) == 0 && empty_zip(root.substr(8))) return;  // no files
+  if (!dir && empty_zip_root(root)) return;  // no files
   if (!dir)
     throw input_error(
         fmt::format("{}: cannot list directory: {}", root, gdal_last_error("listing failed")));
@@ -229,8 +236,7 @@ void add_missing(const std::string& path, discovery& d, const std::string& list)
 
 void add_path(const std::string& path, discovery& d, bool allow_list, const std::string& list) {
   VSIStatBufL st;
-  // GDAL cannot stat /vsizip/ of an empty zip: it is an empty folder, not a missing one
-  if (path.rfind("/vsizip/", 0) == 0 && empty_zip(strip_trailing_slashes(path).substr(8))) return;
+  if (empty_zip_root(path)) return;  // an empty folder, not a missing one
   if (VSIStatL(path.c_str(), &st) != 0) {
     if (!allow_list) {
       add_missing(path, d, list);

@@ -104,14 +104,6 @@ scene_info known_facts(const nlohmann::json& item, const std::string& document) 
   return s;
 }
 
-// A lon/lat geometry from WKT; null for "" or text OGR cannot read.
-std::unique_ptr<OGRGeometry> geometry_of(const std::string& wkt) {
-  OGRGeometry* g = nullptr;
-  if (wkt.empty() || OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE)
-    return nullptr;
-  return std::unique_ptr<OGRGeometry>(g);
-}
-
 scene_info describe_item(const nlohmann::json& item, const std::string& document,
                          const OGRGeometry* area) {
   scene_info known;
@@ -137,7 +129,7 @@ scene_info describe_item(const nlohmann::json& item, const std::string& document
   // Outside every site: the item's facts are all the plan needs (it will skip the scene), so
   // the raster, perhaps a download away, is not opened.
   if (area != nullptr) {
-    const auto footprint = geometry_of(known.footprint_wkt);
+    const auto footprint = geometry_from_wkt(known.footprint_wkt);
     // a copy per item: the items are described in parallel, and OGR's methods are not
     // documented safe for concurrent use of one object
     const std::unique_ptr<OGRGeometry> mine(area->clone());
@@ -195,7 +187,7 @@ std::optional<std::vector<scene_info>> index_stac(const std::string& path,
   } else {
     return std::nullopt;
   }
-  const auto area = geometry_of(area_wkt);
+  const auto area = geometry_from_wkt(area_wkt);
   std::vector<scene_info> scenes(items.size());
   tbb::parallel_for(std::size_t{0}, items.size(),
                     [&](std::size_t i) { scenes[i] = describe_item(*items[i], path, area.get()); });

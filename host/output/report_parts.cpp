@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "host/io/scene_time.hpp"
+
 namespace sw::report {
 namespace {
 
@@ -106,8 +108,7 @@ std::string tick_label(double value, double step) {
 }
 
 std::string iso_date(std::int64_t t) {
-  const auto c = civil(t);
-  return fmt::format("{:04d}-{:02d}-{:02d}", int(c.year()), unsigned(c.month()), unsigned(c.day()));
+  return format_rfc3339(t).substr(0, 10);  // "YYYY-MM-DD" of "YYYY-MM-DDTHH:MM:SSZ"
 }
 
 std::vector<date_tick> date_ticks(std::int64_t t0, std::int64_t t1, int max_ticks) {

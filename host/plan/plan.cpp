@@ -10,6 +10,8 @@
 #include <cpl_conv.h>
 #include <ogr_geometry.h>
 
+#include "host/io/gdal_util.hpp"
+
 namespace sw {
 
 long long run_plan::pairs() const {
@@ -39,22 +41,21 @@ std::vector<int> assign_shards(const std::vector<long long>& site_pairs, int sha
 }
 
 namespace {
-std::unique_ptr<OGRGeometry> from_wkt(const std::string& wkt) {
-  OGRGeometry* g = nullptr;
-  if (wkt.empty() || OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g) != OGRERR_NONE)
-    return nullptr;
-  return std::unique_ptr<OGRGeometry>(g);
+// area ∪ the zones (lon/lat); zones whose WKT OGR cannot read are left out.
+std::unique_ptr<OGRGeometry> unite(std::unique_ptr<OGRGeometry> area,
+                                   const std::vector<zone>& zones) {
+  for (const auto& z : zones) {
+    auto g = geometry_from_wkt(z.wkt_lonlat);
+    if (!g) continue;
+    area = area ? std::unique_ptr<OGRGeometry>(area->Union(g.get())) : std::move(g);
+  }
+  return area;
 }
 }  // namespace
 
 std::string catalog_area_wkt(const site_catalog& catalog) {
   std::unique_ptr<OGRGeometry> area;
-  for (const auto& site : catalog.sites)
-    for (const auto& z : site.zones) {
-      auto g = from_wkt(z.wkt_lonlat);
-      if (!g) continue;
-      area = area ? std::unique_ptr<OGRGeometry>(area->Union(g.get())) : std::move(g);
-    }
+  for (const auto& site : catalog.sites) area = unite(std::move(area), site.zones);
   if (!area) return {};
   char* text = nullptr;
   if (area->exportToWkt(&text) != OGRERR_NONE) return {};
@@ -75,16 +76,11 @@ run_plan make_plan(std::vector<scene_info> scenes, const site_catalog& catalog, 
   // Footprints once; sites as the union of their zones (lon/lat).
   std::vector<std::unique_ptr<OGRGeometry>> foot(plan.scenes.size());
   for (std::size_t i = 0; i < plan.scenes.size(); ++i)
-    if (plan.scenes[i].error.empty()) foot[i] = from_wkt(plan.scenes[i].footprint_wkt);
+    if (plan.scenes[i].error.empty()) foot[i] = geometry_from_wkt(plan.scenes[i].footprint_wkt);
 
   std::vector<site_work> all(catalog.sites.size());
   for (std::size_t s = 0; s < catalog.sites.size(); ++s) {
-    std::unique_ptr<OGRGeometry> area;
-    for (const auto& z : catalog.sites[s].zones) {
-      auto g = from_wkt(z.wkt_lonlat);
-      if (!g) continue;
-      area = area ? std::unique_ptr<OGRGeometry>(area->Union(g.get())) : std::move(g);
-    }
+    const std::unique_ptr<OGRGeometry> area = unite(nullptr, catalog.sites[s].zones);
     site_work& w = all[s];
     w.site = s;
     for (std::size_t i = 0; i < plan.scenes.size(); ++i) {

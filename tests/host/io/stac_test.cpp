@@ -100,6 +100,18 @@ std::vector<std::vector<std::string>> rows(const std::string& csv) {
   return out;
 }
 
+// Runs the archive from its scenes folder and from `stac` (a STAC document or folder): the
+// same site_counts (at least 20 rows) and detections, but for run_id.
+void expect_the_tables_of_the_folder(const sw::test::temp_dir& d, const std::string& archive,
+                                     const std::string& stac) {
+  const std::string folder = run_to_csv(d, archive + "/scenes", archive, "folder");
+  const std::string other = run_to_csv(d, stac, archive, "stac");
+  const auto a = rows(folder + "/site_counts.csv"), b = rows(other + "/site_counts.csv");
+  ASSERT_GE(a.size(), 20u);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(rows(folder + "/detections.csv"), rows(other + "/detections.csv"));
+}
+
 }  // namespace
 
 TEST(stac, hrefs_resolve_against_the_document) {
@@ -120,12 +132,7 @@ TEST(stac, an_item_collection_gives_the_tables_of_the_folder) {
   const json features = items_of(archive + "/scenes", doc);
   ASSERT_EQ(features.size(), 8u);
   sw::test::write_text(doc, json{{"type", "FeatureCollection"}, {"features", features}}.dump(1));
-  const std::string folder = run_to_csv(d, archive + "/scenes", archive, "folder");
-  const std::string stac = run_to_csv(d, doc, archive, "stac");
-  const auto a = rows(folder + "/site_counts.csv"), b = rows(stac + "/site_counts.csv");
-  ASSERT_GE(a.size(), 20u);
-  EXPECT_EQ(a, b);
-  EXPECT_EQ(rows(folder + "/detections.csv"), rows(stac + "/detections.csv"));
+  expect_the_tables_of_the_folder(d, archive, doc);
   // one Item file on its own: that scene
   const std::string one = archive + "/one.json";
   sw::test::write_text(one, features[0].dump());
@@ -154,12 +161,7 @@ TEST(stac, a_folder_of_items_gives_the_tables_of_the_folder) {
         items + (nested ? "/more/" : "/") + item["id"].get<std::string>() + ".json", item.dump(1));
   }
   sw::test::write_text(items + "/catalog.json", R"({"type": "Catalog", "id": "c"})");
-  const std::string folder = run_to_csv(d, archive + "/scenes", archive, "folder");
-  const std::string stac = run_to_csv(d, items, archive, "stac_folder");
-  const auto a = rows(folder + "/site_counts.csv"), b = rows(stac + "/site_counts.csv");
-  ASSERT_GE(a.size(), 20u);
-  EXPECT_EQ(a, b);
-  EXPECT_EQ(rows(folder + "/detections.csv"), rows(stac + "/detections.csv"));
+  expect_the_tables_of_the_folder(d, archive, items);
 }
 
 // Footprint prefilter (issue 13): an item whose geometry misses every site is planned from
