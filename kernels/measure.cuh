@@ -53,9 +53,9 @@ SW_HD inline component_sums component_sums_over(std::int64_t* i64, std::int32_t*
           i64 + 5 * count,
           i64 + 6 * count,
           lo,
-          lo + count,
+          lo != nullptr ? lo + count : nullptr,  // no extents asked: null, not null + count
           hi,
-          hi + count};
+          hi != nullptr ? hi + count : nullptr};
 }
 
 template <class T>

@@ -8,6 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-dev  # the asan preset: the sanitizers and libFuzzer (tests/fuzz)
   libgdal-dev gdal-bin libtiff-dev libzstd-dev
   libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -132,11 +132,8 @@ struct process_result {
   std::string output;  // stdout and stderr together (or stdout alone)
 };
 
-// Runs `sitewatch ARGS` (ARGS as a shell would split them) and waits for it; `output` holds
-// stdout and stderr, or stdout only when `with_stderr` is false.
-inline process_result run_sitewatch(const std::string& args, bool with_stderr = true) {
-  const std::string cmd =
-      std::string(SW_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+// Runs a shell command line and waits for it; `output` holds what it wrote to stdout.
+inline process_result run_shell(const std::string& cmd) {
   process_result r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -145,6 +142,19 @@ inline process_result run_sitewatch(const std::string& args, bool with_stderr = 
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `sitewatch ARGS` (ARGS as a shell would split them) and waits for it; `output` holds
+// stdout and stderr, or stdout only when `with_stderr` is false.
+inline process_result run_sitewatch(const std::string& args, bool with_stderr = true) {
+  return run_shell(std::string(SW_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
+}
+
+// As run_sitewatch (stdout and stderr), from the folder `cwd`, with the environment's
+// assignments `env` ("A=1 B=2") added.
+inline process_result run_sitewatch_in(const std::string& cwd, const std::string& env,
+                                       const std::string& args) {
+  return run_shell("cd '" + cwd + "' && env " + env + " " + SW_BINARY + " " + args + " 2>&1");
 }
 
 // Starts `sitewatch args...` without waiting (to be killed, or waited for with wait_exit);

@@ -258,8 +258,8 @@ void add_commands(CLI::App& app, commands& c) {
   app.footer(
       "Log lines go to stderr (stdout is for command output), also to --log-file.\n"
       "Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid input, 3 finished "
-      "but some scenes failed (see the scenes table), 130/143 stopped by SIGINT/SIGTERM "
-      "(--resume finishes it).");
+      "but some scenes failed (see the scenes table), 130/143/153 stopped by "
+      "SIGINT/SIGTERM/SIGXFSZ (a file-size limit; --resume finishes it).");
   add_run_command(app, c.run);
   add_synth_command(app, c.synth);
   add_export_command(app, c.exp);

@@ -636,6 +636,8 @@ template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
+template <class... F>  // clang before 17 deduces no aggregate's template arguments
+overloaded(F...)->overloaded<F...>;
 
 // Reads key `k` of table `t` (if present) into `s`, checking its type and range.
 template <class S>

@@ -247,7 +247,9 @@ void add_path(const std::string& path, discovery& d, bool allow_list, const std:
   if (VSI_ISDIR(st.st_mode)) {
     walk_dir(path, d);
   } else if (extension_of(file_name(path)) == "zip") {
-    walk_dir("/vsizip/" + path, d);
+    // "/vsizip/a.zip" of a zip holding one file stats as that file (GDAL opens it through
+    // the zip's own name): it is the zip's root all the same
+    walk_dir(istarts_with(path, "/vsizip/") ? path : "/vsizip/" + path, d);
   } else if (allow_list && looks_like_list(path)) {
     read_list(path, d);
   } else {
@@ -259,11 +261,10 @@ void add_path(const std::string& path, discovery& d, bool allow_list, const std:
 
 discovery discover(const std::string& path) {
   discovery d;
-  std::string top = url_to_gdal_path(path);
   // A local path is made absolute first, so that every path found under it is: the scenes
   // table then names files (a zip's /vsizip/ members included) that `report` finds from any
   // folder.
-  if (!top.empty() && top.front() != '/') top = std::filesystem::absolute(top).string();
+  const std::string top = absolute_gdal_path(path);
   add_path(top, d, true, {});
   d.census.freeze();
   // The same file reached twice (a list naming it twice, a folder and a file inside it).

@@ -13,20 +13,16 @@
 
 namespace sw {
 
-namespace {
-
-std::optional<double> json_number(const nlohmann::json& props, const char* key) {
-  const auto it = props.find(key);
-  if (it == props.end() || !it->is_number()) return std::nullopt;
+std::optional<double> json_number(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return std::nullopt;
   return it->get<double>();
 }
 
-std::string json_string(const nlohmann::json& props, const char* key) {
-  const auto it = props.find(key);
-  return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::string json_string(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-
-}  // namespace
 
 nlohmann::json read_json(const std::string& path) {
   const std::string text = vsi_read_file(path, 64 << 20);

@@ -3,6 +3,7 @@
 // written to the `scenes` table and a footprint.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,12 @@
 #include "host/io/scene.hpp"
 
 namespace sw {
+
+// A member of a JSON object when it is a string / a number; ""/nullopt when it is absent, of
+// another type, or `object` is not an object. (nlohmann's value() throws type_error for a
+// member of another type: a document's mistake must not end a run.)
+std::string json_string(const nlohmann::json& object, const char* key);
+std::optional<double> json_number(const nlohmann::json& object, const char* key);
 
 // Throws sw::input_error naming the path when it cannot be read or is not JSON.
 nlohmann::json read_json(const std::string& path);

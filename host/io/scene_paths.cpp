@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <unordered_set>
 
 namespace sw {
@@ -54,6 +55,22 @@ std::string url_to_gdal_path(const std::string& p) {
   if (istarts_with(p, "s3://")) return "/vsis3/" + p.substr(5);
   if (istarts_with(p, "file://")) return p.substr(7);
   return p;
+}
+
+std::string absolute_gdal_path(const std::string& p) {
+  std::string g = url_to_gdal_path(p);
+  if (g.empty()) return g;
+  // An archive handler's file is named relative to the working folder like any local path
+  // ("/vsizip/a.zip/x"); "{...}" quotes a name with the handler's separators in it.
+  for (const std::string_view handler :
+       {"/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"})
+    if (istarts_with(g, handler)) {
+      const std::string inner = g.substr(handler.size());
+      if (inner.empty() || inner.front() == '/' || inner.front() == '{') return g;
+      return std::string(handler) + std::filesystem::absolute(inner).string();
+    }
+  if (g.front() == '/' || g.find("://") != std::string::npos) return g;
+  return std::filesystem::absolute(g).string();
 }
 
 std::string resolve_listed_path(const std::string& ref, const std::string& dir) {

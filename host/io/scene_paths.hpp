@@ -23,6 +23,12 @@ std::string extension_of(const std::string& name);  // lower case, without the d
 // local path it names; anything else (a GDAL or local path) as it is.
 std::string url_to_gdal_path(const std::string& p);
 
+// A path as the user gave it (--scenes, --sites, --config), absolute: a URL as
+// url_to_gdal_path, a relative local path against the working folder, also the archive inside
+// a /vsizip/, /vsitar/, /vsigzip/, /vsi7z/ or /vsirar/ path; other GDAL paths as they are. So
+// that what is recorded of a run (the scenes and runs tables) can be found from any folder.
+std::string absolute_gdal_path(const std::string& p);
+
 // A path named in a list file or a catalogue, as a GDAL path: a URL as url_to_gdal_path, an
 // absolute path (or one with another scheme) as it is, a relative one against `dir` (the
 // naming document's folder, itself a GDAL path, so a list or catalogue read through

@@ -24,7 +24,7 @@ namespace sw {
 namespace {
 
 bool is_item(const nlohmann::json& j) {
-  return j.is_object() && j.value("type", "") == "Feature" && j.contains("assets") &&
+  return j.is_object() && json_string(j, "type") == "Feature" && j.contains("assets") &&
          j["assets"].is_object();
 }
 
@@ -42,7 +42,7 @@ constexpr std::array<const char*, 2> k_udm2_keys{"ortho_udm2", "udm2"};
 std::string href_of(const nlohmann::json& assets, const char* key) {
   const auto it = assets.find(key);
   if (it == assets.end() || !it->is_object()) return {};
-  return it->value("href", "");
+  return json_string(*it, "href");
 }
 
 std::string data_href(const nlohmann::json& assets) {
@@ -51,7 +51,7 @@ std::string data_href(const nlohmann::json& assets) {
   for (const auto& [key, a] : assets.items()) {  // any asset with the role "data"
     if (!a.is_object() || !a.contains("roles") || !a["roles"].is_array()) continue;
     const auto& roles = a["roles"];
-    if (std::find(roles.begin(), roles.end(), "data") != roles.end()) return a.value("href", "");
+    if (std::find(roles.begin(), roles.end(), "data") != roles.end()) return json_string(a, "href");
   }
   return {};
 }
@@ -78,9 +78,11 @@ std::optional<double> number_of(const nlohmann::json& props,
 // input_error (naming the document and the item) when the time is missing or bad.
 scene_info known_facts(const nlohmann::json& item, const std::string& document) {
   scene_info s;
-  s.id = item.value("id", "");
-  if (s.id.empty()) throw input_error(fmt::format("{}: a STAC item without an id", document));
-  const nlohmann::json props = item.value("properties", nlohmann::json::object());
+  s.id = json_string(item, "id");
+  if (s.id.empty())
+    throw input_error(fmt::format("{}: a STAC item without an id (a string)", document));
+  const auto p = item.find("properties");
+  const nlohmann::json props = p != item.end() && p->is_object() ? *p : nlohmann::json::object();
   const std::string when = text_of(props, {"datetime", "start_datetime"});
   const auto t = parse_rfc3339(when);
   if (!t)
@@ -180,7 +182,7 @@ std::optional<std::vector<scene_info>> index_stac(const std::string& path,
   std::vector<const nlohmann::json*> items;
   if (is_item(j)) {
     items.push_back(&j);
-  } else if (j.is_object() && j.value("type", "") == "FeatureCollection" &&
+  } else if (j.is_object() && json_string(j, "type") == "FeatureCollection" &&
              j.contains("features") && j["features"].is_array() && !j["features"].empty() &&
              std::all_of(j["features"].begin(), j["features"].end(), is_item)) {
     for (const auto& f : j["features"]) items.push_back(&f);

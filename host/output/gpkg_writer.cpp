@@ -118,7 +118,23 @@ const std::vector<field_spec> run_fields = {
     {"inputs_sha256", OFTString, "inputs SHA-256",
      "hash over the scene files' paths, sizes and modification times and the catalog's"},
     {"device", OFTString, "device", "cpu or the CUDA devices used"},
-    {"args", OFTString, "arguments", "the command line"}};
+    {"args", OFTString, "arguments", "the command line"},
+    {"host", OFTString, "host", "the host name of the machine the run ran on"},
+    {"slurm_job", OFTString, "Slurm job",
+     "SLURM_JOB_ID, or ARRAY-JOB_TASK in a Slurm array; NULL outside Slurm"},
+    {"shard", OFTString, "shard", "--shard I/N (0/1 for a run of every site)"},
+    {"threads", OFTInteger, "threads [count]", "worker threads"},
+    {"threads_source", OFTString, "threads from",
+     "where the thread count came from: --threads, the CPU affinity mask, SLURM_CPUS_PER_TASK"},
+    {"memory_budget", OFTInteger64, "memory budget [bytes]", "the memory budget the run kept to"},
+    {"memory_budget_source", OFTString, "memory budget from",
+     "where the budget came from: --memory-budget, physical RAM, the cgroup memory limit"},
+    {"gpus", OFTString, "GPUs",
+     "the CUDA devices used, one per line (model, memory, compute capability); NULL on the CPU"},
+    {"scenes_path", OFTString, "scenes", "--scenes as an absolute path (a URL as GDAL reads it)"},
+    {"sites_path", OFTString, "sites", "--sites as an absolute path"},
+    {"config_path", OFTString, "config file",
+     "--config as an absolute path; NULL for the built-in config"}};
 
 const std::vector<field_spec> journal_fields = {
     {"site_id", OFTString, "site", "a committed pair's site", plain, key},
@@ -198,6 +214,27 @@ OGRLayer* create_layer(GDALDataset* ds, const char* name, OGRwkbGeometryType geo
     describe_column(ds, name, f.name, f.title, f.description, path);
   }
   return l;
+}
+
+// An output made by an earlier sitewatch, resumed: the runs columns added since are added
+// to it (NULL in its earlier rows), so that this run's row is recorded whole.
+void add_missing_run_fields(GDALDataset* ds, const std::string& path) {
+  OGRLayer* l = ds->GetLayerByName("runs");
+  bool described = false;  // outputs before issue 14 have no gpkg_data_columns
+  if (OGRLayer* r = ds->ExecuteSQL(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_data_columns'",
+          nullptr, nullptr)) {
+    described = r->GetFeatureCount() > 0;
+    ds->ReleaseResultSet(r);
+  }
+  for (const auto& f : run_fields) {
+    if (l->GetLayerDefn()->GetFieldIndex(f.name) >= 0) continue;
+    OGRFieldDefn d(f.name, f.type);
+    if (l->CreateField(&d) != OGRERR_NONE)
+      throw error(fmt::format("{}: --resume: cannot add the column runs.{}: {}", path, f.name,
+                              gdal_last_error()));
+    if (described) describe_column(ds, "runs", f.name, f.title, f.description, path);
+  }
 }
 
 OGRLayer* layer(GDALDataset* ds, const char* name, const std::string& path) {
@@ -329,6 +366,7 @@ gpkg_writer::gpkg_writer(const std::string& path, mode m) : path_(path) {
         throw input_error(fmt::format(
             "{}: --resume: not a sitewatch output (no layer {}); nothing was changed", path, name));
       }
+    add_missing_run_fields(ds_, path);
     return;
   }
   if (exists) {
@@ -377,6 +415,17 @@ void gpkg_writer::write_run(const run_row& r) {
   set_text(f, "inputs_sha256", r.inputs_sha256);
   set_text(f, "device", r.device);
   set_text(f, "args", r.args);
+  set_text_or_null(f, "host", r.host);
+  set_text_or_null(f, "slurm_job", r.slurm_job);
+  set_text_or_null(f, "shard", r.shard);
+  f.SetField("threads", r.threads);
+  set_text_or_null(f, "threads_source", r.threads_source);
+  f.SetField("memory_budget", static_cast<GIntBig>(r.memory_budget));
+  set_text_or_null(f, "memory_budget_source", r.memory_budget_source);
+  set_text_or_null(f, "gpus", r.gpus);
+  set_text_or_null(f, "scenes_path", r.scenes_path);
+  set_text_or_null(f, "sites_path", r.sites_path);
+  set_text_or_null(f, "config_path", r.config_path);
   insert(l, f, path_);
 }
 

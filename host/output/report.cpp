@@ -371,6 +371,10 @@ std::string read_last_run(GDALDataset* ds, std::string& run_line) {
                            f->GetFieldAsString("run_id"), field_text(*f, "started"),
                            f->GetFieldAsString("version"), f->GetFieldAsString("git"),
                            f->GetFieldAsString("device"));
+    // the host and threads, in outputs made since issue 13
+    if (const int h = f->GetFieldIndex("host"); h >= 0 && f->IsFieldSetAndNotNull(h))
+      run_line += fmt::format(" on {}, {} threads", f->GetFieldAsString(h),
+                              f->GetFieldAsInteger("threads"));
   }
   return config_text;
 }

@@ -50,6 +50,15 @@ struct scene_row {
 struct run_row {
   std::string run_id, started, finished, version, git, config, config_sha256, inputs_sha256, device,
       args;
+  // Where and with what it ran (issue 13: a cluster's runs are told apart and repeated from
+  // these). Empty text: NULL.
+  std::string host, slurm_job, shard;
+  int threads = 0;
+  std::string threads_source;
+  long long memory_budget = 0;  // bytes
+  std::string memory_budget_source;
+  std::string gpus;  // the CUDA devices used, one per line; empty on the CPU
+  std::string scenes_path, sites_path, config_path;  // absolute; config empty: built-in
 };
 
 }  // namespace sw

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -105,6 +106,20 @@ allotment default_memory_budget() {
     a = {*limit / 4 * 3,
          fmt::format("three quarters of the cgroup memory limit ({} MiB)", *limit >> 20)};
   return a;
+}
+
+std::string slurm_job() {
+  const char* array = std::getenv("SLURM_ARRAY_JOB_ID");
+  const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (array && *array && task && *task) return fmt::format("{}_{}", array, task);
+  const char* job = std::getenv("SLURM_JOB_ID");
+  return job ? job : "";
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return {};
+  return name.data();
 }
 
 }  // namespace sw

@@ -22,6 +22,13 @@ allotment available_cpus();
 // the job's own, but the process's untracked memory needs the rest).
 allotment default_memory_budget();
 
+// The Slurm job the process runs in: "ARRAYJOB_TASK" in an array (SLURM_ARRAY_JOB_ID,
+// SLURM_ARRAY_TASK_ID), else SLURM_JOB_ID; empty outside Slurm.
+std::string slurm_job();
+
+// This machine's host name (gethostname); empty when it cannot be read.
+std::string host_name();
+
 // The tightest memory limit of the cgroup the process is in and its ancestors, read from
 // the text of /proc/self/cgroup and the cgroup file system mounted at `root` (v2:
 // <root>/<path>/memory.max; v1: <root>/memory/<path>/memory.limit_in_bytes); nullopt when

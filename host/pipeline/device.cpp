@@ -1,6 +1,7 @@
 #include "host/pipeline/device.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,6 +15,17 @@ std::string device_choice::describe() const {
   if (serial) return "serial";
   if (!cuda) return "cpu";
   return fmt::format("cuda:{}", fmt::join(gpus, ","));
+}
+
+std::string device_choice::models() const {
+  if (!cuda) return {};
+  std::vector<std::string> lines;
+  const std::vector<std::string> all = kern::cuda_device_descriptions();
+  for (const int g : gpus)
+    if (g >= 0 && static_cast<std::size_t>(g) < all.size()) lines.push_back(all[g]);
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"))
+    lines.push_back(fmt::format("CUDA_VISIBLE_DEVICES={}", visible));
+  return fmt::format("{}", fmt::join(lines, "\n"));
 }
 
 device_choice choose_device(const std::string& option) {

@@ -13,6 +13,9 @@ struct device_choice {
   bool serial = false;
   std::vector<int> gpus;         // CUDA device ordinals, when cuda
   std::string describe() const;  // "cpu", "serial" or "cuda:0,1"
+  // The GPUs used, one line each ("cuda:0 NVIDIA H100 80GB HBM3, 79.1 GiB, compute
+  // capability 9.0"), then CUDA_VISIBLE_DEVICES when it is set; empty on the CPU.
+  std::string models() const;
 };
 
 // Parses and checks the option against what this build and machine have. "auto": CUDA when

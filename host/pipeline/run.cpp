@@ -37,6 +37,7 @@
 #include "host/io/chip_store.hpp"
 #include "host/io/gdal_util.hpp"
 #include "host/io/scene.hpp"
+#include "host/io/scene_paths.hpp"
 #include "host/io/scene_reader.hpp"
 #include "host/io/scene_time.hpp"
 #include "host/io/sites.hpp"
@@ -248,6 +249,17 @@ prepared_run prepare(const run_options& opt) {
   run.inputs_sha256 = inputs_hash(p.plan.scenes, opt.sites);
   run.device = p.dev.describe();
   run.args = opt.command_line;
+  run.host = host_name();
+  run.slurm_job = slurm_job();
+  run.shard = fmt::format("{}/{}", p.shard_index, p.shard_count);
+  run.threads = p.threads;
+  run.threads_source = p.threads_source;
+  run.memory_budget = p.budget;
+  run.memory_budget_source = p.budget_source;
+  run.gpus = p.dev.models();
+  run.scenes_path = absolute_gdal_path(opt.scenes);
+  run.sites_path = absolute_gdal_path(opt.sites);
+  if (!opt.config_path.empty()) run.config_path = absolute_gdal_path(opt.config_path);
   p.writer->write_run(run);
   return p;
 }
@@ -296,6 +308,7 @@ run_report interrupted(const run_options& opt, int sig, const run_tally& tally) 
              "the same command with --resume to finish\n",
              sig == SIGINT    ? "SIGINT"
              : sig == SIGTERM ? "SIGTERM"
+             : sig == SIGXFSZ ? "SIGXFSZ"
                               : "a signal",
              tally.pairs_written.load(), opt.out);
   run_report r;
@@ -453,7 +466,20 @@ run_report run_archive(const run_options& opt) {
 }
 
 int run_batch(const run_options& opt) {
-  return run_archive(opt).exit_code;
+  try {
+    return run_archive(opt).exit_code;
+  } catch (const error& e) {
+    // A write past a file-size limit (`ulimit -f`, a quota) failed: the run ends as SPEC 3
+    // says a SIGXFSZ ends it. Each pair commits with its journal row, so what was committed
+    // is consistent (a half-made new output was removed).
+    if (stop_requested() != SIGXFSZ) throw;
+    fmt::print(stderr, "sitewatch: error: {}\n", e.what());
+    fmt::print(stderr,
+               "sitewatch: stopped by SIGXFSZ (a file-size limit); make room, then run the same "
+               "command{} to finish\n",
+               std::filesystem::exists(opt.out) ? " with --resume" : "");
+    return exit_signal_base + SIGXFSZ;
+  }
 }
 
 }  // namespace sw

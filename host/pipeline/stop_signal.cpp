@@ -20,6 +20,13 @@ extern "C" void on_stop(int sig) {
   sigaction(SIGTERM, &dfl, nullptr);
 }
 
+// A write past the file-size limit: the write itself fails with EFBIG (the signal is
+// caught, so it does not kill), the writer's error names the file, and the run ends as a
+// SIGXFSZ-stopped one (run_batch). A SIGXFSZ sent by hand stops the run like SIGTERM.
+extern "C" void on_file_size_limit(int sig) {
+  g_stop.store(sig, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 stop_signal_scope::stop_signal_scope() {
@@ -30,10 +37,11 @@ stop_signal_scope::stop_signal_scope() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &g_old_int);
   sigaction(SIGTERM, &sa, &g_old_term);
-  struct sigaction ign {};
-  ign.sa_handler = SIG_IGN;
-  sigemptyset(&ign.sa_mask);
-  sigaction(SIGXFSZ, &ign, &g_old_xfsz);
+  struct sigaction xfsz {};
+  xfsz.sa_handler = on_file_size_limit;
+  xfsz.sa_flags = SA_RESTART;
+  sigemptyset(&xfsz.sa_mask);
+  sigaction(SIGXFSZ, &xfsz, &g_old_xfsz);
 }
 
 stop_signal_scope::~stop_signal_scope() {

@@ -2,8 +2,9 @@
 // scenes; what is in flight finishes and is committed, the run says how to --resume and
 // exits 128 + the signal's number (130, 143: what a shell reports for a signal). A second
 // signal ends the process at once (the default action): the journal keeps --resume exact
-// either way. SIGXFSZ (a file-size limit, `ulimit -f`) is ignored so that the write fails
-// with EFBIG and the writer's error names the file, instead of the process dying in silence.
+// either way. SIGXFSZ (a file-size limit, `ulimit -f`) is caught rather than left to kill
+// the process in silence: the write fails with EFBIG, the writer's error names the file, and
+// the run ends with 128 + SIGXFSZ (153), what it committed kept for --resume (SPEC 3).
 #pragma once
 
 namespace sw {

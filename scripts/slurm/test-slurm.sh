@@ -330,4 +330,16 @@ c = sqlite3.connect(sys.argv[1])
 print(c.execute('SELECT COUNT(DISTINCT site_id) || \" sites, \" || COUNT(*) || \" pairs\" FROM sitewatch_journal').fetchone()[0])" "$f")"
 done)
 say "shards: $shard_sites"
+# each shard's runs rows say which array task and shard they were (issue 13: provenance)
+runs=$(python3 - "$tmp/out/merged.gpkg" "$array_job" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT shard, slurm_job, host, threads FROM runs ORDER BY shard").fetchall()
+want = {f"{i}/3": f"{sys.argv[2]}_{i}" for i in range(3)}
+bad = [r for r in rows if want.get(r[0]) != r[1] or not r[2] or not r[3]]
+print("; ".join(f"shard {s} job {j} on {h}, {t} threads" for s, j, h, t in rows))
+sys.exit(1 if bad or {r[0] for r in rows} != set(want) else 0)
+EOF
+) || fail "the merged runs table does not name each shard's array task: $runs"
+say "runs: $runs"
 say "PASS: 3 shards under Slurm, one requeued, merged = the plain run ($((SECONDS - t_start)) s)"

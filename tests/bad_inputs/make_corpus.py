@@ -787,19 +787,21 @@ case("out_in_unwritable_folder", "output",
      contains=["/proc"])(lambda c: None)
 
 # ulimit -f (RLIMIT_FSIZE): a full disk while the output is created, at its first pages (16 KiB)
-# and while its layers are added (130 KiB). Exit 1 naming the
-# file and the failed write, no file left, and the same command again (no limit) succeeds.
-case("fsize_limit_at_output_creation", "output", exit=1, fsize=16 * 1024, gpkg="none",
-     contains=["o.gpkg", "disk I/O error"],
+# and while its layers are added (130 KiB). Exit 153 (SIGXFSZ, SPEC 3) naming the file and the
+# failed write, no file left, and the same command again (no limit) succeeds.
+case("fsize_limit_at_output_creation", "output", exit=153, fsize=16 * 1024, gpkg="none",
+     contains=["o.gpkg", "disk I/O error", "stopped by SIGXFSZ"],
      then=[{"exit": 0, "gpkg": "intact", "same_as_clean": True}])(lambda c: None)
-case("fsize_limit_while_layers_are_added", "output", exit=1, fsize=130 * 1024, gpkg="none",
-     contains=["o.gpkg", "disk I/O error"],
+case("fsize_limit_while_layers_are_added", "output", exit=153, fsize=130 * 1024, gpkg="none",
+     contains=["o.gpkg", "disk I/O error", "stopped by SIGXFSZ"],
      then=[{"exit": 0, "gpkg": "intact", "same_as_clean": True}])(lambda c: None)
 # ... and while the pairs are committed (204 KiB; the new file with its layers, indexes and
-# column descriptions is about 196 KiB, the finished one 212 KiB): exit 1 naming the file and the failed commit;
-# --resume then finishes with the tables of an uninterrupted run.
-case("fsize_limit_during_run", "output", exit=1, fsize=204 * 1024,
-     contains=["o.gpkg", "cannot commit", "disk I/O error"], gpkg="intact",
+# column descriptions is about 196 KiB, the finished one 212 KiB): exit 153 naming the file and
+# the failed commit and how to finish; --resume then finishes with the tables of an
+# uninterrupted run.
+case("fsize_limit_during_run", "output", exit=153, fsize=204 * 1024,
+     contains=["o.gpkg", "cannot commit", "disk I/O error", "with --resume to finish"],
+     gpkg="intact",
      then=[{"args": [STD, "--resume"], "exit": 0, "gpkg": "intact",
             "same_as_clean": True}])(lambda c: None)
 
@@ -888,7 +890,7 @@ _cli("cli_memory_budget_text", [STD, "--memory-budget", "lots"], 2, ["'lots' is 
 # Signals
 # ===========================================================================================
 
-for _sig, _code in (("SIGTERM", 143), ("SIGINT", 130)):
+for _sig, _code in (("SIGTERM", 143), ("SIGINT", 130), ("SIGXFSZ", 153)):
     case(f"signal_{_sig.lower()}_then_resume", "signals", args=[STD, "--threads", "1"],
          signal=_sig, exit=_code, quiet=False, gpkg="any",
          contains=[f"stopped by {_sig}", "--resume to finish"],

@@ -42,8 +42,9 @@ struct case_data {
 };
 
 TEST(change, tiled_cpu_form_equals_per_pixel_form_and_naive_formula) {
-  for (auto [w, h, nb] : {std::tuple{1, 1, 4}, std::tuple{257, 3, 8}, std::tuple{1000, 1, 4},
-                          std::tuple{613, 7, 3}}) {
+  for (auto [w_, h_, nb_] : {std::tuple{1, 1, 4}, std::tuple{257, 3, 8}, std::tuple{1000, 1, 4},
+                             std::tuple{613, 7, 3}}) {
+    const int w = w_, h = h_, nb = nb_;  // clang 14 captures no structured binding
     case_data c(w, h, nb, static_cast<unsigned>(w * 7 + nb));
     const index_t n = static_cast<index_t>(w) * h;
     for (bool with_range : {true, false}) {

@@ -643,6 +643,12 @@ TEST(scene_index, relative_paths_are_recorded_absolute) {
   try {
     folder = sw::index_scenes("p");
     zip = sw::index_scenes("order.zip");
+    const auto vsizip = sw::index_scenes("/vsizip/order.zip");
+    EXPECT_EQ(vsizip.size(), 1u);
+    if (!vsizip.empty()) {
+      EXPECT_EQ(vsizip[0].path,
+                "/vsizip/" + (dir / "order.zip") + "/PSScene/" + id + "_3B_AnalyticMS_SR.tif");
+    }
   } catch (...) {
     fs::current_path(before);
     throw;
@@ -654,6 +660,23 @@ TEST(scene_index, relative_paths_are_recorded_absolute) {
   EXPECT_EQ(zip[0].path,
             "/vsizip/" + (dir / "order.zip") + "/PSScene/" + id + "_3B_AnalyticMS_SR.tif");
   EXPECT_EQ(zip[0].error, "");
+}
+
+// What a run records of its inputs (scenes, runs) is absolute: a relative local path, also
+// the archive inside a /vsizip/ path, against the working folder; URLs and other GDAL paths
+// as GDAL reads them.
+TEST(scene_paths, inputs_are_made_absolute_for_the_record) {
+  const std::string cwd = fs::current_path().string();
+  EXPECT_EQ(sw::absolute_gdal_path("a/scenes"), cwd + "/a/scenes");
+  EXPECT_EQ(sw::absolute_gdal_path("/d/scenes"), "/d/scenes");
+  EXPECT_EQ(sw::absolute_gdal_path("/vsizip/order.zip"), "/vsizip/" + cwd + "/order.zip");
+  EXPECT_EQ(sw::absolute_gdal_path("/vsitar/o/a.tar/PSScene"),
+            "/vsitar/" + cwd + "/o/a.tar/PSScene");
+  EXPECT_EQ(sw::absolute_gdal_path("/vsizip//d/order.zip"), "/vsizip//d/order.zip");
+  EXPECT_EQ(sw::absolute_gdal_path("/vsizip/{a.zip/b.zip}/x"), "/vsizip/{a.zip/b.zip}/x");
+  EXPECT_EQ(sw::absolute_gdal_path("https://h/items.json"), "/vsicurl/https://h/items.json");
+  EXPECT_EQ(sw::absolute_gdal_path("/vsis3/b/k"), "/vsis3/b/k");
+  EXPECT_EQ(sw::absolute_gdal_path(""), "");
 }
 
 TEST(scene_index, result_does_not_depend_on_listing_order) {

@@ -227,3 +227,34 @@ TEST(stac, items_without_a_data_asset_or_a_time_are_failed_scenes) {
   const auto& no_asset = scenes[0].id == "no_asset" ? scenes[0] : scenes[1];
   EXPECT_NE(no_asset.error.find("no data asset"), std::string::npos) << no_asset.error;
 }
+
+// Found by fuzz_stac (tests/fuzz): a member of the wrong type (an id that is an array, an
+// href that is a number, properties that are a list) made nlohmann's value() throw
+// type_error, which ended the whole run; now such an item is a failed scene, the others
+// are described.
+TEST(stac, members_of_the_wrong_type_fail_the_item_not_the_run) {
+  sw::test::temp_dir d;
+  const json item = {{"type", "Feature"},
+                     {"id", {129.5, 42.4}},
+                     {"properties", {{"datetime", "2023-10-05T01:35:12Z"}}},
+                     {"assets", {{"data", {{"href", "x.tif"}}}}}};
+  json numeric_href = item;
+  numeric_href["id"] = "numeric_href";
+  numeric_href["assets"]["data"]["href"] = 7;
+  json listed_props = item;
+  listed_props["id"] = "listed_props";
+  listed_props["properties"] = json::array({1, 2});
+  const json doc = {{"type", "FeatureCollection"},
+                    {"features", {item, numeric_href, listed_props}}};
+  sw::test::write_text(d / "typed.json", doc.dump());
+  std::vector<sw::scene_info> scenes;
+  ASSERT_NO_THROW(scenes = sw::index_scenes(d / "typed.json"));
+  ASSERT_EQ(scenes.size(), 3u);
+  for (const auto& s : scenes) {
+    EXPECT_FALSE(s.error.empty()) << s.id;
+    EXPECT_NE(s.error.find("typed.json"), std::string::npos) << s.error;
+  }
+  const json not_a_type = {{"type", {"Feature"}}, {"assets", json::object()}};
+  sw::test::write_text(d / "odd.json", not_a_type.dump());
+  EXPECT_FALSE(sw::index_stac(d / "odd.json").has_value());
+}

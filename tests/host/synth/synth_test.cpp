@@ -290,9 +290,15 @@ TEST_F(synth, metadata_is_a_planet_item) {
 }
 
 // The pixels and truth of this archive as the generator drew them before scenario tumen-hard
-// existed (recorded with glibc's libm on x86-64): the hard scenario's features must not leak
-// into tumen.
+// existed (recorded with glibc's libm on x86-64, built by GCC): the hard scenario's features
+// must not leak into tumen. Clang's code rounds a few of the renderer's floating-point
+// results differently (measured: 637 of 702,000 values of a scene differ, at object edges;
+// UBSan and ASan report nothing), so the fingerprint is checked in the GCC builds (the main
+// build of scripts/test.sh), not in the clang asan build.
 TEST_F(synth, tumen_is_unchanged) {
+#if defined(__clang__)
+  GTEST_SKIP() << "the fingerprint is GCC's rounding; checked by the GCC builds";
+#endif
   EXPECT_EQ(archive_hash(out()), 0x2049c5e4109ed809ULL);
 }
 
