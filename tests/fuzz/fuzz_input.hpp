@@ -11,13 +11,21 @@
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
+#include <spdlog/spdlog.h>
 
 #include "host/io/gdal_util.hpp"
 
 namespace sw::fuzz {
 
-// Writes `data` to /vsimem/fuzz/<name> (replacing it) and returns that path.
+// Writes `data` to /vsimem/fuzz/<name> (replacing it) and returns that path. The first call
+// also silences sitewatch's log: the readers' warnings about each input would cost most of
+// the fuzzer's time.
 inline std::string as_file(const std::string& name, const uint8_t* data, size_t size) {
+  static const bool quiet = [] {
+    spdlog::set_level(spdlog::level::off);  // (GDAL's messages: gdal_init silences them)
+    return true;
+  }();
+  (void)quiet;
   sw::gdal_init();
   const std::string path = "/vsimem/fuzz/" + name;
   VSIUnlink(path.c_str());
