@@ -11,8 +11,9 @@
 #      with --quick) a real single-node Slurm cluster running a sharded run, one shard
 #      requeued, merged = a plain run (scripts/slurm/test-slurm.sh: installs slurm-wlm and
 #      munge itself; skips, exit 0, only when they cannot be installed)
-#   3. the `asan` preset (CPU only, no benchmarks): build, the tests under
-#      AddressSanitizer + UBSan (those listed below left to step 2)
+#   3. the `asan` preset (CPU only, no benchmarks; clang -O1 -g1): build, the tests under
+#      AddressSanitizer + UBSan (those listed below left to step 2), and the five libFuzzer
+#      targets of tests/fuzz for 10 s each (ctest label `fuzz`; docs/RELIABILITY.md)
 # Usage: scripts/test.sh [--quick]   (--quick: the cpu preset only, no slurm, no asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
