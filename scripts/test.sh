@@ -14,7 +14,8 @@
 #   3. the `asan` preset (CPU only, no benchmarks; clang -O1 -g1): build, the tests under
 #      AddressSanitizer + UBSan (those listed below left to step 2), and the five libFuzzer
 #      targets of tests/fuzz for 10 s each (ctest label `fuzz`; docs/RELIABILITY.md)
-# Usage: scripts/test.sh [--quick]   (--quick: the cpu preset only, no slurm, no asan)
+#   4. the `tsan` preset (clang, ThreadSanitizer): the tile cache's tests
+# Usage: scripts/test.sh [--quick]   (--quick: the cpu preset only, no slurm, no asan, no tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,6 +72,15 @@ if ((quick == 0)); then
   LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     ctest --preset asan -j "$jobs" -E "$asan_skip"
+
+  step "tsan: the tile cache under ThreadSanitizer"
+  # Only the tile cache's tests (std::thread against the cache): with Debian's oneTBB and
+  # GDAL, which are not built with TSan, the other threaded tests stop on reports inside
+  # those libraries (docs/RELIABILITY.md, "ThreadSanitizer").
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$jobs" --target sw_tests
+  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+    ctest --preset tsan -j "$jobs" -R '^tile_cache\.'
 fi
 
 step "all tests passed in $((SECONDS - t0)) s"
