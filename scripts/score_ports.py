@@ -49,7 +49,7 @@ def score(data, gpkg):
         c = f.GetGeometryRef().Centroid()
         dets.setdefault(f.GetField("site_id"), []).append((c.GetX(), c.GetY()))
     counts = {f.GetField("site_id"): f.GetField("count") for f in ds.GetLayerByName("site_counts")}
-    out = {"ports": {}}
+    out = {"ports": {}, "matched": {}}
     tp_all = fp_all = fn_all = 0
     free = [0, 0]
     along = [0, 0]
@@ -76,6 +76,7 @@ def score(data, gpkg):
                 used_d.add(i)
                 used_v.add(j)
         tp = len(used_v)
+        out["matched"][site] = sorted(used_d)  # indices of the site's detections, in table order
         fp, fn = len(pts) - tp, len(boxes) - tp
         for j, b in enumerate(boxes):
             (along if b[6] else free)[1] += 1
