@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: builds the cuda preset, runs the tests labelled `gpu`
-# (CUDA engine against the CPU engine), then runs the same synthetic archive end to end on
+# (CUDA engine against the CPU engine; the kernel suites' `*/cuda.*` tests), then runs the same synthetic archive end to end on
 # --device cpu and --device cuda and compares the tables (counts identical, floats within
 # 1e-4 relative), and runs the benchmarks when they exist. Writes everything under
 # ${OUT:-gpu-check-out}/.

@@ -2,7 +2,7 @@
 // naive sum over the ring, the CPU's block-of-columns form equals the per-column (device)
 // form bit for bit, the test equals a naive z-score, and the two censored rounds find a
 // bright object among neighbours that would hide it from a plain ring. Every test runs on
-// each host backend (tests/kernels/backends.hpp): serial runs the per-row and per-column
+// each backend (tests/kernels/backends.hpp): serial runs the per-row and per-column
 // (device) forms, cpu the CPU's block forms.
 #include <gtest/gtest.h>
 
@@ -20,8 +20,8 @@ using sw::kern::index_t;
 struct ring_case {
   int w, h, guard, outer;
   float offset = 1000.f;
-  std::vector<float> value;
-  std::vector<std::uint8_t> mask;
+  sw::test::kvec<float> value;
+  sw::test::kvec<std::uint8_t> mask;
   ring_case(int w_, int h_, int g, int o, unsigned seed) : w(w_), h(h_), guard(g), outer(o) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> v(0.f, 3000.f);
@@ -59,21 +59,23 @@ std::vector<double> naive_ring(const ring_case& c) {
 template <class Backend>
 std::vector<float> passes(const ring_case& c, bool per_column) {
   const index_t n = static_cast<index_t>(c.w) * c.h;
-  std::vector<float> rows(6 * n), ring(3 * n);
-  const Backend be;
+  sw::test::kvec<float> rows(6 * n), ring(3 * n);
+  const auto be = sw::test::make<Backend>();
   be.for_each(c.h, sw::kern::box_rows_fn{c.value.data(), c.mask.data(), c.offset, c.w, c.guard,
                                          c.outer, rows.data(), n});
+  sw::test::finish(be);  // the per-column form below reads the rows on the host
   const sw::kern::box_cols_fn cols{rows.data(), c.w, c.h, c.guard, c.outer, ring.data(), n};
   if (per_column)
     for (index_t x = 0; x < c.w; ++x) cols(x);
   else
     be.for_each(c.w, cols);
-  return ring;
+  sw::test::finish(be);
+  return sw::test::host(ring);
 }
 
 template <class Backend>
-class cfar : public ::testing::Test {};
-TYPED_TEST_SUITE(cfar, sw::test::host_backends, sw::test::backend_name);
+class cfar : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(cfar, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(cfar, ring_sums_equal_a_naive_sum_and_both_column_forms_agree) {
   for (auto [w, h, g, o] : {std::tuple{1, 1, 1, 2}, std::tuple{257, 3, 1, 3},
@@ -93,14 +95,16 @@ TYPED_TEST(cfar, ring_sums_equal_a_naive_sum_and_both_column_forms_agree) {
 TYPED_TEST(cfar, the_test_equals_a_naive_z_score) {
   const ring_case c(60, 40, 2, 5, 9);
   const index_t n = static_cast<index_t>(c.w) * c.h;
-  const auto ring = passes<TypeParam>(c, false);
-  std::vector<std::uint8_t> candidates(n, 1), out(n);
+  const auto ring = sw::test::kernel_copy(passes<TypeParam>(c, false));
+  sw::test::kvec<std::uint8_t> candidates(n, 1), out(n);
+  const auto be = sw::test::make<TypeParam>();
   for (auto pol : {sw::kern::object_polarity::brighter, sw::kern::object_polarity::darker,
                    sw::kern::object_polarity::any}) {
     const float k = 1.2f, k_censor = 0.6f, floor = 50.f, min_samples = 20.f;
-    TypeParam{}.for_each(
+    be.for_each(
         n, sw::kern::local_contrast_fn{c.value.data(), candidates.data(), ring.data(), n, c.offset,
                                        min_samples, floor, k, k_censor, pol, out.data()});
+    sw::test::finish(be);
     const auto naive = naive_ring(c);
     int hits = 0;
     for (index_t i = 0; i < n; ++i) {
@@ -137,8 +141,8 @@ TYPED_TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
   const index_t n = w * h;
   std::mt19937 rng(5);
   std::normal_distribution<float> noise(0.f, 10.f);
-  std::vector<float> v(n);
-  std::vector<std::uint8_t> seed(n, 0), all(n, 1), out(n);
+  sw::test::kvec<float> v(n);
+  sw::test::kvec<std::uint8_t> seed(n, 0), all(n, 1), out(n);
   for (auto& x : v) x = 500.f + noise(rng);
   for (int y = 16; y < 48; y += 4)
     for (int x = 16; x < 48; x += 4)
@@ -155,10 +159,12 @@ TYPED_TEST(cfar, censoring_finds_an_object_among_bright_neighbours) {
   p.k = 6.f;
   p.k_censor = 6.f;
   p.sigma_floor = 5.f;
-  const TypeParam be;
+  const auto be = sw::test::make<TypeParam>();
   sw::kern::local_contrast(be, v.data(), all.data(), nullptr, all.data(), w, h, p, out.data());
+  sw::test::finish(be);
   EXPECT_EQ(out[32 * w + 32], 0) << "without the seed the neighbours hide it";
   sw::kern::local_contrast(be, v.data(), all.data(), seed.data(), all.data(), w, h, p, out.data());
+  sw::test::finish(be);
   EXPECT_EQ(out[32 * w + 32], 1);
   EXPECT_EQ(out[33 * w + 33], 1);
   EXPECT_EQ(out[8 * w + 8], 0);  // ground

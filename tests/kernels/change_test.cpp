@@ -1,8 +1,8 @@
 // The change kernel: the CPU's tiled form equals the per-pixel (device) form bit for bit,
 // and both equal a naive formula; the reference's range within the registration tolerance
 // equals a naive neighbourhood minimum, erases a shifted thin line and keeps a new object.
-// The form comparisons launch on the CPU backend (they test both forms); the thin line runs
-// on each host backend (tests/kernels/backends.hpp).
+// The form comparisons launch on the CPU backend (they test both forms; host builds only);
+// the thin line runs on each backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@ namespace {
 
 using sw::kern::index_t;
 
+#if SW_TEST_HOST
 struct case_data {
   int w, h, nb;
   std::vector<float> scene, ref, lo, hi, weights;
@@ -129,21 +130,28 @@ void naive_envelope(const std::vector<float>& ref, const std::vector<std::uint8_
         }
     }
 }
+#endif
 
 // The reference's range launched on `Backend`.
 template <class Backend>
 std::pair<std::vector<float>, std::vector<float>> envelope(const std::vector<float>& ref,
                                                            const std::vector<std::uint8_t>& valid,
                                                            int w, int h, int nb, float r) {
-  std::vector<float> lo(ref.size()), hi(ref.size());
-  Backend{}.for_each_2d(w, h,
-                        sw::kern::reference_envelope_fn{{ref.data(), w, h, nb},
-                                                        valid.data(),
-                                                        sw::kern::make_envelope_offsets(r),
-                                                        {lo.data(), w, h, nb},
-                                                        {hi.data(), w, h, nb}});
-  return {lo, hi};
+  const auto kref = sw::test::kernel_copy(ref);
+  const auto kvalid = sw::test::kernel_copy(valid);
+  sw::test::kvec<float> lo(ref.size()), hi(ref.size());
+  const auto be = sw::test::make<Backend>();
+  be.for_each_2d(w, h,
+                 sw::kern::reference_envelope_fn{{kref.data(), w, h, nb},
+                                                 kvalid.data(),
+                                                 sw::kern::make_envelope_offsets(r),
+                                                 {lo.data(), w, h, nb},
+                                                 {hi.data(), w, h, nb}});
+  sw::test::finish(be);
+  return {sw::test::host(lo), sw::test::host(hi)};
 }
+
+#if SW_TEST_HOST
 
 TEST(change, reference_envelope_equals_the_naive_range_in_both_forms) {
   std::mt19937 rng(2);
@@ -178,6 +186,7 @@ TEST(change, reference_envelope_equals_the_naive_range_in_both_forms) {
       }
     }
 }
+#endif
 
 // One band, magnitudes of `scene` against `ref` with tolerance r (r = 0: plain differences),
 // both launches on `Backend`.
@@ -185,25 +194,30 @@ template <class Backend>
 std::vector<float> magnitudes(const std::vector<float>& scene, const std::vector<float>& ref, int w,
                               int h, float r) {
   const index_t n = static_cast<index_t>(w) * h;
-  std::vector<std::uint8_t> valid(n, 1);
+  const std::vector<std::uint8_t> valid(n, 1);
   const auto [lo, hi] = envelope<Backend>(ref, valid, w, h, 1, r);
-  std::vector<float> m(n), d(n), raw(n);
-  const float weight = 1.0f;
-  Backend{}.for_each(n, sw::kern::change_magnitude_fn{{scene.data(), w, h, 1},
-                                                      {ref.data(), w, h, 1},
-                                                      r > 0 ? lo.data() : nullptr,
-                                                      r > 0 ? hi.data() : nullptr,
-                                                      &weight,
-                                                      valid.data(),
-                                                      m.data(),
-                                                      d.data(),
-                                                      raw.data()});
-  return m;
+  const auto kscene = sw::test::kernel_copy(scene), kref = sw::test::kernel_copy(ref);
+  const auto klo = sw::test::kernel_copy(lo), khi = sw::test::kernel_copy(hi);
+  const auto kvalid = sw::test::kernel_copy(valid);
+  const sw::test::kvec<float> weight(1, 1.0f);
+  sw::test::kvec<float> m(n), d(n), raw(n);
+  const auto be = sw::test::make<Backend>();
+  be.for_each(n, sw::kern::change_magnitude_fn{{kscene.data(), w, h, 1},
+                                               {kref.data(), w, h, 1},
+                                               r > 0 ? klo.data() : nullptr,
+                                               r > 0 ? khi.data() : nullptr,
+                                               weight.data(),
+                                               kvalid.data(),
+                                               m.data(),
+                                               d.data(),
+                                               raw.data()});
+  sw::test::finish(be);
+  return sw::test::host(m);
 }
 
 template <class Backend>
-class change : public ::testing::Test {};
-TYPED_TEST_SUITE(change, sw::test::host_backends, sw::test::backend_name);
+class change : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(change, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(change, a_thin_line_moved_by_the_tolerance_leaves_no_difference_a_new_object_all_of_it) {
   // A one-pixel bright rail (3000 on 1000) at column 10 in the reference, at column 11 in

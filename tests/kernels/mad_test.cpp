@@ -3,7 +3,8 @@
 // the transform against what canonical correlation analysis promises (unit-variance,
 // uncorrelated variates, correlations rho, and a statistic that no affine map of the scene
 // changes), and the magnitude against a naive minimum over the tolerance's offsets. The
-// tests that launch kernels run on each host backend (tests/kernels/backends.hpp).
+// tests that launch kernels run on each backend (tests/kernels/backends.hpp); the host
+// arithmetic's tests in host builds only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ namespace {
 
 using sw::kern::index_t;
 
+#if SW_TEST_HOST
 TEST(mad, chi2_survival_matches_tabulated_quantiles) {
   // upper 5 % and 1 % points of chi-square (Abramowitz & Stegun, table 26.8)
   const double q95[] = {0,         3.841459,  5.991465,  7.814728, 9.487729,
@@ -56,14 +58,15 @@ TEST(mad, symmetric_eigen_reconstructs_the_matrix_with_orthonormal_sorted_vector
       }
   }
 }
+#endif
 
 // A reference of nb correlated bands and a scene that is an affine map of it plus noise,
 // with a changed block.
 struct pair_case {
   static constexpr int w = 80, h = 60;
   int nb;
-  std::vector<float> ref, scene;
-  std::vector<std::uint8_t> covalid;
+  sw::test::kvec<float> ref, scene;
+  sw::test::kvec<std::uint8_t> covalid;
   pair_case(int nb_, unsigned seed) : nb(nb_) {
     const index_t n = static_cast<index_t>(w) * h;
     std::mt19937 rng(seed);
@@ -95,20 +98,20 @@ struct pair_case {
 
 template <class Backend>
 std::array<double, sw::kern::mad_terms> moments(const pair_case& c, const float* weight) {
-  const Backend be;
+  const auto be = sw::test::make<Backend>();
   return sw::kern::chunked_sum<sw::kern::mad_terms>(
       be, static_cast<index_t>(c.w) * c.h,
       sw::kern::mad_moments_fn{c.rv(), c.sv(), c.covalid.data(), weight});
 }
 
 template <class Backend>
-class mad : public ::testing::Test {};
-TYPED_TEST_SUITE(mad, sw::test::host_backends, sw::test::backend_name);
+class mad : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(mad, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(mad, moments_equal_naive_sums) {
   const pair_case c(3, 5);
   const index_t n = static_cast<index_t>(c.w) * c.h;
-  std::vector<float> weight(n);
+  sw::test::kvec<float> weight(n);
   for (index_t i = 0; i < n; ++i) weight[i] = static_cast<float>((i % 7) / 7.0);
   const std::vector<const float*> weightings = {nullptr, weight.data()};
   for (const float* wt : weightings) {
@@ -138,11 +141,13 @@ TYPED_TEST(mad, moments_equal_naive_sums) {
 template <class Backend>
 std::vector<float> variates(const pair_case& c, const sw::kern::mad_transform& t, bool scene) {
   const index_t n = static_cast<index_t>(c.w) * c.h;
-  std::vector<float> out(n * c.nb);
-  const Backend be;
+  sw::test::kvec<float> out(n * c.nb);
+  const auto coef = sw::test::kernel_copy(t.coef);
+  const auto be = sw::test::make<Backend>();
   be.for_each(n, sw::kern::mad_variates_fn{
-                     scene ? c.sv() : c.rv(), t.coef.data(), scene, {out.data(), c.w, c.h, c.nb}});
-  return out;
+                     scene ? c.sv() : c.rv(), coef.data(), scene, {out.data(), c.w, c.h, c.nb}});
+  sw::test::finish(be);
+  return sw::test::host(out);
 }
 
 TYPED_TEST(mad, transform_gives_unit_uncorrelated_variates_correlated_by_rho) {
@@ -180,7 +185,7 @@ TYPED_TEST(mad, transform_gives_unit_uncorrelated_variates_correlated_by_rho) {
 // IR-MAD's rounds as the engine runs them (fit_irmad), on `Backend`.
 template <class Backend>
 sw::kern::mad_transform irmad(const pair_case& c) {
-  const Backend be;
+  const auto be = sw::test::make<Backend>();
   auto coef = be.template alloc<float>(sw::kern::mad_coef_size(c.nb));
   sw::kern::mad_transform t;
   int rounds = 0;
@@ -218,7 +223,7 @@ TYPED_TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) 
       for (int k = 0; k < nb; ++k) y += map[b][k] * c.scene[k * n + i];
       mapped[b * n + i] = static_cast<float>(y);
     }
-  c.scene = mapped;
+  c.scene.assign(mapped.begin(), mapped.end());
   const sw::kern::mad_transform t2 = irmad<TypeParam>(c);
   const auto z2 = chi(t2);
   for (int i = 0; i < nb; ++i) EXPECT_NEAR(t1.rho[i], t2.rho[i], 1e-6) << i;
@@ -243,6 +248,7 @@ TYPED_TEST(mad, the_statistic_does_not_change_under_an_affine_map_of_the_scene) 
   EXPECT_NEAR(quiet[quiet.size() / 2], 3.357, 0.4);
 }
 
+#if SW_TEST_HOST
 TEST(mad, weight_consistency_factor_matches_its_closed_forms) {
   // E[w Z] / (k E[w]), w = P(chi2_k > Z), Z ~ chi2_k: for even k a rational number
   EXPECT_NEAR(sw::kern::mad_weight_consistency(2), 0.5, 1e-6);
@@ -251,6 +257,7 @@ TEST(mad, weight_consistency_factor_matches_its_closed_forms) {
   EXPECT_NEAR(sw::kern::mad_weight_consistency(8), 93.0 / 128.0, 1e-6);
   EXPECT_NEAR(sw::kern::mad_weight_consistency(1), 0.3634, 1e-4);  // numerically (scipy)
 }
+#endif
 
 TYPED_TEST(mad, solve_refuses_a_constant_band_and_too_few_pixels) {
   pair_case c(3, 2);
@@ -269,8 +276,8 @@ TYPED_TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
   const index_t n = static_cast<index_t>(w) * h;
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> val(-3.f, 3.f);
-  std::vector<float> u(n * nb), v(n * nb), wts = {1e4f, 2.5e4f, 0.5e4f};
-  std::vector<std::uint8_t> ref_valid(n), covalid(n);
+  sw::test::kvec<float> u(n * nb), v(n * nb), wts = {1e4f, 2.5e4f, 0.5e4f};
+  sw::test::kvec<std::uint8_t> ref_valid(n), covalid(n);
   for (auto& x : u) x = val(rng);
   for (auto& x : v) x = val(rng);
   for (index_t i = 0; i < n; ++i) {
@@ -278,13 +285,13 @@ TYPED_TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
     covalid[i] = ref_valid[i] && rng() % 5 != 0;
   }
   for (float r : {0.0f, 0.5f, 0.8f}) {
-    std::vector<float> mag(n), raw(n);
+    sw::test::kvec<float> mag(n), raw(n);
     const sw::kern::reference_envelope_fn sampler{{u.data(), w, h, nb},
                                                   ref_valid.data(),
                                                   sw::kern::make_envelope_offsets(r),
                                                   {nullptr, w, h, nb},
                                                   {nullptr, w, h, nb}};
-    const TypeParam be;
+    const auto be = sw::test::make<TypeParam>();
     be.for_each_2d(w, h,
                    sw::kern::mad_magnitude_fn{sampler,
                                               {v.data(), w, h, nb},
@@ -293,6 +300,7 @@ TYPED_TEST(mad, magnitude_equals_a_naive_minimum_over_the_offsets) {
                                               r > 0,
                                               mag.data(),
                                               raw.data()});
+    sw::test::finish(be);
     // naive: bilinear samples of u at (x + ox r, y + oy r), every tap with weight valid
     auto sample = [&](int b, double sx, double sy, bool& ok) {
       const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));

@@ -1,7 +1,7 @@
 // The peak-relative extent of reference evidence (background.cuh): two blurred dark lines
 // on tracks 5 px apart, thresholded low enough that their tails join, come apart at 0.3 of
 // their peak; a lone faint object keeps its core; nothing outside the evidence is added.
-// On each host backend (tests/kernels/backends.hpp).
+// On each backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,14 +17,19 @@ using sw::kern::index_t;
 // evidence &= strength >= 0.3 * max(strength within r): the launch site_engine runs
 template <class Backend>
 std::vector<std::uint8_t> cut_at_peaks(const std::vector<float>& magnitude,
-                                       std::vector<std::uint8_t> evidence, int w, int h, int r) {
-  sw::kern::peak_cut(Backend{}, w, h, r, magnitude.data(), evidence.data());
-  return evidence;
+                                       const std::vector<std::uint8_t>& evidence, int w, int h,
+                                       int r) {
+  const auto mag = sw::test::kernel_copy(magnitude);
+  auto ev = sw::test::kernel_copy(evidence);
+  const auto be = sw::test::make<Backend>();
+  sw::kern::peak_cut(be, w, h, r, mag.data(), ev.data());
+  sw::test::finish(be);
+  return sw::test::host(ev);
 }
 
 template <class Backend>
-class peak_cut : public ::testing::Test {};
-TYPED_TEST_SUITE(peak_cut, sw::test::host_backends, sw::test::backend_name);
+class peak_cut : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(peak_cut, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(peak_cut, parts_blurred_lines_that_a_low_threshold_joins) {
   const int w = 40, h = 20;

@@ -1,8 +1,8 @@
 // The per-pixel quantile reference against a naive quantile (numpy's default: linear
 // between ranks), with members missing (cloud) at random pixels, every member count 1..15,
 // odd image sizes, and the median, lower and upper quantiles; the device form (one pixel,
-// insertion sort) and the CPU form (tiles, sorting network) give the same values. The
-// median runs on each host backend (tests/kernels/backends.hpp).
+// insertion sort) and the CPU form (tiles, sorting network) give the same values (host
+// builds). The median runs on each backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@ namespace {
 
 using sw::kern::index_t;
 
+#if SW_TEST_HOST
 float naive_quantile(std::vector<float> vals, float q) {
   std::sort(vals.begin(), vals.end());
   const std::size_t m = vals.size();
@@ -61,10 +62,11 @@ TEST(reference, quantile_of_valid_members_equals_naive_quantile) {
     }
   }
 }
+#endif
 
 template <class Backend>
-class reference : public ::testing::Test {};
-TYPED_TEST_SUITE(reference, sw::test::host_backends, sw::test::backend_name);
+class reference : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(reference, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(reference, median_of_valid_members_equals_naive_median) {
   std::mt19937 rng(8);
@@ -73,12 +75,14 @@ TYPED_TEST(reference, median_of_valid_members_equals_naive_median) {
     const index_t n = static_cast<index_t>(w) * h;
     const int nb = 3;
     for (int count = 1; count <= sw::kern::max_reference_members; count += 2) {
-      std::vector<float> bands(static_cast<std::size_t>(count) * nb * n), out(nb * n);
-      std::vector<std::uint8_t> valid(static_cast<std::size_t>(count) * n), out_valid(n);
+      sw::test::kvec<float> bands(static_cast<std::size_t>(count) * nb * n), out(nb * n);
+      sw::test::kvec<std::uint8_t> valid(static_cast<std::size_t>(count) * n), out_valid(n);
       for (auto& x : bands) x = v(rng);
       for (auto& x : valid) x = rng() % 4 != 0;
-      TypeParam{}.for_each(n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), count, nb,
-                                                              n, out.data(), out_valid.data()});
+      const auto be = sw::test::make<TypeParam>();
+      be.for_each(n, sw::kern::quantile_reference_fn{bands.data(), valid.data(), count, nb, n,
+                                                     out.data(), out_valid.data()});
+      sw::test::finish(be);
       for (index_t i = 0; i < n; ++i) {
         for (int b = 0; b < nb; ++b) {
           std::vector<float> vals;

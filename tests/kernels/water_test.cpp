@@ -2,7 +2,7 @@
 // from land, a scene that is all water stays all water, invalid pixels are never water; and
 // the per-component context (kernels/measure.cuh) equals a naive count of a component's
 // outside neighbours, its water neighbours and its pixels on a static mask. The launches run
-// on each host backend (tests/kernels/backends.hpp).
+// on each backend (tests/kernels/backends.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,8 +18,8 @@ namespace {
 using sw::kern::index_t;
 
 template <class Backend>
-class water : public ::testing::Test {};
-TYPED_TEST_SUITE(water, sw::test::host_backends, sw::test::backend_name);
+class water : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(water, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_out) {
   // Left half water (nir ~ 300), right half land (~ 2500 with texture); a bright ship
@@ -28,8 +28,8 @@ TYPED_TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_ou
   const index_t n = w * h;
   std::mt19937 rng(1);
   std::normal_distribution<float> noise(0.f, 30.f);
-  std::vector<float> nir(n);
-  std::vector<std::uint8_t> valid(n, 1), water(n);
+  sw::test::kvec<float> nir(n);
+  sw::test::kvec<std::uint8_t> valid(n, 1), water(n);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const index_t i = static_cast<index_t>(y) * w + x;
@@ -37,7 +37,9 @@ TYPED_TEST(water, splits_dark_water_from_bright_land_and_keeps_invalid_pixels_ou
       if (x >= 8 && x < 14 && y >= 10 && y < 12) nir[i] = 2000.f;
       if (x == 0) valid[i] = 0;
     }
-  sw::kern::water_mask(TypeParam{}, n, nir.data(), valid.data(), water.data());
+  const auto be = sw::test::make<TypeParam>();
+  sw::kern::water_mask(be, n, nir.data(), valid.data(), water.data());
+  sw::test::finish(be);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const index_t i = static_cast<index_t>(y) * w + x;
@@ -51,13 +53,16 @@ TYPED_TEST(water, a_grid_that_is_all_water_stays_all_water) {
   const index_t n = 50 * 50;
   std::mt19937 rng(2);
   std::normal_distribution<float> noise(400.f, 40.f);
-  std::vector<float> nir(n);
-  std::vector<std::uint8_t> valid(n, 1), water(n);
+  sw::test::kvec<float> nir(n);
+  sw::test::kvec<std::uint8_t> valid(n, 1), water(n);
   for (auto& v : nir) v = noise(rng);
-  sw::kern::water_mask(TypeParam{}, n, nir.data(), valid.data(), water.data());
+  const auto be = sw::test::make<TypeParam>();
+  sw::kern::water_mask(be, n, nir.data(), valid.data(), water.data());
+  sw::test::finish(be);
   for (index_t i = 0; i < n; ++i) ASSERT_EQ(water[i], 1);
 }
 
+#if SW_TEST_HOST
 TEST(water, threshold_needs_two_separate_modes) {
   std::vector<std::uint32_t> hist(100, 0);
   EXPECT_TRUE(std::isinf(sw::kern::water_threshold(hist, 0.1f)));  // empty
@@ -69,17 +74,18 @@ TEST(water, threshold_needs_two_separate_modes) {
   EXPECT_GT(t, 1.25);
   EXPECT_LT(t, 6.05);
 }
+#endif
 
 template <class Backend>
-class component_context : public ::testing::Test {};
-TYPED_TEST_SUITE(component_context, sw::test::host_backends, sw::test::backend_name);
+class component_context : public sw::test::backend_test<Backend> {};
+TYPED_TEST_SUITE(component_context, sw::test::backends, sw::test::backend_name);
 
 TYPED_TEST(component_context, equals_a_naive_count_of_neighbours) {
   const int w = 37, h = 23;
   const index_t n = w * h;
   std::mt19937 rng(3);
-  std::vector<std::int32_t> comp(n);
-  std::vector<std::uint8_t> water(n), stat(n);
+  sw::test::kvec<std::int32_t> comp(n);
+  sw::test::kvec<std::uint8_t> water(n), stat(n);
   const int ncomp = 5;
   for (index_t i = 0; i < n; ++i) {
     comp[i] = static_cast<std::int32_t>(rng() % (ncomp + 3)) - 3;  // -1..-3: background
@@ -87,10 +93,12 @@ TYPED_TEST(component_context, equals_a_naive_count_of_neighbours) {
     water[i] = rng() % 2;
     stat[i] = rng() % 3 == 0;
   }
-  std::vector<std::int64_t> ctx(3 * ncomp, 0);
-  TypeParam{}.for_each(n, sw::kern::component_context_fn<std::int32_t>{
-                              comp.data(), w, h, water.data(), stat.data(), ctx.data(),
-                              ctx.data() + ncomp, ctx.data() + 2 * ncomp});
+  sw::test::kvec<std::int64_t> ctx(3 * ncomp, 0);
+  const auto be = sw::test::make<TypeParam>();
+  be.for_each(n, sw::kern::component_context_fn<std::int32_t>{
+                     comp.data(), w, h, water.data(), stat.data(), ctx.data(), ctx.data() + ncomp,
+                     ctx.data() + 2 * ncomp});
+  sw::test::finish(be);
   std::vector<std::int64_t> want(3 * ncomp, 0);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
@@ -106,7 +114,7 @@ TYPED_TEST(component_context, equals_a_naive_count_of_neighbours) {
           }
         }
     }
-  EXPECT_EQ(ctx, want);
+  EXPECT_EQ(sw::test::host(ctx), want);
 }
 
 }  // namespace
