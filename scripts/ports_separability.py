@@ -21,7 +21,6 @@ Needs only GDAL's Python bindings and numpy. Exit 77 when DATA_DIR does not exis
 import csv
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -29,7 +28,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from score_ports import arg, score  # noqa: E402
+from score_ports import results, score  # noqa: E402
 
 MEASURES = ["length_m", "width_m", "area_m2", "outline_water", "ring_water", "ends_on_water",
             "brightness", "contrast", "red_blue", "nir_red", "ndwi"]
@@ -182,16 +181,8 @@ def logistic(x, y, ridge=1.0, rounds=50):
 
 def main():
     data = sys.argv[1]
-    if not os.path.isdir(data):
-        print(f"ports_separability: no {data}: skipped")
-        sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        gpkg = arg("--gpkg")
-        if gpkg is None:
-            gpkg = os.path.join(tmp, "ports.gpkg")
-            subprocess.run([arg("--sitewatch"), "run", "--scenes", f"{data}/scenes", "--sites",
-                            f"{data}/sites.geojson", "--config", arg("--config", f"{data}/config.toml"),
-                            "--out", gpkg, "--quiet"], check=True)
+        gpkg = results(data, tmp, "ports_separability")
         s = score(data, gpkg)
         rows = features(data, gpkg)
         several = several_per_component(data, gpkg)

@@ -96,19 +96,25 @@ def score(data, gpkg):
     return out
 
 
+def results(data, tmp, tool):
+    """The results to score: --gpkg, else `--sitewatch BIN run` on DATA (config: --config, else
+    the data's config.toml) into the folder tmp. Exits 77 (skipped) when DATA does not exist."""
+    if not os.path.isdir(data):
+        print(f"{tool}: no {data}: skipped")
+        sys.exit(77)
+    gpkg = arg("--gpkg")
+    if gpkg is None:
+        gpkg = os.path.join(tmp, "ports.gpkg")
+        subprocess.run([arg("--sitewatch"), "run", "--scenes", f"{data}/scenes", "--sites",
+                        f"{data}/sites.geojson", "--config", arg("--config", f"{data}/config.toml"),
+                        "--out", gpkg, "--quiet"], check=True)
+    return gpkg
+
+
 def main():
     data = sys.argv[1]
-    if not os.path.isdir(data):
-        print(f"score_ports: no {data}: skipped")
-        sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        gpkg = arg("--gpkg")
-        if gpkg is None:
-            gpkg = os.path.join(tmp, "ports.gpkg")
-            subprocess.run([arg("--sitewatch"), "run", "--scenes", f"{data}/scenes", "--sites",
-                            f"{data}/sites.geojson", "--config", arg("--config", f"{data}/config.toml"),
-                            "--out", gpkg, "--quiet"], check=True)
-        s = score(data, gpkg)
+        s = score(data, results(data, tmp, "score_ports"))
     if "--json" in sys.argv:
         print(json.dumps(s, indent=1))
     else:
