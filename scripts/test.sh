@@ -14,7 +14,10 @@
 #   3. the `asan` preset (CPU only, no benchmarks; clang -O1 -g1): build, the tests under
 #      AddressSanitizer + UBSan (those listed below left to step 2), and the five libFuzzer
 #      targets of tests/fuzz for 10 s each (ctest label `fuzz`; docs/RELIABILITY.md)
-#   4. the `tsan` preset (clang, ThreadSanitizer): the tile cache's tests
+#   4. the `tsan` preset (clang, ThreadSanitizer, linked to oneTBB built with TSan from
+#      Debian's source by scripts/build-tsan-tbb.sh, seconds once built): the threaded
+#      tests of the tile cache, scene reader, kernels, scheduler and GeoPackage writer
+#      (tests/tsan.supp: GDAL's and PROJ's false positives, Thrust's race; docs/RELIABILITY.md)
 # Usage: scripts/test.sh [--quick]   (--quick: the cpu preset only, no slurm, no asan, no tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,14 +76,26 @@ if ((quick == 0)); then
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     ctest --preset asan -j "$jobs" -E "$asan_skip"
 
-  step "tsan: the tile cache under ThreadSanitizer"
-  # Only the tile cache's tests (std::thread against the cache): with Debian's oneTBB and
-  # GDAL, which are not built with TSan, the other threaded tests stop on reports inside
-  # those libraries (docs/RELIABILITY.md, "ThreadSanitizer").
+  step "tsan: the threaded tests under ThreadSanitizer"
+  # oneTBB instrumented too (build/tsan-deps; the preset's SW_TBB_DIR): with Debian's
+  # uninstrumented libtbb TSan cannot see a task handed between threads and reports a race
+  # on every parallel_for. The tests that run threads against each other: the tile cache
+  # (std::thread), the cached scene reader, the CPU kernels at several thread counts, the
+  # scheduler and the writer in-process (synth_run: 1 and 2 threads, shuffled input) and
+  # through the binary (gpkg_schema: 1 and 2 threads, then export; a failed scene; SIGTERM
+  # with work in flight, then --resume).
+  scripts/build-tsan-tbb.sh
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan -j "$jobs" --target sw_tests
-  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-    ctest --preset tsan -j "$jobs" -R '^tile_cache\.'
+  for b in build/tsan/tests/sw_tests build/tsan/sitewatch; do  # through their RUNPATH
+    if ! ldd "$b" | grep -q 'libtbb\.so\.12 => .*/build/tsan-deps/onetbb/lib/'; then
+      echo "tsan: $b does not load the instrumented libtbb of build/tsan-deps" >&2
+      exit 1
+    fi
+  done
+  tsan_tests='^tile_cache\.|^scene_reader\.|^engine\.results_do_not_depend_on_the_thread_count$|^label\.cpu_launch_|^synth_run\.same_answer_for_any_thread_count_and_file_order$|^gpkg_schema\.geojson_ids_are_the_same_for_any_thread_count$|^bad_input\.sigterm_stops_cleanly_and_resume_finishes$|^cli\.a_broken_scene_is_recorded_and_the_run_exits_3$'
+  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp} \
+    ctest --preset tsan -j "$jobs" -R "$tsan_tests"
 fi
 
 step "all tests passed in $((SECONDS - t0)) s"
