@@ -13,6 +13,9 @@ enum class threshold_kind { fixed, kmad, otsu };
 // What decides which pixels changed: the plain change vector of the normalised bands, or
 // IR-MAD's chi-square statistic (mad.cuh).
 enum class change_method { cva, mad };
+// Whether the reference is blurred or sharpened to the scene's sharpness before
+// they are differenced (blur_match.cuh).
+enum class blur_rule { match, off };
 // How a site's reference is kept (reference.cuh).
 enum class reference_kind { previous, median, fixed, archive };
 

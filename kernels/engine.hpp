@@ -60,6 +60,8 @@ struct engine_params {
   int search_radius_px = 4;
   // Residual misregistration (px) a difference must survive (reference_envelope_fn).
   double tolerance_px = 0.5;
+  // match: the reference blurred or sharpened to the scene's sharpness first.
+  blur_rule blur = blur_rule::match;
   reference_kind reference = reference_kind::median;
   int window = 7;  // median: the last `window` members; archive: up to `window` members
   // The reference's per-pixel quantile of its members (median: 0.5; archive: by polarity).

@@ -22,6 +22,7 @@
 #include <thrust/count.h>
 
 #include "kernels/background.cuh"
+#include "kernels/blur_match.cuh"
 #include "kernels/cfar.cuh"
 #include "kernels/change.cuh"
 #include "kernels/common.hpp"
@@ -211,12 +212,13 @@ class site_engine final : public engine {
     if (!ref_ready) return;
     auto covalid = be_.template alloc<std::uint8_t>(n_);
     auto raw = be_.template alloc<float>(n_);
-    if (p_.tolerance_px > 0 && envelope_stale_) update_envelope();
     be_.for_each(n_, and_fn{sp.valid.data(), ref_valid_.data(), covalid.data()});
+    const matched_reference m = match_blur(sp, covalid);
+    const bool tolerance = p_.tolerance_px > 0;
     be_.for_each(n_, change_magnitude_fn{{sp.bands.data(), w, h, nb},
-                                         {ref_bands_.data(), w, h, nb},
-                                         p_.tolerance_px > 0 ? ref_lo_.data() : nullptr,
-                                         p_.tolerance_px > 0 ? ref_hi_.data() : nullptr,
+                                         {m.bands, w, h, nb},
+                                         tolerance ? ref_lo_.data() : nullptr,
+                                         tolerance ? ref_hi_.data() : nullptr,
                                          weights_.data(),
                                          covalid.data(),
                                          sp.magnitude.data(),
@@ -228,7 +230,7 @@ class site_engine final : public engine {
     if (p_.method == change_method::mad) {
       auto mad_mag = be_.template alloc<float>(n_);
       auto mad_raw = be_.template alloc<float>(n_);
-      if (mad_magnitude(sp.bands, covalid, mad_mag, mad_raw)) {
+      if (mad_magnitude(sp.bands.data(), m.bands, covalid, mad_mag, mad_raw)) {
         decisive = std::move(mad_mag);
         raw = std::move(mad_raw);
         r.mad_fitted = true;
@@ -324,11 +326,12 @@ class site_engine final : public engine {
   // Every band takes part with the same standing: `[bands]` weights do not apply. False when it
   // cannot be fitted: more than mad_max_bands bands, too few pixels, a singular covariance (a
   // constant band).
-  bool mad_magnitude(const buffer<float>& bands, const buffer<std::uint8_t>& covalid,
-                     buffer<float>& magnitude, buffer<float>& raw) {
+  bool mad_magnitude(const float* bands, const float* ref_bands,
+                     const buffer<std::uint8_t>& covalid, buffer<float>& magnitude,
+                     buffer<float>& raw) {
     const int nb = p_.bands, w = p_.width, h = p_.height;
     if (nb > mad_max_bands) return false;
-    planar_view<const float> sv{bands.data(), w, h, nb}, rv{ref_bands_.data(), w, h, nb};
+    planar_view<const float> sv{bands, w, h, nb}, rv{ref_bands, w, h, nb};
     buffer<std::uint8_t> lattice;  // the fit's pixels on large grids, as normalisation's
     if (n_ >= ncc_subsample_pixels) {
       lattice = be_.template alloc<std::uint8_t>(n_);
@@ -364,6 +367,47 @@ class site_engine final : public engine {
                                      magnitude.data(),
                                      raw.data()});
     return true;
+  }
+
+  // The reference that is differenced (blur_match.cuh): when [change] blur = "match", brought
+  // to the scene's sharpness (blurred where it is sharper, sharpened where it is blurrier),
+  // for this scene alone; else the reference itself. Either way ref_lo_ and ref_hi_ hold its
+  // range within tolerance on return: the adjusted reference's range is written over the
+  // cached one, which is then stale (the planes serve one scene at a time).
+  struct matched_reference {
+    const float* bands;
+    buffer<float> store;  // the adjusted reference, when there is one
+  };
+
+  matched_reference match_blur(const scene_planes& sp, const buffer<std::uint8_t>& covalid) {
+    const int nb = p_.bands, w = p_.width, h = p_.height;
+    const bool tolerance = p_.tolerance_px > 0;
+    matched_reference m{ref_bands_.data(), {}};
+    std::optional<blur_step> step;
+    if (p_.blur == blur_rule::match) {
+      auto scene_brightness = be_.template alloc<float>(n_);
+      be_.for_each(n_, brightness_fn{{sp.bands.data(), w, h, nb},
+                                     weights_.data(),
+                                     sp.valid.data(),
+                                     scene_brightness.data()});
+      step = fit_blur_match(be_, w, h, scene_brightness.data(), reference_brightness(),
+                            covalid.data());
+    }
+    if (!step || step->none()) {
+      if (tolerance && envelope_stale_) update_envelope();
+      return m;
+    }
+    m.store = be_.template alloc<float>(nb * n_);
+    be_.for_each_2d(
+        w, h,
+        blur_apply_fn{
+            {ref_bands_.data(), w, h, nb}, ref_valid_.data(), *step, {m.store.data(), w, h, nb}});
+    m.bands = m.store.data();
+    if (tolerance) {
+      envelope_of(m.bands, ref_lo_.data(), ref_hi_.data());
+      envelope_stale_ = true;
+    }
+    return m;
   }
 
   double change_threshold(const buffer<float>& magnitude) const {
@@ -404,14 +448,8 @@ class site_engine final : public engine {
 
   // The reference's brightness and water (local classes), once per reference update.
   void reference_local_planes() {
-    if (ref_brightness_.size() != 0) return;
-    const int w = p_.width, h = p_.height, nb = p_.bands;
-    ref_brightness_ = be_.template alloc<float>(n_);
-    be_.for_each(n_, brightness_fn{{ref_bands_.data(), w, h, nb},
-                                   weights_.data(),
-                                   ref_valid_.data(),
-                                   ref_brightness_.data()});
-    if (has_water_class_) {
+    reference_brightness();
+    if (has_water_class_ && ref_water_.size() == 0) {
       ref_water_ = be_.template alloc<std::uint8_t>(n_);
       water_mask(be_, n_, water_plane(ref_bands_, ref_brightness_), ref_valid_.data(),
                  ref_water_.data());
@@ -516,17 +554,34 @@ class site_engine final : public engine {
     envelope_stale_ = true;
   }
 
+  // The reference's brightness, once per reference update.
+  const float* reference_brightness() {
+    if (ref_brightness_.size() == 0) {
+      ref_brightness_ = be_.template alloc<float>(n_);
+      be_.for_each(n_, brightness_fn{{ref_bands_.data(), p_.width, p_.height, p_.bands},
+                                     weights_.data(),
+                                     ref_valid_.data(),
+                                     ref_brightness_.data()});
+    }
+    return ref_brightness_.data();
+  }
+
   // The reference's range within the registration tolerance (change.cuh).
   void update_envelope() {
+    envelope_of(ref_bands_.data(), ref_lo_.data(), ref_hi_.data());
+    envelope_stale_ = false;
+  }
+
+  // The range within the registration tolerance of reference-shaped bands `ref`.
+  void envelope_of(const float* ref, float* lo, float* hi) {
     const int nb = p_.bands, w = p_.width, h = p_.height;
     be_.for_each_2d(
         w, h,
-        reference_envelope_fn{{ref_bands_.data(), w, h, nb},
+        reference_envelope_fn{{ref, w, h, nb},
                               ref_valid_.data(),
                               make_envelope_offsets(static_cast<float>(p_.tolerance_px)),
-                              {ref_lo_.data(), w, h, nb},
-                              {ref_hi_.data(), w, h, nb}});
-    envelope_stale_ = false;
+                              {lo, w, h, nb},
+                              {hi, w, h, nb}});
   }
 
   Backend be_;
@@ -543,7 +598,8 @@ class site_engine final : public engine {
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
   buffer<float> ref_lo_, ref_hi_;  // per band, the reference's range within tolerance_px
-  bool envelope_stale_ = true;     // ref_lo_, ref_hi_ older than the reference
+  bool envelope_stale_ =
+      true;  // ref_lo_, ref_hi_ not the reference's range (older, or a blur-matched one)
   // Local classes, found in the reference when first needed after an update (empty: not yet).
   buffer<float> ref_brightness_;
   buffer<std::uint8_t> ref_water_;

@@ -41,6 +41,8 @@ constexpr enum_names<threshold_rule> k_threshold_names{{{threshold_rule::fixed, 
                                                         {threshold_rule::otsu, "otsu"}}};
 constexpr enum_names<change_rule, 2> k_change_method_names{
     {{change_rule::cva, "cva"}, {change_rule::mad, "mad"}}};
+constexpr enum_names<blur_rule, 2> k_blur_names{
+    {{blur_rule::match, "match"}, {blur_rule::off, "off"}}};
 constexpr enum_names<polarity> k_polarity_names{
     {{polarity::brighter, "brighter"}, {polarity::darker, "darker"}, {polarity::any, "any"}}};
 constexpr enum_names<background_model, 2> k_background_names{
@@ -328,6 +330,8 @@ const std::vector<key_spec<change_config>> k_change_schema = {
          "for fixed: threshold in reflectance x10000 (mad: in 100 x sqrt(chi2))"),
     real("edge_tolerance_px", &change_config::edge_tolerance_px, {0.0, false, 4.0},
          "between 0 and 4", "residual misregistration (px) a difference must survive (0: off)"),
+    choice("blur", enum_of<&change_config::blur, k_blur_names>(),
+           "match (the reference blurred or sharpened to the scene's sharpness) | off"),
 };
 
 const std::vector<key_spec<coregistration_config>> k_coregistration_schema = {
@@ -946,6 +950,9 @@ std::string to_string(threshold_rule v) {
 }
 std::string to_string(change_rule v) {
   return enum_name(k_change_method_names, v);
+}
+std::string to_string(blur_rule v) {
+  return enum_name(k_blur_names, v);
 }
 std::string to_string(polarity v) {
   return enum_name(k_polarity_names, v);

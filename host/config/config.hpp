@@ -16,6 +16,7 @@ namespace sw {
 using reference_strategy = kern::reference_kind;
 using threshold_rule = kern::threshold_kind;
 using change_rule = kern::change_method;
+using blur_rule = kern::blur_rule;
 using polarity = kern::object_polarity;
 // Choices the host acts on (how objects are found and counted is set per class by the
 // host in engine_class fields).
@@ -76,6 +77,9 @@ struct change_config {
   // as it differs from the reference at every position within this distance
   // (kernels/change.cuh). 0 turns it off.
   double edge_tolerance_px = 0.5;
+  // match: before differencing, the reference is blurred or sharpened, per direction, to
+  // the scene's sharpness by a step fitted on the pair (kernels/blur_match.cuh).
+  blur_rule blur = blur_rule::match;
 
   bool operator==(const change_config&) const = default;
 };
@@ -141,6 +145,7 @@ std::vector<std::string> config_key_paths();
 std::string to_string(reference_strategy v);
 std::string to_string(threshold_rule v);
 std::string to_string(change_rule v);
+std::string to_string(blur_rule v);
 std::string to_string(polarity v);
 std::string to_string(background_model v);
 std::string to_string(split_rule v);

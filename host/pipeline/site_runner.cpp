@@ -134,6 +134,7 @@ kern::engine_params site_runner::make_params(int bands, const std::vector<float>
   p.fixed_threshold = cfg_.change.value;
   p.search_radius_px = cfg_.coregistration.search_radius_px;
   p.tolerance_px = cfg_.change.edge_tolerance_px;
+  p.blur = cfg_.change.blur;
   p.reference = cfg_.reference.strategy;
   if (p.reference == reference_strategy::archive)
     p.reference_quantile = archive_quantile(site_, cfg_);

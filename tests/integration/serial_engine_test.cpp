@@ -55,7 +55,9 @@ bool is_number(const std::string& s, double& v) {
 void expect_same_rows(const std::vector<csv_row>& a, const std::vector<csv_row>& b,
                       const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
-  ASSERT_GE(a.size(), 40u) << what << ": too few rows to say anything";
+  // 31 detections on the demo archive since blur matching (71 before it, most of them
+  // false rail cars: a crisp track against a blurrier reference; docs/TESTING.md)
+  ASSERT_GE(a.size(), 25u) << what << ": too few rows to say anything";
   const std::set<std::string> skip = {"run_id", "wkt"};
   for (std::size_t i = 0; i < a.size(); ++i)
     for (const auto& [col, va] : a[i]) {
