@@ -33,6 +33,7 @@
 
 #include "kernels/common.hpp"
 #include "kernels/histogram.cuh"
+#include "kernels/mask_ops.cuh"
 #include "kernels/reduce.hpp"
 #include "kernels/solve.hpp"
 
@@ -142,18 +143,6 @@ struct blur_abs_residual_value {
   }
 };
 
-// inlier = usable and |residual| <= cut.
-struct blur_inlier_fn {
-  blur_abs_residual_value value;
-  float cut;
-  std::uint8_t* inlier;
-
-  SW_HD void operator()(index_t i) const {
-    const float r = value(i);
-    inlier[i] = r >= 0.0f && r <= cut ? 1 : 0;
-  }
-};
-
 // out_b = in_b + S : H(in_b) at pixels whose 3 x 3 neighbourhood is valid, else in_b.
 struct blur_apply_fn {
   planar_view<const float> in;
@@ -239,7 +228,7 @@ std::optional<blur_step> fit_blur_match(const Backend& be, int w, int h,
     const double mad = histogram_quantile(hist.counts, hist.bin_width, 0.5);
     const float cut =
         static_cast<float>(std::max(3.0 * 1.4826 * mad, 3.0 * static_cast<double>(hist.bin_width)));
-    be.for_each(n, blur_inlier_fn{value, cut, inlier.data()});
+    be.for_each(n, at_most_fn<blur_abs_residual_value>{value, cut, inlier.data()});  // inliers
   }
   if (!fitted) return std::nullopt;
   return reference_step(coef.c[1], coef.c[2], 0.5 * coef.c[3]);

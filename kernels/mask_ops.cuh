@@ -15,6 +15,20 @@ struct and_fn {
   SW_HD void operator()(index_t i) const { out[i] = (a[i] && b[i]) ? 1 : 0; }
 };
 
+// out = 1 where value(i) lies in [0, limit], else 0: a threshold on a value functor whose
+// negative values mark pixels that take no part (water on log NIR, a fit's inliers on its
+// absolute residuals).
+template <class Value>
+struct at_most_fn {
+  Value value;
+  float limit;
+  std::uint8_t* out;
+  SW_HD void operator()(index_t i) const {
+    const float v = value(i);
+    out[i] = (v >= 0.0f && v <= limit) ? 1 : 0;
+  }
+};
+
 // out = a and b on the stride-2 lattice (even row and column), 0 elsewhere.
 struct lattice_and_fn {
   const std::uint8_t* a;

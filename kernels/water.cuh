@@ -36,17 +36,6 @@ struct log_value_fn {
   }
 };
 
-// water = valid and log(max(v, 1)) <= threshold.
-struct water_fn {
-  log_value_fn index;
-  float threshold;
-  std::uint8_t* water;
-  SW_HD void operator()(index_t i) const {
-    const float v = index(i);
-    water[i] = (v >= 0.0f && v <= threshold) ? 1 : 0;
-  }
-};
-
 // The log threshold between water and land from the histogram of log values: Otsu's, or
 // +inf (everything is water) when the two classes' means differ by less than a factor of
 // water_min_contrast or one class is empty.
@@ -71,7 +60,8 @@ void water_mask(const Backend& be, index_t n, const float* plane, const std::uin
   const log_value_fn index{plane, valid};
   const auto hist = auto_histogram(be, n, index, 4096);
   const double t = water_threshold(hist.counts, hist.bin_width);
-  be.for_each(n, water_fn{index, static_cast<float>(t > 3e38 ? 3e38 : t), water});
+  // water = valid and log(max(v, 1)) <= threshold
+  be.for_each(n, at_most_fn<log_value_fn>{index, static_cast<float>(t > 3e38 ? 3e38 : t), water});
 }
 
 // Land in one image: valid, not water, opened by a square of side 2 body_radius_px + 1, so
