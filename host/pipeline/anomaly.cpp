@@ -72,10 +72,15 @@ std::optional<double> anomaly_history::score(std::int64_t t, double value) const
 
 std::optional<bool> anomaly_history::observe(std::int64_t t, double value) {
   const std::optional<double> z = score(t, value);
-  const bool flagged = z && std::fabs(*z) > z_;
-  if (!flagged) {
+  const bool outside = z && std::fabs(*z) > z_;
+  // A changed fraction stays at its new level as long as the change stands: within
+  // z x change_scale_floor of the level last reported, it is the same change, not news.
+  const bool same_change =
+      seasonal_ && reported_ && std::fabs(value - *reported_) <= z_ * change_scale_floor;
+  if (!outside) {
     flagged_.clear();
     history_.push_back({t, value});
+    if (!same_change) reported_.reset();  // back to ordinary: the change is over
   } else {
     flagged_.push_back({t, value});
     if (static_cast<int>(flagged_.size()) >= std::max(min_history_, 1)) {
@@ -84,9 +89,10 @@ std::optional<bool> anomaly_history::observe(std::int64_t t, double value) {
       history_.insert(history_.end(), flagged_.begin(), flagged_.end());
       flagged_.clear();
     }
+    if (seasonal_ && !same_change) reported_ = value;
   }
   if (!z) return std::nullopt;
-  return flagged;
+  return outside && !same_change;
 }
 
 }  // namespace sw

@@ -18,6 +18,13 @@
 //   ~0.01 to 0.10-0.17 within two dates (synthetic control site, November), so only
 //   departures of more than z x 0.05 (0.2 at z = 4) from the season or trend count while the
 //   history is flat.
+// - A changed fraction is reported once per change: it is a state, and it stays as long as
+//   the change stands (against the archive reference, for the rest of the archive: a quiet
+//   site's fields that browned in November were flagged on every later date). A row outside
+//   its season or trend is not reported while it lies within z x change_scale_floor of the
+//   value last reported; the change is over when a row is ordinary again and away from that
+//   value. Counts are reported on every abnormal row (a second day with 68 rail cars is
+//   news).
 // No score (nullopt) with fewer than `min_history` values to compare with.
 #pragma once
 
@@ -50,9 +57,10 @@ class anomaly_history {
   double z_;
   int min_history_;
   bool seasonal_;
-  std::vector<entry> history_;    // unflagged (or admitted) rows, in time order
-  std::size_t regime_start_ = 0;  // first entry of the current level (median, trend)
-  std::vector<entry> flagged_;    // the current run of consecutive flagged rows
+  std::vector<entry> history_;      // unflagged (or admitted) rows, in time order
+  std::size_t regime_start_ = 0;    // first entry of the current level (median, trend)
+  std::vector<entry> flagged_;      // the current run of consecutive flagged rows
+  std::optional<double> reported_;  // changed fraction: the value of the change last reported
 };
 
 // (value - median) / max(1.4826 MAD, floor) over `values`; nullopt when there are fewer than

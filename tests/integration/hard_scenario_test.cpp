@@ -55,10 +55,12 @@ std::vector<csv_row> run_with_strategy(const std::string& archive, const sw::tes
 
 // Runs the archive with its config, the reference strategy replaced by `strategy` (window
 // `window`), and checks issue 10's tolerances.
-// `quiet_control`: the control site has no anomaly. Not asked of the archive reference: its
-// one background does not follow the season, and the quiet site's changed fraction in late
-// autumn is flagged (docs/TESTING.md); its counts are held to the same tolerances.
-void check_tumen_hard(const std::string& strategy, int window, bool quiet_control) {
+// `control_flags`: the most anomalies the control site may have. None with the median
+// reference; one with the archive's: its one background does not follow the season, and the
+// quiet site's fields that browned in late November stay changed against it, reported once
+// (docs/TESTING.md; three times before a standing change was reported once). Its counts are
+// held to the same tolerances.
+void check_tumen_hard(const std::string& strategy, int window, int max_control_flags) {
   sw::test::temp_dir dir;
   const std::vector<csv_row> rows = run_with_strategy(hard_archive(), dir, strategy, window);
   const std::string archive = hard_archive();
@@ -101,7 +103,7 @@ void check_tumen_hard(const std::string& strategy, int window, bool quiet_contro
   EXPECT_LE(double(t["railcar"].abs_err) / t["railcar"].truth_sum, 0.05);
   EXPECT_LE(double(t["container_stack"].abs_err) / t["container_stack"].truth_sum, 0.15);
 
-  // Anomalies: the 73-car day is the only rail-car anomaly, the control site has none.
+  // Anomalies: the 73-car day is the only rail-car anomaly; the control site's, counted.
   int rail_flags = 0, control_flags = 0;
   for (const auto& [k, g] : got) {
     if (g.at("anomaly") != "true") continue;
@@ -111,9 +113,7 @@ void check_tumen_hard(const std::string& strategy, int window, bool quiet_contro
   EXPECT_EQ(rail_flags, 1);
   std::printf("[ hard     ] %-8s anomalies: rail cars %d, control site %d\n", strategy.c_str(),
               rail_flags, control_flags);
-  if (quiet_control) {
-    EXPECT_EQ(control_flags, 0);
-  }
+  EXPECT_LE(control_flags, max_control_flags);
 }
 
 // Both strategies in one test: ctest runs each test in its own process, and the archive
@@ -121,13 +121,13 @@ void check_tumen_hard(const std::string& strategy, int window, bool quiet_contro
 TEST(hard_scenario, counts_and_anomalies_hold_on_tumen_hard) {
   {
     SCOPED_TRACE("reference.strategy = median, window 7");
-    check_tumen_hard("median", 7, true);
+    check_tumen_hard("median", 7, 0);
   }
   {
     // every observable date counted, the first included (more rows compared), parked
     // trains counted while they stand
     SCOPED_TRACE("reference.strategy = archive");
-    check_tumen_hard("archive", 7, false);  // the archive takes every observable scene (<= 31)
+    check_tumen_hard("archive", 7, 1);  // the archive takes every observable scene (<= 31)
   }
 }
 
@@ -136,7 +136,8 @@ TEST(hard_scenario, counts_and_anomalies_hold_on_tumen_hard) {
 // at other offsets: crisp tracks against washed-out ones, 55 "rail cars" with the median
 // reference (46 on one date), 2 with the archive's, before blur matching
 // (kernels/blur_match.cuh). Now: nothing counted with the archive reference, at most 3 cars
-// in all with the median's (its first reference has 3 members; docs/TESTING.md).
+// in all with the median's (its first reference has 3 members; docs/TESTING.md), and one
+// anomaly at most.
 TEST(hard_scenario, an_empty_archive_stays_empty) {
   sw::test::temp_dir archive_dir;
   const std::string archive = sw::test::synth_archive(archive_dir.path().string(), "quiet", 36, 3);
@@ -145,6 +146,8 @@ TEST(hard_scenario, an_empty_archive_stays_empty) {
     sw::test::temp_dir dir;
     const std::vector<csv_row> got = run_with_strategy(archive, dir, strategy, 0);
     std::map<std::string, int> counted, rows;
+    int flags = 0;  // anomalies of any site and class
+    for (const auto& g : got) flags += g.at("anomaly") == "true";
     for (const auto& g : got) {
       if (g.at("class") == "change" || g.at("count").empty()) continue;
       counted[g.at("class")] += std::stoi(g.at("count"));
@@ -159,6 +162,9 @@ TEST(hard_scenario, an_empty_archive_stays_empty) {
     EXPECT_EQ(counted["ship"], 0);
     EXPECT_EQ(counted["container_stack"], 0);
     EXPECT_LE(counted["railcar"], strategy == "archive" ? 0 : 3);
+    // the control site's fields browning in November: reported once at most (4 times with
+    // the archive reference before a standing change was reported once)
+    EXPECT_LE(flags, 1);
   }
 }
 

@@ -1,6 +1,7 @@
 // The anomaly column's history (host/pipeline/anomaly.cpp): the robust z-score, flagged rows
-// kept out of the history (the 73-car day fires once), a lasting level admitted, and changed
-// areas compared with their season or trend (a quiet site in autumn is not flagged).
+// kept out of the history (the 73-car day fires once), a lasting level admitted, changed
+// areas compared with their season or trend (a quiet site in autumn is not flagged), and a
+// change that stands reported once.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -67,6 +68,31 @@ TEST(anomaly, changed_area_follows_its_trend) {
   EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30), 1.0);
   EXPECT_LT(*h.score(t + 4 * day, 0.02 + 0.01 * 30 + 0.1), 4.0);
   EXPECT_EQ(h.observe(t + 4 * day, 0.02 + 0.01 * 30 + 0.4), true);
+}
+
+TEST(anomaly, a_change_that_stands_is_reported_once) {
+  // A quiet zone (changed fraction ~0.005) whose fields brown in one step to ~0.24 and stay
+  // so against a summer background, with a dip to 0.15 (synthetic `quiet` archive, seed 7,
+  // archive reference): reported on the first date only. Then back to ~0.005 for ten dates:
+  // the change undone is reported once, on its first date. Then a new change of 0.6:
+  // reported.
+  sw::anomaly_history h(20, 4.0, 5, true);
+  std::int64_t t = 0;
+  for (int k = 0; k < 12; ++k) EXPECT_NE(h.observe(t += 4 * day, 0.005 * (k % 3)), true) << k;
+  const double stands[] = {0.225, 0.152, 0.205, 0.304, 0.262, 0.263, 0.248};
+  int reported = 0;
+  for (double v : stands) reported += h.observe(t += 4 * day, v).value_or(false) ? 1 : 0;
+  EXPECT_EQ(reported, 1);
+  EXPECT_EQ(h.observe(t + 4 * day, 0.24), false) << "the same change";
+  reported = 0;
+  for (int k = 0; k < 10; ++k) reported += h.observe(t += 4 * day, 0.005 * (k % 3)).value_or(false);
+  EXPECT_EQ(reported, 1);
+  EXPECT_EQ(h.observe(t += 4 * day, 0.6), true) << "a new change";
+  // counts are not so: a second abnormal day is reported again
+  sw::anomaly_history c(20, 4.0, 5, false);
+  for (int k = 0; k < 12; ++k) c.observe(t += day, 5 + k % 2);
+  EXPECT_EQ(c.observe(t += day, 40), true);
+  EXPECT_EQ(c.observe(t += day, 40), true);
 }
 
 TEST(anomaly, changed_area_is_compared_with_the_same_season_of_earlier_years) {
