@@ -598,8 +598,8 @@ class site_engine final : public engine {
   buffer<float> ref_bands_;
   buffer<std::uint8_t> ref_valid_;
   buffer<float> ref_lo_, ref_hi_;  // per band, the reference's range within tolerance_px
-  bool envelope_stale_ =
-      true;  // ref_lo_, ref_hi_ not the reference's range (older, or a blur-matched one)
+  // ref_lo_, ref_hi_ not the reference's range (older than it, or a blur-matched one's)
+  bool envelope_stale_ = true;
   // Local classes, found in the reference when first needed after an update (empty: not yet).
   buffer<float> ref_brightness_;
   buffer<std::uint8_t> ref_water_;
