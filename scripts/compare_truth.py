@@ -19,8 +19,9 @@ def load(path):
         return {(r["site_id"], r["scene_id"], r["class"]): r for r in csv.DictReader(f)}
 
 
-def main():
-    truth, got = load(sys.argv[1]), load(sys.argv[2])
+def class_stats(truth, got):
+    """Per class: truth_rows, missing, obs_agree, and over the rows both call observable
+    with a count: compared, exact, abs_err, truth_sum, within_10pct (loaded rows)."""
     stats = defaultdict(lambda: defaultdict(float))
     for key, t in truth.items():
         cls = key[2]
@@ -38,6 +39,12 @@ def main():
             s["abs_err"] += abs(gc - tc)
             s["truth_sum"] += tc
             s["within_10pct"] += abs(gc - tc) <= max(1, 0.1 * tc)
+    return stats
+
+
+def main():
+    truth, got = load(sys.argv[1]), load(sys.argv[2])
+    stats = class_stats(truth, got)
     out = {}
     for cls, s in sorted(stats.items()):
         n = s["compared"]

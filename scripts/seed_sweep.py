@@ -14,12 +14,14 @@ Archives are kept under --work (default /tmp/sitewatch-sweep) and reused.
 Prints one line per seed and strategy, then the totals per strategy.
 """
 import argparse
-import csv
 import os
 import re
 import subprocess
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_truth  # noqa: E402  (scripts/compare_truth.py: loading and matching rows)
 
 
 def seeds_of(text):
@@ -30,27 +32,15 @@ def seeds_of(text):
     return out
 
 
-def load(path):
-    with open(path, newline="") as f:
-        return {(r["site_id"], r["scene_id"], r["class"]): r for r in csv.DictReader(f)}
-
-
 def score(truth_csv, counts_csv):
-    truth, got = load(truth_csv), load(counts_csv)
-    err, total, rows = defaultdict(int), defaultdict(int), defaultdict(int)
-    flags = []
-    for key, g in got.items():
-        if g.get("anomaly") == "true":
-            flags.append(f"{key[0]}/{key[2]}@{key[1][:8]}")
-    for key, t in truth.items():
-        g = got.get(key)
-        if g is None or t["observable"] != "true" or g["observable"] != "true":
-            continue
-        if t["count"] == "" or g["count"] == "":
-            continue
-        err[key[2]] += abs(int(g["count"]) - int(t["count"]))
-        total[key[2]] += int(t["count"])
-        rows[key[2]] += 1
+    """Per class summed |error|, summed truth and rows compared (compare_truth.py's
+    matching), and the rows flagged as anomalies."""
+    truth, got = compare_truth.load(truth_csv), compare_truth.load(counts_csv)
+    stats = compare_truth.class_stats(truth, got)
+    err = {c: int(s["abs_err"]) for c, s in stats.items() if s["compared"]}
+    total = {c: int(s["truth_sum"]) for c, s in stats.items() if s["compared"]}
+    rows = {c: int(s["compared"]) for c, s in stats.items() if s["compared"]}
+    flags = [f"{k[0]}/{k[2]}@{k[1][:8]}" for k, g in got.items() if g.get("anomaly") == "true"]
     return err, total, rows, flags
 
 
